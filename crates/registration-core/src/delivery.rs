@@ -1,0 +1,115 @@
+//! Delivery of recorded notices: channels, the idempotency key and the retry rule.
+
+use std::fmt;
+
+use time::{Duration, OffsetDateTime};
+
+use crate::schedule::NoticeKey;
+
+/// How a notice reaches a recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Channel {
+    InApp,
+    Email,
+    Webhook,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::InApp, Channel::Email, Channel::Webhook];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::InApp => "in_app",
+            Channel::Email => "email",
+            Channel::Webhook => "webhook",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|channel| channel.as_str() == text)
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One rendered message for one recipient on one channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub notice: NoticeKey,
+    /// A username for `in_app`, an address for `email`, an endpoint URL for `webhook`.
+    pub recipient: String,
+    pub channel: Channel,
+    pub subject: String,
+    pub body: String,
+}
+
+impl Delivery {
+    /// `(notice, recipient, channel)`: a receiver that sees the same key twice has already
+    /// handled this delivery.
+    pub fn idempotency_key(&self) -> String {
+        format!(
+            "{}:{}:{}:{}:{}",
+            self.notice.registration_id,
+            self.notice.expiration_date,
+            self.notice.kind,
+            self.channel,
+            self.recipient
+        )
+    }
+}
+
+/// Why a delivery attempt failed, as the notifier saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryFailure {
+    pub reason: String,
+    /// Retrying cannot help (e.g. the address was rejected as nonexistent).
+    pub permanent: bool,
+}
+
+/// Exponential backoff with jitter and a bounded number of tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    /// 30 s, 1 min, 2 min, … capped at 1 h; dead after 10 attempts (about 6 hours).
+    fn default() -> Self {
+        Self {
+            first_delay: Duration::seconds(30),
+            max_delay: Duration::hours(1),
+            max_attempts: 10,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// When to try again after `attempts_made` failed attempts, or `None` when the delivery
+    /// is dead. `jitter` in `[0, 1)` spreads retries of many deliveries apart: the delay is
+    /// drawn from `[backoff / 2, backoff)`.
+    pub fn next_attempt(
+        &self,
+        attempts_made: u32,
+        failed_at: OffsetDateTime,
+        jitter: f64,
+    ) -> Option<OffsetDateTime> {
+        if attempts_made >= self.max_attempts {
+            return None;
+        }
+        let doublings = attempts_made.saturating_sub(1).min(30);
+        let backoff = self
+            .first_delay
+            .saturating_mul(1_i32 << doublings)
+            .min(self.max_delay);
+        let jitter = jitter.clamp(0.0, 1.0);
+        Some(failed_at + backoff * (0.5 + jitter / 2.0))
+    }
+}

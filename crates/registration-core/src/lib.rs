@@ -1,0 +1,32 @@
+//! The App registration domain of appreg: value types, the registration aggregate and its
+//! derived state, Client secrets and their hashing, the expiration notification schedule,
+//! and the ports that adapters implement.
+//!
+//! This crate performs no I/O. It never reads the clock or the OS random generator: `now` is
+//! a parameter and randomness comes through [`RandomSource`], so tests drive it with a fake
+//! clock and a seeded generator (feature `testkit`).
+
+mod delivery;
+mod error;
+mod ports;
+mod registration;
+mod schedule;
+mod secret;
+mod site;
+mod status;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use delivery::{Channel, Delivery, DeliveryFailure, RetryPolicy};
+pub use error::{Error, SecretDefect, StoreError};
+pub use ports::{Clock, NoticeOutbox, Notifier, RandomSource, RegistrationStore, SiteStore};
+pub use registration::{
+    Created, LAST_USED_RESOLUTION, NewRegistration, Registration, RegistrationId, RegistrationName,
+    RegistrationRecord, Rejections, check_settable_expiration_date, parse_expiration_date,
+};
+pub use schedule::{
+    Disposition, DueNotice, NoticeKey, NoticeKind, ScheduleSubject, due_notices, next_due_at,
+};
+pub use secret::{ClientId, ClientSecret, SecretHash, SecretHasher, SecretHint};
+pub use site::{Site, SiteName, SitePolicy, SiteSlug, SiteZone};
+pub use status::{ExpiresLabel, State, Status, days_left, expiry_instant};

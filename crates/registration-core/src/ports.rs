@@ -1,0 +1,96 @@
+//! The ports: what the domain needs from the outside world. Adapters (store-sqlite, notify,
+//! the binaries) implement them; tests use the fakes in `testkit`.
+//!
+//! Ports are synchronous and small. Each method's doc states what an implementation MUST
+//! guarantee; the storage conformance tests check exactly those sentences.
+
+use time::{Date, OffsetDateTime};
+
+use crate::delivery::{Delivery, DeliveryFailure};
+use crate::error::{Error, StoreError};
+use crate::registration::{Registration, RegistrationId};
+use crate::schedule::{DueNotice, NoticeKind};
+use crate::secret::ClientId;
+use crate::site::{Site, SiteSlug};
+
+/// The current instant.
+pub trait Clock: Send + Sync {
+    /// MUST be monotone non-decreasing for a given clock (a fake clock is moved only forward
+    /// by tests that care).
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// Randomness for Client IDs, secrets, salts and UUIDs.
+pub trait RandomSource: Send + Sync {
+    /// Fills `dest` from a cryptographically secure generator (the OS RNG in production).
+    /// MUST return [`Error::EntropyUnavailable`] rather than weaker bytes when it cannot.
+    fn fill_bytes(&self, dest: &mut [u8]) -> Result<(), Error>;
+}
+
+/// Sites and their settings.
+pub trait SiteStore: Send + Sync {
+    /// MUST return [`StoreError::DuplicateSite`] when the slug exists.
+    fn add_site(&self, site: &Site) -> Result<(), StoreError>;
+
+    /// MUST return [`StoreError::UnknownSite`] when there is no such site.
+    fn site(&self, slug: &SiteSlug) -> Result<Site, StoreError>;
+
+    /// All sites, sorted by slug.
+    fn sites(&self) -> Result<Vec<Site>, StoreError>;
+}
+
+/// App registrations. Every method is one transaction: it happens entirely or not at all.
+pub trait RegistrationStore: Send + Sync {
+    /// Stores a new registration with revision 0.
+    /// MUST return [`StoreError::UnknownSite`] when its site does not exist,
+    /// [`StoreError::DuplicateName`] when another registration of the same site has a name
+    /// with the same [`unique_key`](crate::RegistrationName::unique_key), and
+    /// [`StoreError::DuplicateClientId`] when the Client ID is taken in any site.
+    fn insert(&self, registration: &Registration) -> Result<(), StoreError>;
+
+    /// The registration of `site` with `client_id`.
+    /// MUST return [`StoreError::NotFound`] when it does not exist *or belongs to another
+    /// site*: a site never learns about another site's registrations.
+    fn get(&self, site: &SiteSlug, client_id: &ClientId) -> Result<Registration, StoreError>;
+
+    /// Replaces the stored facts with `registration`'s and returns the new revision.
+    /// MUST return [`StoreError::Conflict`] and change nothing when the stored revision is not
+    /// `registration.revision()` (someone else changed it since it was read),
+    /// [`StoreError::NotFound`] when it was deleted, and [`StoreError::DuplicateName`] as for
+    /// insert. On success the stored revision is `registration.revision() + 1`.
+    fn update(&self, registration: &Registration) -> Result<u64, StoreError>;
+
+    /// Deletes the registration and cancels its pending notice deliveries, together.
+    /// MUST return [`StoreError::NotFound`] as for get.
+    fn delete(&self, site: &SiteSlug, client_id: &ClientId) -> Result<(), StoreError>;
+
+    /// All registrations of `site`, sorted by name key, then Client ID.
+    fn list(&self, site: &SiteSlug) -> Result<Vec<Registration>, StoreError>;
+}
+
+/// The record of notices: the at-most-once guarantee of SPEC section 5 lives here.
+pub trait NoticeOutbox: Send + Sync {
+    /// The kinds recorded so far for `registration` and its `expiration_date` cycle.
+    fn recorded_kinds(
+        &self,
+        registration: RegistrationId,
+        expiration_date: Date,
+    ) -> Result<Vec<NoticeKind>, StoreError>;
+
+    /// Records `notices` in one transaction and returns how many were new.
+    /// MUST record each [`NoticeKey`](crate::NoticeKey) at most once, even when several
+    /// processes or nodes call it at the same time with the same notices: a key already
+    /// present is left unchanged and not counted.
+    fn record(
+        &self,
+        notices: &[DueNotice],
+        recorded_at: OffsetDateTime,
+    ) -> Result<usize, StoreError>;
+}
+
+/// Sends one delivery over its channel.
+pub trait Notifier: Send + Sync {
+    /// MUST be safe to call again with the same delivery after a failure or a crash: it
+    /// passes [`Delivery::idempotency_key`] on where the channel supports it.
+    fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryFailure>;
+}

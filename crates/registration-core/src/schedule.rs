@@ -1,0 +1,161 @@
+//! The expiration notification schedule (SPEC section 5): which notices are due, and when
+//! the next one will be. Pure functions of the registration's facts, the zone and `now`;
+//! recording and delivering them is the adapters' job.
+
+use std::fmt;
+
+use time::{Date, Duration, OffsetDateTime};
+
+use crate::registration::RegistrationId;
+use crate::site::SiteZone;
+
+/// The three Administrative notification kinds, in the order they fall due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NoticeKind {
+    ExpiresIn30Days,
+    ExpiresIn7Days,
+    Expired,
+}
+
+impl NoticeKind {
+    /// In due order: earliest first.
+    pub const ALL: [NoticeKind; 3] = [
+        NoticeKind::ExpiresIn30Days,
+        NoticeKind::ExpiresIn7Days,
+        NoticeKind::Expired,
+    ];
+
+    /// The stable wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::ExpiresIn30Days => "expires_in_30_days",
+            NoticeKind::ExpiresIn7Days => "expires_in_7_days",
+            NoticeKind::Expired => "expired",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
+    pub fn template_name(self) -> &'static str {
+        match self {
+            NoticeKind::ExpiresIn30Days => "App registration expires in 30 days",
+            NoticeKind::ExpiresIn7Days => "App registration expires in 7 days",
+            NoticeKind::Expired => "App registration has expired",
+        }
+    }
+
+    /// The site-local date on whose first instant this notice falls due.
+    pub fn due_date(self, expiration_date: Date) -> Date {
+        match self {
+            NoticeKind::ExpiresIn30Days => expiration_date.saturating_sub(Duration::days(30)),
+            NoticeKind::ExpiresIn7Days => expiration_date.saturating_sub(Duration::days(7)),
+            NoticeKind::Expired => expiration_date.saturating_add(Duration::days(1)),
+        }
+    }
+
+    /// The instant this notice falls due.
+    pub fn due_at(self, expiration_date: Date, zone: SiteZone) -> OffsetDateTime {
+        zone.start_of_day(self.due_date(expiration_date))
+    }
+}
+
+impl fmt::Display for NoticeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The identity of a notice: it is recorded at most once per key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NoticeKey {
+    pub registration_id: RegistrationId,
+    pub expiration_date: Date,
+    pub kind: NoticeKind,
+}
+
+/// What to do with a notice once it is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Disposition {
+    /// Render and deliver it.
+    Deliver,
+    /// A later kind fell due at the same time; log it as `skipped (superseded)`.
+    SkippedSuperseded,
+}
+
+/// A notice the schedule says must be recorded now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueNotice {
+    pub key: NoticeKey,
+    pub disposition: Disposition,
+    pub due_at: OffsetDateTime,
+}
+
+/// The facts of a registration that the schedule depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScheduleSubject {
+    pub registration_id: RegistrationId,
+    pub expiration_date: Date,
+    pub enabled: bool,
+}
+
+/// The notices to record at `now`, given the kinds already recorded for the subject's current
+/// expiration date (notices of earlier dates belong to finished cycles and do not matter).
+///
+/// Nothing is due while the registration is disabled. Of the kinds due and not yet recorded,
+/// the latest is delivered and the earlier ones are skipped as superseded.
+pub fn due_notices(
+    subject: ScheduleSubject,
+    zone: SiteZone,
+    now: OffsetDateTime,
+    recorded: &[NoticeKind],
+) -> Vec<DueNotice> {
+    if !subject.enabled {
+        return Vec::new();
+    }
+    let due_kinds: Vec<(NoticeKind, OffsetDateTime)> = NoticeKind::ALL
+        .into_iter()
+        .map(|kind| (kind, kind.due_at(subject.expiration_date, zone)))
+        .filter(|&(_, due_at)| due_at <= now)
+        .collect();
+    // The latest due kind wins even if it was recorded before an earlier one somehow was not:
+    // an earlier kind never gets delivered after a later one.
+    let latest_due = due_kinds.last().map(|&(kind, _)| kind);
+    due_kinds
+        .into_iter()
+        .filter(|(kind, _)| !recorded.contains(kind))
+        .map(|(kind, due_at)| DueNotice {
+            key: NoticeKey {
+                registration_id: subject.registration_id,
+                expiration_date: subject.expiration_date,
+                kind,
+            },
+            disposition: if Some(kind) == latest_due {
+                Disposition::Deliver
+            } else {
+                Disposition::SkippedSuperseded
+            },
+            due_at,
+        })
+        .collect()
+}
+
+/// When the next notice of the subject's current cycle falls due after `now`, if any: the
+/// moment a sweeper should look at it again. `None` while disabled or once every kind is
+/// recorded or past.
+pub fn next_due_at(
+    subject: ScheduleSubject,
+    zone: SiteZone,
+    now: OffsetDateTime,
+    recorded: &[NoticeKind],
+) -> Option<OffsetDateTime> {
+    if !subject.enabled {
+        return None;
+    }
+    NoticeKind::ALL
+        .into_iter()
+        .filter(|kind| !recorded.contains(kind))
+        .map(|kind| kind.due_at(subject.expiration_date, zone))
+        .find(|&due_at| due_at > now)
+}

@@ -1,0 +1,81 @@
+//! Deterministic stand-ins for the clock and the random source, for tests of this crate and
+//! of the adapters (feature `testkit`). Never use them in production wiring.
+
+use std::sync::Mutex;
+
+use time::{Duration, OffsetDateTime};
+
+use crate::error::Error;
+use crate::ports::{Clock, RandomSource};
+
+/// A clock that stands still until a test moves it.
+#[derive(Debug)]
+pub struct FakeClock(Mutex<OffsetDateTime>);
+
+impl FakeClock {
+    pub fn at(now: OffsetDateTime) -> Self {
+        Self(Mutex::new(now))
+    }
+
+    pub fn set(&self, now: OffsetDateTime) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = now;
+    }
+
+    pub fn advance(&self, by: Duration) {
+        let mut now = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *now += by;
+    }
+}
+
+impl Clock for FakeClock {
+    fn now(&self) -> OffsetDateTime {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A reproducible byte stream (SplitMix64) seeded by the test. Not cryptographic.
+#[derive(Debug)]
+pub struct SeededRandom(Mutex<u64>);
+
+impl SeededRandom {
+    pub fn new(seed: u64) -> Self {
+        Self(Mutex::new(seed))
+    }
+}
+
+impl RandomSource for SeededRandom {
+    fn fill_bytes(&self, dest: &mut [u8]) -> Result<(), Error> {
+        let mut state = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for chunk in dest.chunks_mut(8) {
+            *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = *state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+/// A random source that always fails, to test the error paths.
+#[derive(Debug)]
+pub struct FailingRandom;
+
+impl RandomSource for FailingRandom {
+    fn fill_bytes(&self, _dest: &mut [u8]) -> Result<(), Error> {
+        Err(Error::EntropyUnavailable)
+    }
+}
