@@ -3,6 +3,8 @@
 // Test helpers panic on bad fixtures; that is what a failing test should do.
 #![allow(clippy::unwrap_used)]
 
+mod delivery;
+mod model;
 mod schedule;
 mod secrets;
 mod status;
