@@ -124,6 +124,18 @@ impl SiteZone {
         instant.to_offset(self.offset_at(instant))
     }
 
+    /// `instant` as people read it in this zone: `2026-03-16 00:00 Europe/Berlin`.
+    pub fn display_local(&self, instant: OffsetDateTime) -> String {
+        let local = self.local(instant);
+        format!(
+            "{} {:02}:{:02} {}",
+            local.date(),
+            local.hour(),
+            local.minute(),
+            self.name
+        )
+    }
+
     /// The site-local calendar date at `instant`.
     pub fn date_at(&self, instant: OffsetDateTime) -> Date {
         self.local(instant).date()

@@ -140,7 +140,10 @@ fn dst_change_on_the_expiration_date() {
     let santiago = site("America/Santiago").zone;
     let expires_at = expiry_instant(date("2026-09-05"), santiago);
     assert_eq!(rfc3339(expires_at), "2026-09-06T04:00:00Z");
-    assert_eq!(santiago.local(expires_at).time().to_string(), "1:00:00.0");
+    assert_eq!(
+        santiago.display_local(expires_at),
+        "2026-09-06 01:00 America/Santiago"
+    );
     assert_eq!(
         state_at("America/Santiago", "2026-09-05", "2026-09-06T03:59:59Z"),
         (State::Expiring7, 0, "Today".into())
@@ -188,6 +191,10 @@ fn creation_with_todays_date_is_allowed_and_expires_tonight() {
     assert_eq!(status.state, State::Expiring7);
     assert_eq!(status.expires, ExpiresLabel::Today);
     assert_eq!(rfc3339(status.expires_at), "2026-11-24T05:00:00Z");
+    assert_eq!(
+        acme.zone.display_local(status.expires_at),
+        "2026-11-24 00:00 America/New_York"
+    );
     assert_eq!(registration.record().registration_date, now);
     assert_eq!(
         registration
