@@ -4,7 +4,7 @@
 //!
 //! `cargo run --release -p registration-core --example lifecycle -- [ZONE] [EXPIRATION_DATE]`
 
-#![allow(clippy::print_stdout)]
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::process::ExitCode;
 
