@@ -10,9 +10,8 @@ use std::process::ExitCode;
 
 use registration_core::testkit::FakeClock;
 use registration_core::{
-    Clock, Error, NewRegistration, RandomSource, Registration, RegistrationName, SecretHasher,
-    Site, SiteName, SitePolicy, SiteSlug, SiteZone, due_notices, next_due_at,
-    parse_expiration_date,
+    Clock, Error, ExpirationDate, NewRegistration, RandomSource, Registration, RegistrationName,
+    SecretHasher, Site, SiteName, SitePolicy, SiteSlug, SiteZone, due_notices, next_due_at,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -49,8 +48,8 @@ fn run() -> Result<(), Error> {
     #[allow(clippy::disallowed_methods)] // example wiring: the start instant of the fake clock
     let clock = FakeClock::at(OffsetDateTime::now_utc());
     let expiration_date = match args.next() {
-        Some(text) => parse_expiration_date(&text)?,
-        None => site.today(clock.now()) + Duration::days(45),
+        Some(text) => ExpirationDate::parse(&text)?,
+        None => ExpirationDate::from_date(site.today(clock.now()) + Duration::days(45)),
     };
 
     let created = Registration::create(

@@ -21,8 +21,8 @@ pub use delivery::{Channel, Delivery, DeliveryFailure, RetryPolicy};
 pub use error::{Error, SecretDefect, StoreError};
 pub use ports::{Clock, NoticeOutbox, Notifier, RandomSource, RegistrationStore, SiteStore};
 pub use registration::{
-    Created, LAST_USED_RESOLUTION, NewRegistration, Registration, RegistrationId, RegistrationName,
-    RegistrationRecord, Rejections, check_settable_expiration_date, parse_expiration_date,
+    Created, ExpirationDate, LAST_USED_RESOLUTION, NewRegistration, Registration, RegistrationId,
+    RegistrationName, RegistrationRecord, Rejections, check_settable_expiration_date,
 };
 pub use schedule::{
     Disposition, DueNotice, NoticeKey, NoticeKind, ScheduleSubject, due_notices, next_due_at,

@@ -4,11 +4,11 @@
 //! Ports are synchronous and small. Each method's doc states what an implementation MUST
 //! guarantee; the storage conformance tests check exactly those sentences.
 
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::delivery::{Delivery, DeliveryFailure};
 use crate::error::{Error, StoreError};
-use crate::registration::{Registration, RegistrationId};
+use crate::registration::{ExpirationDate, Registration, RegistrationId};
 use crate::schedule::{DueNotice, NoticeKind};
 use crate::secret::ClientId;
 use crate::site::{Site, SiteSlug};
@@ -74,7 +74,7 @@ pub trait NoticeOutbox: Send + Sync {
     fn recorded_kinds(
         &self,
         registration: RegistrationId,
-        expiration_date: Date,
+        expiration_date: ExpirationDate,
     ) -> Result<Vec<NoticeKind>, StoreError>;
 
     /// Records `notices` in one transaction and returns how many were new.

@@ -66,22 +66,45 @@ impl fmt::Display for RegistrationName {
     }
 }
 
-/// Parses `YYYY-MM-DD` strictly (four-digit year, zero-padded month and day, a real date).
-pub fn parse_expiration_date(text: &str) -> Result<Date, Error> {
-    let format = format_description!("[year repr:full base:calendar]-[month]-[day]");
-    if text.len() != 10 {
-        return Err(Error::MalformedDate);
+/// The last calendar date, in the site's zone, on which a registration authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ExpirationDate(Date);
+
+impl ExpirationDate {
+    /// Parses `YYYY-MM-DD` strictly (four-digit year, zero-padded month and day, a real date).
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let format = format_description!("[year repr:full base:calendar]-[month]-[day]");
+        if text.len() != 10 {
+            return Err(Error::MalformedDate);
+        }
+        Date::parse(text, &format)
+            .map(Self)
+            .map_err(|_| Error::MalformedDate)
     }
-    Date::parse(text, &format).map_err(|_| Error::MalformedDate)
+
+    pub fn from_date(date: Date) -> Self {
+        Self(date)
+    }
+
+    pub fn date(self) -> Date {
+        self.0
+    }
+}
+
+impl fmt::Display for ExpirationDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
 /// Checks the rule for setting an expiration date on create and on renew: not before today
 /// and at most `policy.max_years_ahead` calendar years ahead, both in the site's zone.
 pub fn check_settable_expiration_date(
-    date: Date,
+    expiration_date: ExpirationDate,
     site: &Site,
     now: OffsetDateTime,
 ) -> Result<(), Error> {
+    let date = expiration_date.date();
     let today = site.today(now);
     if date < today {
         return Err(Error::DateInPast { date, today });
@@ -118,7 +141,7 @@ pub struct Rejections {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRegistration {
     pub name: RegistrationName,
-    pub expiration_date: Date,
+    pub expiration_date: ExpirationDate,
     pub enabled: bool,
 }
 
@@ -137,7 +160,7 @@ pub struct RegistrationRecord {
     pub site: SiteSlug,
     pub client_id: ClientId,
     pub name: RegistrationName,
-    pub expiration_date: Date,
+    pub expiration_date: ExpirationDate,
     pub enabled: bool,
     pub secret_hash: SecretHash,
     pub secret_hint: SecretHint,
@@ -213,7 +236,7 @@ impl Registration {
         &self.record.name
     }
 
-    pub fn expiration_date(&self) -> Date {
+    pub fn expiration_date(&self) -> ExpirationDate {
         self.record.expiration_date
     }
 
@@ -256,7 +279,7 @@ impl Registration {
     /// a new date starts a new notification cycle and a new count of rejected requests.
     pub fn renew(
         &mut self,
-        expiration_date: Date,
+        expiration_date: ExpirationDate,
         site: &Site,
         now: OffsetDateTime,
     ) -> Result<(), Error> {

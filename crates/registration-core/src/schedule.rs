@@ -6,7 +6,7 @@ use std::fmt;
 
 use time::{Date, Duration, OffsetDateTime};
 
-use crate::registration::RegistrationId;
+use crate::registration::{ExpirationDate, RegistrationId};
 use crate::site::SiteZone;
 
 /// The three Administrative notification kinds, in the order they fall due.
@@ -47,7 +47,8 @@ impl NoticeKind {
     }
 
     /// The site-local date on whose first instant this notice falls due.
-    pub fn due_date(self, expiration_date: Date) -> Date {
+    pub fn due_date(self, expiration_date: ExpirationDate) -> Date {
+        let expiration_date = expiration_date.date();
         match self {
             NoticeKind::ExpiresIn30Days => expiration_date.saturating_sub(Duration::days(30)),
             NoticeKind::ExpiresIn7Days => expiration_date.saturating_sub(Duration::days(7)),
@@ -56,7 +57,7 @@ impl NoticeKind {
     }
 
     /// The instant this notice falls due.
-    pub fn due_at(self, expiration_date: Date, zone: SiteZone) -> OffsetDateTime {
+    pub fn due_at(self, expiration_date: ExpirationDate, zone: SiteZone) -> OffsetDateTime {
         zone.start_of_day(self.due_date(expiration_date))
     }
 }
@@ -71,7 +72,7 @@ impl fmt::Display for NoticeKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NoticeKey {
     pub registration_id: RegistrationId,
-    pub expiration_date: Date,
+    pub expiration_date: ExpirationDate,
     pub kind: NoticeKind,
 }
 
@@ -96,7 +97,7 @@ pub struct DueNotice {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScheduleSubject {
     pub registration_id: RegistrationId,
-    pub expiration_date: Date,
+    pub expiration_date: ExpirationDate,
     pub enabled: bool,
 }
 

@@ -5,6 +5,7 @@ use std::fmt;
 
 use time::{Date, OffsetDateTime};
 
+use crate::registration::ExpirationDate;
 use crate::site::SiteZone;
 
 /// Where a registration stands. `Disabled` takes precedence over every date-based state.
@@ -86,14 +87,14 @@ impl fmt::Display for ExpiresLabel {
 }
 
 /// Whole days from the site-local date at `now` to `expiration_date` (negative once past).
-pub fn days_left(expiration_date: Date, zone: SiteZone, now: OffsetDateTime) -> i64 {
-    (expiration_date - zone.date_at(now)).whole_days()
+pub fn days_left(expiration_date: ExpirationDate, zone: SiteZone, now: OffsetDateTime) -> i64 {
+    (expiration_date.date() - zone.date_at(now)).whole_days()
 }
 
 /// The instant a registration stops authenticating: the start of the day after its
 /// expiration date, site time (docs/decisions/0001-time-semantics.md).
-pub fn expiry_instant(expiration_date: Date, zone: SiteZone) -> OffsetDateTime {
-    zone.start_of_day(expiration_date.next_day().unwrap_or(Date::MAX))
+pub fn expiry_instant(expiration_date: ExpirationDate, zone: SiteZone) -> OffsetDateTime {
+    zone.start_of_day(expiration_date.date().next_day().unwrap_or(Date::MAX))
 }
 
 /// Everything derived about a registration at one instant.
@@ -107,7 +108,12 @@ pub struct Status {
 }
 
 impl Status {
-    pub fn at(expiration_date: Date, enabled: bool, zone: SiteZone, now: OffsetDateTime) -> Self {
+    pub fn at(
+        expiration_date: ExpirationDate,
+        enabled: bool,
+        zone: SiteZone,
+        now: OffsetDateTime,
+    ) -> Self {
         let days_left = days_left(expiration_date, zone, now);
         Self {
             state: State::derive(enabled, days_left),

@@ -4,7 +4,7 @@ use registration_core::testkit::SeededRandom;
 use registration_core::{Channel, Delivery, NoticeKey, NoticeKind, RegistrationId, RetryPolicy};
 use time::Duration;
 
-use crate::{date, instant, rfc3339};
+use crate::{expires, instant, rfc3339};
 
 #[test]
 fn retries_back_off_exponentially_with_jitter_and_end_dead() {
@@ -32,7 +32,7 @@ fn retries_back_off_exponentially_with_jitter_and_end_dead() {
 fn the_idempotency_key_is_notice_recipient_and_channel() {
     let notice = NoticeKey {
         registration_id: RegistrationId::generate(&SeededRandom::new(9)).unwrap(),
-        expiration_date: date("2027-01-31"),
+        expiration_date: expires("2027-01-31"),
         kind: NoticeKind::ExpiresIn7Days,
     };
     let delivery = |recipient: &str, channel| Delivery {

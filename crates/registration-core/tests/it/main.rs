@@ -15,8 +15,8 @@ use std::sync::OnceLock;
 
 use registration_core::testkit::SeededRandom;
 use registration_core::{
-    NewRegistration, Registration, RegistrationName, SecretHasher, Site, SiteName, SitePolicy,
-    SiteSlug, SiteZone, parse_expiration_date,
+    Created, ExpirationDate, NewRegistration, Registration, RegistrationName, SecretHasher, Site,
+    SiteName, SitePolicy, SiteSlug, SiteZone,
 };
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
@@ -35,8 +35,12 @@ pub(crate) const ZONES: &[&str] = &[
     "Pacific/Pago_Pago",
 ];
 
+pub(crate) fn expires(text: &str) -> ExpirationDate {
+    ExpirationDate::parse(text).unwrap()
+}
+
 pub(crate) fn date(text: &str) -> Date {
-    parse_expiration_date(text).unwrap()
+    expires(text).date()
 }
 
 pub(crate) fn instant(rfc3339: &str) -> OffsetDateTime {
@@ -64,12 +68,19 @@ pub(crate) fn hasher() -> &'static SecretHasher {
 
 /// A registration of `site` created at `now`, enabled, expiring on `expiration_date`.
 pub(crate) fn created(site: &Site, expiration_date: &str, now: OffsetDateTime) -> Registration {
+    create(site, expiration_date, now).registration
+}
+
+/// The whole create result, secret included, at a fixed instant.
+pub(crate) fn created_with_secret(site: &Site, expiration_date: &str) -> Created {
+    create(site, expiration_date, instant("2026-11-23T09:00:00Z"))
+}
+
+fn create(site: &Site, expiration_date: &str, now: OffsetDateTime) -> Created {
     let new = NewRegistration {
         name: RegistrationName::parse("Billing sync").unwrap(),
-        expiration_date: date(expiration_date),
+        expiration_date: expires(expiration_date),
         enabled: true,
     };
-    Registration::create(new, site, now, &SeededRandom::new(42), hasher())
-        .unwrap()
-        .registration
+    Registration::create(new, site, now, &SeededRandom::new(42), hasher()).unwrap()
 }

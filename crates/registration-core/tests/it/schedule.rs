@@ -8,7 +8,7 @@ use registration_core::{
 };
 use time::{Duration, OffsetDateTime};
 
-use crate::{created, date, instant, rfc3339, site};
+use crate::{created, expires, instant, rfc3339, site};
 
 /// A stand-in for the outbox: what has been recorded, keyed by notice identity.
 #[derive(Default)]
@@ -168,7 +168,9 @@ fn renew_into_the_seven_day_window_starts_a_new_cycle() {
         ["expires_in_30_days Deliver"]
     );
 
-    registration.renew(date("2027-02-02"), &acme, now).unwrap();
+    registration
+        .renew(expires("2027-02-02"), &acme, now)
+        .unwrap();
     assert_eq!(
         log.sweep(&registration, &acme, now),
         [
@@ -228,7 +230,7 @@ fn disable_then_re_enable_inside_a_window() {
 
 #[test]
 fn notice_kinds_have_stable_names_and_due_dates() {
-    let expiration_date = date("2026-03-15");
+    let expiration_date = expires("2026-03-15");
     let described: Vec<String> = NoticeKind::ALL
         .into_iter()
         .map(|kind| {

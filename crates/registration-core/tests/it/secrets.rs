@@ -90,6 +90,15 @@ fn debug_and_display_never_show_a_secret() {
     }
     assert_eq!(format!("{secret:?}"), "ClientSecret(<redacted>)");
 
+    // The create result holds the secret beside the registration; its Debug must not leak it.
+    let created = crate::created_with_secret(&crate::site("UTC"), "2027-01-01");
+    let shown = format!("{created:?}");
+    assert!(shown.contains("ClientSecret(<redacted>)"), "{shown}");
+    assert!(
+        !shown.contains(&created.client_secret.expose_secret()[7..50]),
+        "{shown}"
+    );
+
     let hash = hasher().hash(&secret, &SeededRandom::new(2)).unwrap();
     let shown = format!("{hash:?}");
     assert_eq!(shown, "SecretHash(argon2id m=19456,t=2,p=1)");

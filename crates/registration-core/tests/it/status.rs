@@ -3,15 +3,15 @@
 
 use registration_core::testkit::SeededRandom;
 use registration_core::{
-    Error, ExpiresLabel, NewRegistration, Registration, RegistrationName, SitePolicy, State,
-    Status, expiry_instant,
+    Error, ExpirationDate, ExpiresLabel, NewRegistration, Registration, RegistrationName,
+    SitePolicy, State, Status, expiry_instant,
 };
 
-use crate::{created, date, hasher, instant, rfc3339, site};
+use crate::{created, date, expires, hasher, instant, rfc3339, site};
 
 fn state_at(site_zone: &str, expiration_date: &str, now: &str) -> (State, i64, String) {
     let status = Status::at(
-        date(expiration_date),
+        expires(expiration_date),
         true,
         site(site_zone).zone,
         instant(now),
@@ -43,7 +43,8 @@ fn thresholds_between_states() {
 fn disabled_wins_over_every_date_based_state() {
     let zone = site("UTC").zone;
     for days in [-5, 0, 3, 20, 400] {
-        let expiration_date = date("2026-11-23") + time::Duration::days(days);
+        let expiration_date =
+            ExpirationDate::from_date(date("2026-11-23") + time::Duration::days(days));
         let status = Status::at(
             expiration_date,
             false,
@@ -75,7 +76,7 @@ fn only_active_and_expiring_states_authenticate() {
 
 #[test]
 fn expiration_on_the_leap_day() {
-    let (berlin, expiration_date) = (site("Europe/Berlin").zone, date("2028-02-29"));
+    let (berlin, expiration_date) = (site("Europe/Berlin").zone, expires("2028-02-29"));
     assert_eq!(
         rfc3339(expiry_instant(expiration_date, berlin)),
         "2028-02-29T23:00:00Z",
@@ -102,7 +103,7 @@ fn ten_year_cap_from_a_leap_day_lands_on_28_february() {
     let now = instant("2028-02-29T10:00:00Z");
     let new = |expiration_date| NewRegistration {
         name: RegistrationName::parse("Leap").unwrap(),
-        expiration_date: date(expiration_date),
+        expiration_date: expires(expiration_date),
         enabled: true,
     };
     let random = SeededRandom::new(1);
@@ -128,17 +129,17 @@ fn dst_change_on_the_expiration_date() {
     // hours long, and the expiry instant is still the next local midnight.
     let berlin = site("Europe/Berlin").zone;
     assert_eq!(
-        rfc3339(expiry_instant(date("2027-03-28"), berlin)),
+        rfc3339(expiry_instant(expires("2027-03-28"), berlin)),
         "2027-03-28T22:00:00Z"
     );
     assert_eq!(
-        rfc3339(expiry_instant(date("2027-10-31"), berlin)),
+        rfc3339(expiry_instant(expires("2027-10-31"), berlin)),
         "2027-10-31T23:00:00Z"
     );
     // Santiago springs forward at midnight on 2026-09-06: 00:00 never happens there, so the
     // day starts at 01:00 local (04:00 UTC), the moment of the transition.
     let santiago = site("America/Santiago").zone;
-    let expires_at = expiry_instant(date("2026-09-05"), santiago);
+    let expires_at = expiry_instant(expires("2026-09-05"), santiago);
     assert_eq!(rfc3339(expires_at), "2026-09-06T04:00:00Z");
     assert_eq!(
         santiago.display_local(expires_at),
@@ -168,14 +169,14 @@ fn zones_east_and_west_of_utc_see_different_days_at_one_instant() {
     );
     assert_eq!(
         rfc3339(expiry_instant(
-            date("2026-06-10"),
+            expires("2026-06-10"),
             site("Pacific/Kiritimati").zone
         )),
         "2026-06-10T10:00:00Z"
     );
     assert_eq!(
         rfc3339(expiry_instant(
-            date("2026-06-10"),
+            expires("2026-06-10"),
             site("Pacific/Pago_Pago").zone
         )),
         "2026-06-11T11:00:00Z"
@@ -210,7 +211,7 @@ fn past_dates_are_refused_in_site_time() {
     let now = instant("2026-06-10T12:00:00Z"); // already 11 June in Kiritimati
     let new = NewRegistration {
         name: RegistrationName::parse("Late").unwrap(),
-        expiration_date: date("2026-06-10"),
+        expiration_date: expires("2026-06-10"),
         enabled: true,
     };
     assert_eq!(
@@ -236,14 +237,14 @@ fn renew_while_expired_keeps_identity_and_authenticates_again() {
     assert_eq!(registration.record().rejections.count, 1);
 
     assert_eq!(
-        registration.renew(date("2026-12-04"), &acme, later),
+        registration.renew(expires("2026-12-04"), &acme, later),
         Err(Error::DateInPast {
             date: date("2026-12-04"),
             today: date("2026-12-05")
         })
     );
     registration
-        .renew(date("2027-03-01"), &acme, later)
+        .renew(expires("2027-03-01"), &acme, later)
         .unwrap();
     let status = registration.status(&acme, later);
     assert_eq!(status.state, State::Active);
@@ -279,7 +280,8 @@ fn expires_labels_and_states_around_the_thresholds() {
     let table: Vec<String> = [-400, -2, -1, 0, 1, 2, 6, 7, 8, 29, 30, 31, 3650]
         .into_iter()
         .map(|days| {
-            let expiration_date = date("2026-11-23") + time::Duration::days(days);
+            let expiration_date =
+                ExpirationDate::from_date(date("2026-11-23") + time::Duration::days(days));
             let status = Status::at(expiration_date, true, zone, now);
             format!(
                 "{expiration_date} | days_left {:>4} | {:<11} | {:<12} | expires_at {}",

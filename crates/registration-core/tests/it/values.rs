@@ -1,7 +1,7 @@
 //! Validation of the value types: a value that exists is valid.
 
 use registration_core::{
-    ClientId, Error, RegistrationName, SiteName, SiteSlug, SiteZone, parse_expiration_date,
+    ClientId, Error, ExpirationDate, RegistrationName, SiteName, SiteSlug, SiteZone,
 };
 
 use crate::date;
@@ -74,7 +74,7 @@ fn expiration_dates_are_strict_iso_calendar_dates() {
         "+2026-01-01",
     ] {
         assert_eq!(
-            parse_expiration_date(bad),
+            ExpirationDate::parse(bad),
             Err(Error::MalformedDate),
             "{bad:?}"
         );
