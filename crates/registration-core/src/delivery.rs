@@ -64,6 +64,68 @@ impl Delivery {
     }
 }
 
+/// Where a delivery stands, as the Administrative notification log shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DeliveryStatus {
+    /// Recorded, not yet attempted.
+    Pending,
+    Sent,
+    /// Failed at least once; another attempt is scheduled.
+    Retrying,
+    /// Gave up after the retry policy's last attempt.
+    Dead,
+    /// Not sent on purpose (the notice was superseded by a later one).
+    Skipped,
+    /// The registration was deleted before the delivery went out.
+    Cancelled,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 6] = [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Sent,
+        DeliveryStatus::Retrying,
+        DeliveryStatus::Dead,
+        DeliveryStatus::Skipped,
+        DeliveryStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Retrying => "retrying",
+            DeliveryStatus::Dead => "dead",
+            DeliveryStatus::Skipped => "skipped",
+            DeliveryStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == text)
+    }
+
+    /// Still waiting to go out: deleting the registration cancels it.
+    pub fn is_open(self) -> bool {
+        matches!(self, DeliveryStatus::Pending | DeliveryStatus::Retrying)
+    }
+}
+
+impl fmt::Display for DeliveryStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One (recipient, channel) of a notice and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryState {
+    pub recipient: String,
+    pub channel: Channel,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+}
+
 /// Why a delivery attempt failed, as the notifier saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryFailure {

@@ -40,6 +40,9 @@ pub enum Error {
     Hashing(String),
     #[error("the operating system's random source failed")]
     EntropyUnavailable,
+    /// A storage port refused or failed; see [`StoreError`] for the contract.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Why a presented string is not a well-formed Client secret. Deliberately says nothing

@@ -8,18 +8,23 @@
 
 mod delivery;
 mod error;
+mod log;
 mod ports;
 mod registration;
 mod schedule;
 mod secret;
+mod service;
 mod site;
 mod status;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use delivery::{Channel, Delivery, DeliveryFailure, RetryPolicy};
+pub use delivery::{
+    Channel, Delivery, DeliveryFailure, DeliveryState, DeliveryStatus, RetryPolicy,
+};
 pub use error::{Error, SecretDefect, StoreError};
-pub use ports::{Clock, NoticeOutbox, Notifier, RandomSource, RegistrationStore, SiteStore};
+pub use log::{AuditContext, NoticeLogEntry, NoticeRecord, SITE_ADMINISTRATORS};
+pub use ports::{Clock, NoticeOutbox, Notifier, RandomSource, RegistrationStore, SiteStore, Store};
 pub use registration::{
     Created, ExpirationDate, LAST_USED_RESOLUTION, NewRegistration, Registration, RegistrationId,
     RegistrationName, RegistrationRecord, Rejections, check_settable_expiration_date,
@@ -28,5 +33,6 @@ pub use schedule::{
     Disposition, DueNotice, NoticeKey, NoticeKind, ScheduleSubject, due_notices, next_due_at,
 };
 pub use secret::{ClientId, ClientSecret, SecretHash, SecretHasher, SecretHint};
+pub use service::{RegistrationService, Snapshot, SweepReport};
 pub use site::{Site, SiteName, SitePolicy, SiteSlug, SiteZone};
 pub use status::{ExpiresLabel, State, Status, days_left, expiry_instant};

@@ -2,14 +2,15 @@
 //! the binaries) implement them; tests use the fakes in `testkit`.
 //!
 //! Ports are synchronous and small. Each method's doc states what an implementation MUST
-//! guarantee; the storage conformance tests check exactly those sentences.
+//! guarantee; `testkit::conformance` checks exactly those sentences against any store.
 
 use time::OffsetDateTime;
 
 use crate::delivery::{Delivery, DeliveryFailure};
 use crate::error::{Error, StoreError};
+use crate::log::{AuditContext, NoticeLogEntry, NoticeRecord};
 use crate::registration::{ExpirationDate, Registration, RegistrationId};
-use crate::schedule::{DueNotice, NoticeKind};
+use crate::schedule::NoticeKind;
 use crate::secret::ClientId;
 use crate::site::{Site, SiteSlug};
 
@@ -30,23 +31,25 @@ pub trait RandomSource: Send + Sync {
 /// Sites and their settings.
 pub trait SiteStore: Send + Sync {
     /// MUST return [`StoreError::DuplicateSite`] when the slug exists.
-    fn add_site(&self, site: &Site) -> Result<(), StoreError>;
+    fn add_site(&self, site: &Site, audit: &AuditContext) -> Result<(), StoreError>;
 
     /// MUST return [`StoreError::UnknownSite`] when there is no such site.
     fn site(&self, slug: &SiteSlug) -> Result<Site, StoreError>;
 
-    /// All sites, sorted by slug.
+    /// All sites, sorted by slug. A fresh store has exactly the site `default` (zone UTC).
     fn sites(&self) -> Result<Vec<Site>, StoreError>;
 }
 
-/// App registrations. Every method is one transaction: it happens entirely or not at all.
+/// App registrations. Every method is one transaction: it happens entirely or not at all,
+/// and every change writes an audit entry (who, what, when, before and after, never the
+/// secret hash) in the same transaction.
 pub trait RegistrationStore: Send + Sync {
     /// Stores a new registration with revision 0.
     /// MUST return [`StoreError::UnknownSite`] when its site does not exist,
     /// [`StoreError::DuplicateName`] when another registration of the same site has a name
     /// with the same [`unique_key`](crate::RegistrationName::unique_key), and
     /// [`StoreError::DuplicateClientId`] when the Client ID is taken in any site.
-    fn insert(&self, registration: &Registration) -> Result<(), StoreError>;
+    fn insert(&self, registration: &Registration, audit: &AuditContext) -> Result<(), StoreError>;
 
     /// The registration of `site` with `client_id`.
     /// MUST return [`StoreError::NotFound`] when it does not exist *or belongs to another
@@ -58,13 +61,19 @@ pub trait RegistrationStore: Send + Sync {
     /// `registration.revision()` (someone else changed it since it was read),
     /// [`StoreError::NotFound`] when it was deleted, and [`StoreError::DuplicateName`] as for
     /// insert. On success the stored revision is `registration.revision() + 1`.
-    fn update(&self, registration: &Registration) -> Result<u64, StoreError>;
+    fn update(&self, registration: &Registration, audit: &AuditContext) -> Result<u64, StoreError>;
 
-    /// Deletes the registration and cancels its pending notice deliveries, together.
-    /// MUST return [`StoreError::NotFound`] as for get.
-    fn delete(&self, site: &SiteSlug, client_id: &ClientId) -> Result<(), StoreError>;
+    /// Deletes the registration and cancels its open deliveries, together.
+    /// MUST return [`StoreError::NotFound`] as for get. The notices stay in the log.
+    fn delete(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+        audit: &AuditContext,
+    ) -> Result<(), StoreError>;
 
     /// All registrations of `site`, sorted by name key, then Client ID.
+    /// MUST return [`StoreError::UnknownSite`] when there is no such site.
     fn list(&self, site: &SiteSlug) -> Result<Vec<Registration>, StoreError>;
 }
 
@@ -77,16 +86,29 @@ pub trait NoticeOutbox: Send + Sync {
         expiration_date: ExpirationDate,
     ) -> Result<Vec<NoticeKind>, StoreError>;
 
-    /// Records `notices` in one transaction and returns how many were new.
+    /// Records `notices` with their deliveries in one transaction and returns how many were
+    /// new.
     /// MUST record each [`NoticeKey`](crate::NoticeKey) at most once, even when several
     /// processes or nodes call it at the same time with the same notices: a key already
     /// present is left unchanged and not counted.
+    /// MUST skip (not record, not count) a notice whose registration, at the moment of
+    /// recording, no longer exists, is disabled, or has another expiration date: the sweep
+    /// that computed it read facts that have changed since.
     fn record(
         &self,
-        notices: &[DueNotice],
+        notices: &[NoticeRecord],
         recorded_at: OffsetDateTime,
     ) -> Result<usize, StoreError>;
+
+    /// The Administrative notification log of `site`, newest first (by recording time,
+    /// then due time, then kind).
+    fn log(&self, site: &SiteSlug) -> Result<Vec<NoticeLogEntry>, StoreError>;
 }
+
+/// Everything storage provides, for wiring one store into the service.
+pub trait Store: SiteStore + RegistrationStore + NoticeOutbox {}
+
+impl<T: SiteStore + RegistrationStore + NoticeOutbox> Store for T {}
 
 /// Sends one delivery over its channel.
 pub trait Notifier: Send + Sync {

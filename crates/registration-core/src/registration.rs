@@ -220,6 +220,10 @@ impl Registration {
         &self.record
     }
 
+    pub fn into_record(self) -> RegistrationRecord {
+        self.record
+    }
+
     pub fn id(&self) -> RegistrationId {
         self.record.id
     }

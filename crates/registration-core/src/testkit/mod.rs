@@ -79,3 +79,5 @@ impl RandomSource for FailingRandom {
         Err(Error::EntropyUnavailable)
     }
 }
+
+pub mod conformance;

@@ -1,0 +1,44 @@
+//! The Administrative notification log: what the sweep records and what administrators read.
+
+use time::OffsetDateTime;
+
+use crate::delivery::DeliveryState;
+use crate::schedule::{Disposition, DueNotice, NoticeKey};
+use crate::secret::ClientId;
+use crate::site::SiteSlug;
+
+/// Who the in-app channel addresses until per-user subscriptions exist: every administrator
+/// of the notice's site.
+pub const SITE_ADMINISTRATORS: &str = "site-administrators";
+
+/// A due notice as it is to be recorded: its rendered subject and its planned deliveries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeRecord {
+    pub notice: DueNotice,
+    pub subject: String,
+    pub deliveries: Vec<DeliveryState>,
+}
+
+/// One line of the Administrative notification log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeLogEntry {
+    pub key: NoticeKey,
+    pub site: SiteSlug,
+    /// The registration's name and Client ID when the notice was recorded: the log outlives
+    /// renames and deletions.
+    pub registration_name: String,
+    pub client_id: ClientId,
+    pub disposition: Disposition,
+    pub subject: String,
+    pub due_at: OffsetDateTime,
+    pub recorded_at: OffsetDateTime,
+    pub deliveries: Vec<DeliveryState>,
+}
+
+/// Who changed something, and when, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditContext {
+    /// `cli:<os user>` for the command line, `admin:<username>` for the console and API.
+    pub actor: String,
+    pub at: OffsetDateTime,
+}

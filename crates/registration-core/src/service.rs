@@ -1,0 +1,274 @@
+//! The use cases, over the ports. The command line and the HTTP server call these and only
+//! render the results, so a rule is written once whichever door a request comes through.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use crate::delivery::{Channel, DeliveryState, DeliveryStatus};
+use crate::error::Error;
+use crate::log::{AuditContext, NoticeLogEntry, NoticeRecord, SITE_ADMINISTRATORS};
+use crate::ports::{Clock, RandomSource, Store};
+use crate::registration::{ExpirationDate, NewRegistration, Registration, RegistrationName};
+use crate::schedule::{Disposition, DueNotice, NoticeKind, due_notices};
+use crate::secret::{ClientId, ClientSecret, SecretHasher};
+use crate::site::{Site, SiteName, SitePolicy, SiteSlug, SiteZone};
+use crate::status::Status;
+
+/// A registration, its site, and what is derived from them at the service's `now`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub registration: Registration,
+    pub site: Site,
+    pub status: Status,
+}
+
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub sites: usize,
+    pub registrations_evaluated: usize,
+    /// Notices newly recorded by this sweep (a concurrent sweep may have recorded others).
+    pub notices_recorded: usize,
+}
+
+/// The App registration use cases.
+pub struct RegistrationService {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
+    hasher: SecretHasher,
+}
+
+impl std::fmt::Debug for RegistrationService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistrationService")
+            .field("hasher", &self.hasher)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RegistrationService {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        random: Arc<dyn RandomSource>,
+        hasher: SecretHasher,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            random,
+            hasher,
+        }
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    fn audit(&self, actor: &str) -> AuditContext {
+        AuditContext {
+            actor: actor.to_owned(),
+            at: self.clock.now(),
+        }
+    }
+
+    /// Adds a site; its display name defaults to the slug, its zone to UTC.
+    pub fn add_site(
+        &self,
+        slug: SiteSlug,
+        name: Option<SiteName>,
+        zone: Option<SiteZone>,
+        actor: &str,
+    ) -> Result<Site, Error> {
+        let name = match name {
+            Some(name) => name,
+            None => SiteName::parse(slug.as_str())?,
+        };
+        let site = Site {
+            slug,
+            name,
+            zone: zone.unwrap_or_else(SiteZone::utc),
+            policy: SitePolicy::default(),
+        };
+        self.store.add_site(&site, &self.audit(actor))?;
+        Ok(site)
+    }
+
+    pub fn sites(&self) -> Result<Vec<Site>, Error> {
+        Ok(self.store.sites()?)
+    }
+
+    pub fn site(&self, slug: &SiteSlug) -> Result<Site, Error> {
+        Ok(self.store.site(slug)?)
+    }
+
+    fn snapshot(&self, registration: Registration, site: Site) -> Snapshot {
+        let status = registration.status(&site, self.clock.now());
+        Snapshot {
+            registration,
+            site,
+            status,
+        }
+    }
+
+    /// Creates a registration; the secret is returned here and never again.
+    pub fn create(
+        &self,
+        site: &SiteSlug,
+        new: NewRegistration,
+        actor: &str,
+    ) -> Result<(Snapshot, ClientSecret), Error> {
+        let site = self.store.site(site)?;
+        let now = self.clock.now();
+        let created = Registration::create(new, &site, now, self.random.as_ref(), &self.hasher)?;
+        self.store
+            .insert(&created.registration, &self.audit(actor))?;
+        Ok((
+            self.snapshot(created.registration, site),
+            created.client_secret,
+        ))
+    }
+
+    pub fn get(&self, site: &SiteSlug, client_id: &ClientId) -> Result<Snapshot, Error> {
+        let site = self.store.site(site)?;
+        let registration = self.store.get(&site.slug, client_id)?;
+        Ok(self.snapshot(registration, site))
+    }
+
+    /// Every registration of `site`, sorted by name.
+    pub fn list(&self, site: &SiteSlug) -> Result<Vec<Snapshot>, Error> {
+        let site = self.store.site(site)?;
+        let registrations = self.store.list(&site.slug)?;
+        Ok(registrations
+            .into_iter()
+            .map(|registration| self.snapshot(registration, site.clone()))
+            .collect())
+    }
+
+    /// Loads, applies `command`, stores with the revision check, and returns the result.
+    fn change(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+        actor: &str,
+        command: impl FnOnce(&mut Registration, &Site, OffsetDateTime) -> Result<(), Error>,
+    ) -> Result<Snapshot, Error> {
+        let site = self.store.site(site)?;
+        let mut registration = self.store.get(&site.slug, client_id)?;
+        command(&mut registration, &site, self.clock.now())?;
+        let revision = self.store.update(&registration, &self.audit(actor))?;
+        let mut record = registration.into_record();
+        record.revision = revision;
+        Ok(self.snapshot(Registration::from_record(record), site))
+    }
+
+    /// Sets a new expiration date; Client ID and secret stay.
+    pub fn renew(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+        expiration_date: ExpirationDate,
+        actor: &str,
+    ) -> Result<Snapshot, Error> {
+        self.change(site, client_id, actor, |registration, site, now| {
+            registration.renew(expiration_date, site, now)
+        })
+    }
+
+    pub fn rename(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+        name: RegistrationName,
+        actor: &str,
+    ) -> Result<Snapshot, Error> {
+        self.change(site, client_id, actor, |registration, _, _| {
+            registration.rename(name);
+            Ok(())
+        })
+    }
+
+    pub fn set_enabled(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+        enabled: bool,
+        actor: &str,
+    ) -> Result<Snapshot, Error> {
+        self.change(site, client_id, actor, |registration, _, _| {
+            if enabled {
+                registration.enable();
+            } else {
+                registration.disable();
+            }
+            Ok(())
+        })
+    }
+
+    pub fn delete(&self, site: &SiteSlug, client_id: &ClientId, actor: &str) -> Result<(), Error> {
+        let site = self.store.site(site)?;
+        Ok(self
+            .store
+            .delete(&site.slug, client_id, &self.audit(actor))?)
+    }
+
+    /// Evaluates every registration's schedule at `now` and records what is due.
+    pub fn sweep(&self) -> Result<SweepReport, Error> {
+        let now = self.clock.now();
+        let mut report = SweepReport::default();
+        for site in self.store.sites()? {
+            report.sites += 1;
+            let mut records = Vec::new();
+            for registration in self.store.list(&site.slug)? {
+                report.registrations_evaluated += 1;
+                let subject = registration.schedule_subject();
+                let first_due =
+                    NoticeKind::ExpiresIn30Days.due_at(subject.expiration_date, site.zone);
+                if !subject.enabled || first_due > now {
+                    continue;
+                }
+                let recorded = self
+                    .store
+                    .recorded_kinds(subject.registration_id, subject.expiration_date)?;
+                records.extend(
+                    due_notices(subject, site.zone, now, &recorded)
+                        .into_iter()
+                        .map(|notice| plan_in_app(notice, &registration)),
+                );
+            }
+            report.notices_recorded += self.store.record(&records, now)?;
+        }
+        Ok(report)
+    }
+
+    /// The Administrative notification log of `site`, newest first.
+    pub fn notices(&self, site: &SiteSlug) -> Result<Vec<NoticeLogEntry>, Error> {
+        let site = self.store.site(site)?;
+        Ok(self.store.log(&site.slug)?)
+    }
+}
+
+/// Until per-user subscriptions and templates exist, a delivered notice goes in-app to the
+/// site's administrators (stored is delivered for in-app) and a superseded one is skipped.
+fn plan_in_app(notice: DueNotice, registration: &Registration) -> NoticeRecord {
+    let (status, attempts) = match notice.disposition {
+        Disposition::Deliver => (DeliveryStatus::Sent, 1),
+        Disposition::SkippedSuperseded => (DeliveryStatus::Skipped, 0),
+    };
+    NoticeRecord {
+        subject: format!(
+            "{}: {}",
+            notice.key.kind.template_name(),
+            registration.name()
+        ),
+        notice,
+        deliveries: vec![DeliveryState {
+            recipient: SITE_ADMINISTRATORS.to_owned(),
+            channel: Channel::InApp,
+            status,
+            attempts,
+        }],
+    }
+}

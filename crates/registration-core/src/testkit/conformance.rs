@@ -1,0 +1,551 @@
+//! The storage ports' contract as executable checks, written once for every store.
+//!
+//! A store crate runs them all with one macro call in its integration tests:
+//!
+//! ```text
+//! registration_core::store_conformance_tests!(|| {
+//!     let dir = tempfile::tempdir().unwrap();
+//!     let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+//!     (dir, store) // the first element is kept alive for the test's duration
+//! });
+//! ```
+//!
+//! Each check panics with a message naming the violated sentence of the port's contract.
+
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+use std::sync::{Arc, Barrier, OnceLock};
+
+use time::{Duration, OffsetDateTime, macros::datetime};
+
+use crate::{
+    AuditContext, Channel, ClientId, ClientSecret, DeliveryState, DeliveryStatus, Disposition,
+    DueNotice, ExpirationDate, NoticeKey, NoticeKind, NoticeRecord, Registration, RegistrationId,
+    RegistrationName, RegistrationRecord, Rejections, SecretHash, SecretHasher, Site, SiteName,
+    SitePolicy, SiteSlug, SiteZone, Store, StoreError,
+};
+
+use super::SeededRandom;
+
+const NOW: OffsetDateTime = datetime!(2026-11-23 09:00 UTC);
+
+fn audit() -> AuditContext {
+    AuditContext {
+        actor: "test:conformance".into(),
+        at: NOW,
+    }
+}
+
+fn slug(text: &str) -> SiteSlug {
+    SiteSlug::parse(text).unwrap()
+}
+
+fn site(text: &str, zone: &str) -> Site {
+    Site {
+        slug: slug(text),
+        name: SiteName::parse(&format!("Site {text}")).unwrap(),
+        zone: SiteZone::parse(zone).unwrap(),
+        policy: SitePolicy {
+            max_years_ahead: 12,
+        },
+    }
+}
+
+fn secret_hash() -> SecretHash {
+    static HASH: OnceLock<SecretHash> = OnceLock::new();
+    HASH.get_or_init(|| {
+        let random = SeededRandom::new(0);
+        let secret = ClientSecret::generate(&random).unwrap();
+        SecretHasher::recommended()
+            .unwrap()
+            .hash(&secret, &random)
+            .unwrap()
+    })
+    .clone()
+}
+
+/// A registration with every field set to something a round trip could get wrong.
+fn registration(site: &str, name: &str, seed: u64) -> Registration {
+    let random = SeededRandom::new(seed);
+    let secret = ClientSecret::generate(&random).unwrap();
+    Registration::from_record(RegistrationRecord {
+        id: RegistrationId::generate(&random).unwrap(),
+        site: slug(site),
+        client_id: ClientId::generate(&random).unwrap(),
+        name: RegistrationName::parse(name).unwrap(),
+        expiration_date: ExpirationDate::parse("2027-02-28").unwrap(),
+        enabled: true,
+        secret_hash: secret_hash(),
+        secret_hint: secret.hint(),
+        registration_date: datetime!(2026-11-23 09:15:42.123456789 UTC),
+        last_used: None,
+        rejections: Rejections::default(),
+        revision: 0,
+    })
+}
+
+fn with(registration: &Registration, change: impl FnOnce(&mut RegistrationRecord)) -> Registration {
+    let mut record = registration.record().clone();
+    change(&mut record);
+    Registration::from_record(record)
+}
+
+fn notice(registration: &Registration, kind: NoticeKind, disposition: Disposition) -> NoticeRecord {
+    let expiration_date = registration.expiration_date();
+    NoticeRecord {
+        notice: DueNotice {
+            key: NoticeKey {
+                registration_id: registration.id(),
+                expiration_date,
+                kind,
+            },
+            disposition,
+            due_at: kind.due_at(expiration_date, SiteZone::utc()),
+        },
+        subject: format!("{}: {}", kind.template_name(), registration.name()),
+        deliveries: vec![
+            DeliveryState {
+                recipient: "alice".into(),
+                channel: Channel::InApp,
+                status: DeliveryStatus::Sent,
+                attempts: 1,
+            },
+            DeliveryState {
+                recipient: "ops@example.com".into(),
+                channel: Channel::Email,
+                status: DeliveryStatus::Pending,
+                attempts: 0,
+            },
+        ],
+    }
+}
+
+/// SiteStore::sites: a fresh store has exactly the site `default`, in UTC.
+pub fn fresh_store_has_the_default_site(store: &impl Store) {
+    let sites = store.sites().unwrap();
+    assert_eq!(
+        sites.len(),
+        1,
+        "a fresh store has exactly one site: {sites:?}"
+    );
+    assert_eq!(sites[0].slug, SiteSlug::default_site());
+    assert_eq!(sites[0].zone, SiteZone::utc());
+    assert_eq!(store.site(&SiteSlug::default_site()).unwrap(), sites[0]);
+}
+
+/// SiteStore: add, read back, duplicates and unknown sites.
+pub fn sites_round_trip_and_refuse_duplicates(store: &impl Store) {
+    let eu = site("acme-eu", "Europe/Berlin");
+    store.add_site(&eu, &audit()).unwrap();
+    assert_eq!(
+        store.site(&eu.slug).unwrap(),
+        eu,
+        "a site reads back as written"
+    );
+    assert_eq!(
+        store.add_site(&site("acme-eu", "UTC"), &audit()),
+        Err(StoreError::DuplicateSite("acme-eu".into()))
+    );
+    assert_eq!(
+        store.site(&eu.slug).unwrap(),
+        eu,
+        "a refused add changes nothing"
+    );
+    assert_eq!(
+        store.site(&slug("nowhere")),
+        Err(StoreError::UnknownSite("nowhere".into()))
+    );
+    store
+        .add_site(&site("acme-asia", "Asia/Tokyo"), &audit())
+        .unwrap();
+    let slugs: Vec<String> = store
+        .sites()
+        .unwrap()
+        .iter()
+        .map(|s| s.slug.to_string())
+        .collect();
+    assert_eq!(
+        slugs,
+        ["acme-asia", "acme-eu", "default"],
+        "sites are sorted by slug"
+    );
+}
+
+/// RegistrationStore::insert and get: every stored fact reads back unchanged.
+pub fn registrations_round_trip(store: &impl Store) {
+    let original = registration("default", "Billing sync", 1);
+    store.insert(&original, &audit()).unwrap();
+    let read = store.get(&slug("default"), original.client_id()).unwrap();
+    assert_eq!(read, original, "every field reads back as written");
+    assert_eq!(read.revision(), 0);
+
+    let used = with(&original, |r| {
+        r.last_used = Some(datetime!(2026-11-24 10:00:00.5 UTC));
+        r.rejections = Rejections {
+            count: 412,
+            last: Some(datetime!(2026-11-24 10:01 UTC)),
+        };
+        r.enabled = false;
+    });
+    let revision = store.update(&used, &audit()).unwrap();
+    assert_eq!(revision, 1);
+    let read = store.get(&slug("default"), original.client_id()).unwrap();
+    assert_eq!(read, with(&used, |r| r.revision = 1));
+}
+
+/// insert: names are unique per site ignoring case; Client IDs are unique everywhere.
+pub fn insert_refuses_duplicates(store: &impl Store) {
+    store.add_site(&site("other", "UTC"), &audit()).unwrap();
+    store
+        .insert(&registration("default", "Billing Sync", 1), &audit())
+        .unwrap();
+    assert_eq!(
+        store.insert(&registration("default", "billing SYNC", 2), &audit()),
+        Err(StoreError::DuplicateName("billing SYNC".into()))
+    );
+    store
+        .insert(&registration("other", "billing sync", 3), &audit())
+        .expect("the same name in another site is fine");
+
+    let taken = registration("default", "Another", 1);
+    assert_eq!(
+        store.insert(
+            &with(&taken, |r| r.id = registration("x", "x", 99).id()),
+            &audit()
+        ),
+        Err(StoreError::DuplicateClientId)
+    );
+    assert_eq!(
+        store.insert(&registration("nowhere", "Lost", 4), &audit()),
+        Err(StoreError::UnknownSite("nowhere".into()))
+    );
+    assert_eq!(
+        store.list(&slug("default")).unwrap().len(),
+        1,
+        "refused inserts store nothing"
+    );
+}
+
+/// get, update, delete: another site's registration is NotFound, never revealed.
+pub fn sites_are_isolated(store: &impl Store) {
+    store.add_site(&site("other", "UTC"), &audit()).unwrap();
+    let theirs = registration("other", "Theirs", 1);
+    store.insert(&theirs, &audit()).unwrap();
+    let ours = slug("default");
+    assert_eq!(
+        store.get(&ours, theirs.client_id()),
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        store.delete(&ours, theirs.client_id(), &audit()),
+        Err(StoreError::NotFound)
+    );
+    let moved = with(&theirs, |r| r.site = ours.clone());
+    assert_eq!(store.update(&moved, &audit()), Err(StoreError::NotFound));
+    assert!(store.list(&ours).unwrap().is_empty());
+    assert_eq!(
+        store.get(&slug("other"), theirs.client_id()).unwrap(),
+        theirs
+    );
+}
+
+/// update: optimistic concurrency and the name rule.
+pub fn update_checks_revision_and_names(store: &impl Store) {
+    let first = registration("default", "First", 1);
+    let second = registration("default", "Second", 2);
+    store.insert(&first, &audit()).unwrap();
+    store.insert(&second, &audit()).unwrap();
+
+    let renamed = with(&first, |r| {
+        r.name = RegistrationName::parse("First, renamed").unwrap()
+    });
+    assert_eq!(store.update(&renamed, &audit()), Ok(1));
+    let stale = with(&first, |r| r.enabled = false);
+    assert_eq!(store.update(&stale, &audit()), Err(StoreError::Conflict));
+    let read = store.get(&slug("default"), first.client_id()).unwrap();
+    assert!(read.enabled(), "a conflicting update changes nothing");
+    assert_eq!(read.name().as_str(), "First, renamed");
+
+    let clash = with(&read, |r| {
+        r.name = RegistrationName::parse("SECOND").unwrap()
+    });
+    assert_eq!(
+        store.update(&clash, &audit()),
+        Err(StoreError::DuplicateName("SECOND".into()))
+    );
+    store
+        .delete(&slug("default"), second.client_id(), &audit())
+        .unwrap();
+    assert_eq!(store.update(&second, &audit()), Err(StoreError::NotFound));
+}
+
+/// list: sorted by name key, then Client ID; unknown sites are an error.
+pub fn list_is_sorted_by_name(store: &impl Store) {
+    for (seed, name) in [(1, "charlie"), (2, "Alpha"), (3, "bravo")] {
+        store
+            .insert(&registration("default", name, seed), &audit())
+            .unwrap();
+    }
+    let names: Vec<String> = store
+        .list(&slug("default"))
+        .unwrap()
+        .iter()
+        .map(|r| r.name().to_string())
+        .collect();
+    assert_eq!(names, ["Alpha", "bravo", "charlie"]);
+    assert_eq!(
+        store.list(&slug("nowhere")),
+        Err(StoreError::UnknownSite("nowhere".into()))
+    );
+}
+
+/// record: each notice identity at most once; recorded_kinds follows the cycle.
+pub fn notices_are_recorded_at_most_once(store: &impl Store) {
+    let registration = registration("default", "Billing sync", 1);
+    store.insert(&registration, &audit()).unwrap();
+    let thirty = notice(
+        &registration,
+        NoticeKind::ExpiresIn30Days,
+        Disposition::SkippedSuperseded,
+    );
+    let seven = notice(
+        &registration,
+        NoticeKind::ExpiresIn7Days,
+        Disposition::Deliver,
+    );
+
+    assert_eq!(store.record(&[thirty.clone(), seven.clone()], NOW), Ok(2));
+    assert_eq!(store.record(&[thirty.clone(), seven.clone()], NOW), Ok(0));
+    let changed = NoticeRecord {
+        subject: "a different subject".into(),
+        ..seven.clone()
+    };
+    assert_eq!(store.record(&[changed], NOW + Duration::hours(1)), Ok(0));
+    let mut kinds = store
+        .recorded_kinds(registration.id(), registration.expiration_date())
+        .unwrap();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [NoticeKind::ExpiresIn30Days, NoticeKind::ExpiresIn7Days]
+    );
+
+    let log = store.log(&slug("default")).unwrap();
+    assert_eq!(log.len(), 2);
+    let entry = log.iter().find(|e| e.key == seven.notice.key).unwrap();
+    assert_eq!(
+        entry.subject, seven.subject,
+        "a key already present is left unchanged"
+    );
+    assert_eq!(entry.disposition, Disposition::Deliver);
+    assert_eq!(entry.registration_name, "Billing sync");
+    assert_eq!(&entry.client_id, registration.client_id());
+    assert_eq!(entry.recorded_at, NOW);
+    assert_eq!(entry.due_at, seven.notice.due_at);
+    assert_eq!(entry.deliveries, seven.deliveries);
+
+    let renewed = with(&registration, |r| {
+        r.expiration_date = ExpirationDate::parse("2027-06-30").unwrap();
+    });
+    assert_eq!(store.update(&renewed, &audit()), Ok(1));
+    assert!(
+        store
+            .recorded_kinds(registration.id(), renewed.expiration_date())
+            .unwrap()
+            .is_empty(),
+        "a new expiration date is a new cycle"
+    );
+}
+
+/// record: notices computed from facts that have changed since are not recorded.
+pub fn stale_notices_are_not_recorded(store: &impl Store) {
+    let registration = registration("default", "Billing sync", 1);
+    store.insert(&registration, &audit()).unwrap();
+    let expired = notice(&registration, NoticeKind::Expired, Disposition::Deliver);
+
+    let disabled = with(&registration, |r| r.enabled = false);
+    store.update(&disabled, &audit()).unwrap();
+    assert_eq!(
+        store.record(std::slice::from_ref(&expired), NOW),
+        Ok(0),
+        "disabled since"
+    );
+
+    let renewed = with(&disabled, |r| {
+        r.revision = 1;
+        r.enabled = true;
+        r.expiration_date = ExpirationDate::parse("2027-06-30").unwrap();
+    });
+    store.update(&renewed, &audit()).unwrap();
+    assert_eq!(
+        store.record(std::slice::from_ref(&expired), NOW),
+        Ok(0),
+        "renewed since"
+    );
+
+    store
+        .delete(&slug("default"), registration.client_id(), &audit())
+        .unwrap();
+    let current = notice(&renewed, NoticeKind::Expired, Disposition::Deliver);
+    assert_eq!(store.record(&[current], NOW), Ok(0), "deleted since");
+    assert!(store.log(&slug("default")).unwrap().is_empty());
+}
+
+/// delete: open deliveries are cancelled, the notices stay in the log.
+pub fn delete_cancels_open_deliveries(store: &impl Store) {
+    let registration = registration("default", "Billing sync", 1);
+    store.insert(&registration, &audit()).unwrap();
+    let seven = notice(
+        &registration,
+        NoticeKind::ExpiresIn7Days,
+        Disposition::Deliver,
+    );
+    store.record(&[seven], NOW).unwrap();
+    store
+        .delete(&slug("default"), registration.client_id(), &audit())
+        .unwrap();
+    assert_eq!(
+        store.get(&slug("default"), registration.client_id()),
+        Err(StoreError::NotFound)
+    );
+    let log = store.log(&slug("default")).unwrap();
+    assert_eq!(log.len(), 1, "the log outlives the registration");
+    let statuses: Vec<(Channel, DeliveryStatus)> = log[0]
+        .deliveries
+        .iter()
+        .map(|d| (d.channel, d.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (Channel::InApp, DeliveryStatus::Sent),
+            (Channel::Email, DeliveryStatus::Cancelled)
+        ]
+    );
+}
+
+/// log: newest first, per site.
+pub fn log_is_newest_first_and_per_site(store: &impl Store) {
+    store.add_site(&site("other", "UTC"), &audit()).unwrap();
+    let ours = registration("default", "Ours", 1);
+    let theirs = registration("other", "Theirs", 2);
+    store.insert(&ours, &audit()).unwrap();
+    store.insert(&theirs, &audit()).unwrap();
+    store
+        .record(
+            &[notice(
+                &ours,
+                NoticeKind::ExpiresIn30Days,
+                Disposition::Deliver,
+            )],
+            NOW,
+        )
+        .unwrap();
+    store
+        .record(
+            &[notice(
+                &ours,
+                NoticeKind::ExpiresIn7Days,
+                Disposition::Deliver,
+            )],
+            NOW + Duration::days(23),
+        )
+        .unwrap();
+    store
+        .record(
+            &[notice(&theirs, NoticeKind::Expired, Disposition::Deliver)],
+            NOW,
+        )
+        .unwrap();
+    let kinds: Vec<NoticeKind> = store
+        .log(&slug("default"))
+        .unwrap()
+        .iter()
+        .map(|entry| entry.key.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [NoticeKind::ExpiresIn7Days, NoticeKind::ExpiresIn30Days]
+    );
+    assert_eq!(store.log(&slug("other")).unwrap().len(), 1);
+}
+
+/// record: concurrent callers with the same notices record each identity once.
+pub fn concurrent_recording_records_once<S: Store + 'static>(store: Arc<S>) {
+    let registrations: Vec<Registration> = (0..20)
+        .map(|i| registration("default", &format!("Registration {i}"), i))
+        .collect();
+    for registration in &registrations {
+        store.insert(registration, &audit()).unwrap();
+    }
+    let notices: Arc<Vec<NoticeRecord>> = Arc::new(
+        registrations
+            .iter()
+            .flat_map(|r| {
+                [
+                    notice(
+                        r,
+                        NoticeKind::ExpiresIn30Days,
+                        Disposition::SkippedSuperseded,
+                    ),
+                    notice(r, NoticeKind::ExpiresIn7Days, Disposition::Deliver),
+                ]
+            })
+            .collect(),
+    );
+    let threads = 4;
+    let barrier = Arc::new(Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let (store, notices, barrier) = (store.clone(), notices.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                store.record(&notices, NOW).unwrap()
+            })
+        })
+        .collect();
+    let recorded: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(
+        recorded,
+        notices.len(),
+        "all callers together record each key once"
+    );
+    assert_eq!(store.log(&slug("default")).unwrap().len(), notices.len());
+}
+
+/// Generates one `#[test]` per conformance check. `$make` returns `(guard, store)`; the
+/// guard (e.g. a temporary directory) lives as long as the test.
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($make:expr) => {
+        $crate::store_conformance_tests!(@each $make;
+            fresh_store_has_the_default_site,
+            sites_round_trip_and_refuse_duplicates,
+            registrations_round_trip,
+            insert_refuses_duplicates,
+            sites_are_isolated,
+            update_checks_revision_and_names,
+            list_is_sorted_by_name,
+            notices_are_recorded_at_most_once,
+            stale_notices_are_not_recorded,
+            delete_cancels_open_deliveries,
+            log_is_newest_first_and_per_site,
+        );
+        #[test]
+        fn conformance_concurrent_recording_records_once() {
+            let (_guard, store) = ($make)();
+            $crate::testkit::conformance::concurrent_recording_records_once(
+                ::std::sync::Arc::new(store),
+            );
+        }
+    };
+    (@each $make:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                let (_guard, store) = ($make)();
+                $crate::testkit::conformance::$check(&store);
+            }
+        )*
+    };
+}

@@ -1,0 +1,195 @@
+//! Between rows and domain values. Stored text is parsed back through the domain's own
+//! constructors, so a row that does not hold a valid value is reported as corrupt, never
+//! passed on.
+
+use registration_core::{
+    Channel, ClientId, DeliveryState, DeliveryStatus, Disposition, ExpirationDate, NoticeKey,
+    NoticeKind, NoticeLogEntry, Registration, RegistrationId, RegistrationName, RegistrationRecord,
+    Rejections, SecretHash, SecretHint, Site, SiteName, SitePolicy, SiteSlug, SiteZone, StoreError,
+};
+use rusqlite::{ErrorCode, Row};
+use time::format_description::FormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
+
+/// The registrations columns, in the order `parse_registration` reads them.
+pub(crate) const REGISTRATION_COLUMNS: &str = "id, site, client_id, name, name_key, \
+    expiration_date, enabled, secret_hash, secret_hint, registration_date, last_used, \
+    rejected_count, last_rejected, revision";
+
+/// Instants are stored in UTC with nanoseconds and a fixed width, so text order is time order.
+const INSTANT: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:9]Z");
+
+pub(crate) fn instant_text(instant: OffsetDateTime) -> String {
+    instant
+        .to_offset(UtcOffset::UTC)
+        .format(INSTANT)
+        .unwrap_or_else(|_| unreachable!("every instant in years 0..=9999 formats"))
+}
+
+fn parse_instant(text: &str) -> Result<OffsetDateTime, StoreError> {
+    time::PrimitiveDateTime::parse(text, INSTANT)
+        .map(|instant| instant.assume_utc())
+        .map_err(|_| corrupt("instant", text))
+}
+
+fn corrupt(what: &str, text: &str) -> StoreError {
+    StoreError::Corrupt(format!("stored {what} {text:?} is invalid"))
+}
+
+/// Counters are `u64` in the domain and `INTEGER` (i64) in SQLite.
+pub(crate) fn counter(value: u64) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| StoreError::Corrupt(format!("counter {value} overflows")))
+}
+
+fn parse_counter(value: i64) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative counter {value}")))
+}
+
+/// SQLite's errors, as the port's contract names them.
+pub(crate) fn map_error(error: rusqlite::Error) -> StoreError {
+    match &error {
+        rusqlite::Error::SqliteFailure(failure, _) => match failure.code {
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                StoreError::Busy(error.to_string())
+            }
+            ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => {
+                StoreError::Corrupt(format!("not a usable appreg database: {error}"))
+            }
+            _ => StoreError::Unavailable(error.to_string()),
+        },
+        _ => StoreError::Unavailable(error.to_string()),
+    }
+}
+
+fn text(row: &Row<'_>, index: usize) -> Result<String, StoreError> {
+    row.get(index).map_err(map_error)
+}
+
+fn optional_instant(row: &Row<'_>, index: usize) -> Result<Option<OffsetDateTime>, StoreError> {
+    row.get::<_, Option<String>>(index)
+        .map_err(map_error)?
+        .map(|text| parse_instant(&text))
+        .transpose()
+}
+
+fn registration_id(text: &str) -> Result<RegistrationId, StoreError> {
+    uuid::Uuid::parse_str(text)
+        .map(RegistrationId::from_uuid)
+        .map_err(|_| corrupt("registration id", text))
+}
+
+fn client_id(text: &str) -> Result<ClientId, StoreError> {
+    ClientId::parse(text).map_err(|_| corrupt("client id", text))
+}
+
+fn expiration_date(text: &str) -> Result<ExpirationDate, StoreError> {
+    ExpirationDate::parse(text).map_err(|_| corrupt("expiration date", text))
+}
+
+fn site_slug(text: &str) -> Result<SiteSlug, StoreError> {
+    SiteSlug::parse(text).map_err(|_| corrupt("site slug", text))
+}
+
+pub(crate) fn parse_registration(row: &Row<'_>) -> Result<Registration, StoreError> {
+    let name = text(row, 3)?;
+    let secret_hash = text(row, 7)?;
+    let secret_hint = text(row, 8)?;
+    Ok(Registration::from_record(RegistrationRecord {
+        id: registration_id(&text(row, 0)?)?,
+        site: site_slug(&text(row, 1)?)?,
+        client_id: client_id(&text(row, 2)?)?,
+        name: RegistrationName::parse(&name).map_err(|_| corrupt("name", &name))?,
+        expiration_date: expiration_date(&text(row, 5)?)?,
+        enabled: row.get(6).map_err(map_error)?,
+        // Never echo a stored hash into an error message.
+        secret_hash: SecretHash::parse(&secret_hash).map_err(|_| corrupt("secret hash", ""))?,
+        secret_hint: SecretHint::parse(&secret_hint)
+            .map_err(|_| corrupt("secret hint", &secret_hint))?,
+        registration_date: parse_instant(&text(row, 9)?)?,
+        last_used: optional_instant(row, 10)?,
+        rejections: Rejections {
+            count: parse_counter(row.get(11).map_err(map_error)?)?,
+            last: optional_instant(row, 12)?,
+        },
+        revision: parse_counter(row.get(13).map_err(map_error)?)?,
+    }))
+}
+
+/// Columns: slug, name, time_zone, max_years_ahead.
+pub(crate) fn parse_site(row: &Row<'_>) -> Result<Site, StoreError> {
+    let name = text(row, 1)?;
+    let zone = text(row, 2)?;
+    Ok(Site {
+        slug: site_slug(&text(row, 0)?)?,
+        name: SiteName::parse(&name).map_err(|_| corrupt("site name", &name))?,
+        zone: SiteZone::parse(&zone).map_err(|_| corrupt("time zone", &zone))?,
+        policy: SitePolicy {
+            max_years_ahead: row.get(3).map_err(map_error)?,
+        },
+    })
+}
+
+pub(crate) fn disposition_str(disposition: Disposition) -> &'static str {
+    match disposition {
+        Disposition::Deliver => "deliver",
+        Disposition::SkippedSuperseded => "skipped_superseded",
+    }
+}
+
+fn parse_disposition(text: &str) -> Result<Disposition, StoreError> {
+    match text {
+        "deliver" => Ok(Disposition::Deliver),
+        "skipped_superseded" => Ok(Disposition::SkippedSuperseded),
+        other => Err(corrupt("disposition", other)),
+    }
+}
+
+/// Columns: id, registration_id, expiration_date, kind, site, registration_name, client_id,
+/// disposition, subject, due_at, recorded_at. Deliveries are filled in by the caller.
+pub(crate) fn parse_log_entry(row: &Row<'_>) -> Result<NoticeLogEntry, StoreError> {
+    let kind = text(row, 3)?;
+    Ok(NoticeLogEntry {
+        key: NoticeKey {
+            registration_id: registration_id(&text(row, 1)?)?,
+            expiration_date: expiration_date(&text(row, 2)?)?,
+            kind: NoticeKind::parse(&kind).ok_or_else(|| corrupt("notice kind", &kind))?,
+        },
+        site: site_slug(&text(row, 4)?)?,
+        registration_name: text(row, 5)?,
+        client_id: client_id(&text(row, 6)?)?,
+        disposition: parse_disposition(&text(row, 7)?)?,
+        subject: text(row, 8)?,
+        due_at: parse_instant(&text(row, 9)?)?,
+        recorded_at: parse_instant(&text(row, 10)?)?,
+        deliveries: Vec::new(),
+    })
+}
+
+/// Columns: notice_id, recipient, channel, status, attempts.
+pub(crate) fn parse_delivery(row: &Row<'_>) -> Result<DeliveryState, StoreError> {
+    let channel = text(row, 2)?;
+    let status = text(row, 3)?;
+    Ok(DeliveryState {
+        recipient: text(row, 1)?,
+        channel: Channel::parse(&channel).ok_or_else(|| corrupt("channel", &channel))?,
+        status: DeliveryStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        attempts: row.get(4).map_err(map_error)?,
+    })
+}
+
+/// The audit log's before/after image of a registration: its facts without the secret hash.
+pub(crate) fn audit_image(registration: &Registration) -> String {
+    let record = registration.record();
+    serde_json::json!({
+        "id": record.id.to_string(),
+        "client_id": record.client_id.as_str(),
+        "name": record.name.as_str(),
+        "expiration_date": record.expiration_date.to_string(),
+        "enabled": record.enabled,
+        "secret_hint": record.secret_hint.as_str(),
+        "revision": record.revision,
+    })
+    .to_string()
+}

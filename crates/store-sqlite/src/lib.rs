@@ -1,0 +1,590 @@
+//! registration-core's storage ports on an embedded SQLite file.
+//!
+//! - WAL journal, `synchronous = FULL`, foreign keys on, a busy timeout: a crash at any point
+//!   leaves the file consistent with every committed transaction in it.
+//! - One writer connection (behind a mutex) and a pool of read-only connections: readers see
+//!   the last committed snapshot and never wait for a long write.
+//! - Every port method is one transaction; writes take the write lock up front
+//!   (`BEGIN IMMEDIATE`) so concurrent processes queue instead of failing half-way.
+
+mod convert;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use registration_core::{
+    AuditContext, ClientId, ExpirationDate, NoticeKind, NoticeLogEntry, NoticeOutbox, NoticeRecord,
+    Registration, RegistrationId, RegistrationStore, Site, SiteSlug, SiteStore, StoreError,
+};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
+use time::OffsetDateTime;
+
+use crate::convert::{
+    REGISTRATION_COLUMNS, audit_image, counter, disposition_str, instant_text, map_error,
+    parse_delivery, parse_log_entry, parse_registration, parse_site,
+};
+
+/// How long a statement waits for another process's lock before reporting `Busy`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The SQLite store. Cheap to share behind an `Arc`; every method is thread-safe.
+#[derive(Debug)]
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    idle_readers: Mutex<Vec<Connection>>,
+}
+
+impl SqliteStore {
+    /// The schema version this binary creates and understands.
+    #[allow(clippy::cast_possible_truncation)] // a handful of migrations
+    pub const SCHEMA_VERSION: u32 = schema::MIGRATIONS.len() as u32;
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    ///
+    /// Returns [`StoreError::SchemaTooNew`] for a database written by a newer appreg,
+    /// [`StoreError::Corrupt`] for a file that is not a SQLite database, and
+    /// [`StoreError::Unavailable`] when the file cannot be opened or created.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut writer = Connection::open_with_flags(path, flags)
+            .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
+        configure(&writer).map_err(map_error)?;
+        writer
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(map_error)?;
+        writer
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(map_error)?;
+        migrate(&mut writer)?;
+        Ok(Self {
+            path: path.to_owned(),
+            writer: Mutex::new(writer),
+            idle_readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` in one write transaction (`BEGIN IMMEDIATE`), committing on `Ok`.
+    fn write<T>(
+        &self,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut connection = lock(&self.writer);
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(map_error)?;
+        let value = work(&transaction)?;
+        transaction.commit().map_err(map_error)?;
+        Ok(value)
+    }
+
+    /// Runs `work` on a read-only connection inside one read transaction (one snapshot).
+    fn read<T>(
+        &self,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = lock(&self.idle_readers).pop();
+        let mut connection = match pooled {
+            Some(connection) => connection,
+            None => self.open_reader()?,
+        };
+        let value = {
+            let transaction = connection
+                .transaction_with_behavior(TransactionBehavior::Deferred)
+                .map_err(map_error)?;
+            let value = work(&transaction)?;
+            transaction.commit().map_err(map_error)?;
+            value
+        };
+        lock(&self.idle_readers).push(connection);
+        Ok(value)
+    }
+
+    fn open_reader(&self) -> Result<Connection, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let connection = Connection::open_with_flags(&self.path, flags).map_err(map_error)?;
+        configure(&connection).map_err(map_error)?;
+        Ok(connection)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock dropped its transaction, which rolled back.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn configure(connection: &Connection) -> rusqlite::Result<()> {
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    connection.pragma_update(None, "foreign_keys", true)
+}
+
+/// Applies the missing migrations, each in its own immediate transaction so two processes
+/// opening a fresh file at once do not both apply one.
+fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    connection
+        .execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_version (
+                version INTEGER PRIMARY KEY,
+                applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+            ) STRICT;",
+        )
+        .map_err(map_error)?;
+    loop {
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(map_error)?;
+        let current: u32 = transaction
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(map_error)?;
+        if current > SqliteStore::SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                found: current,
+                supported: SqliteStore::SCHEMA_VERSION,
+            });
+        }
+        let Some(migration) = schema::MIGRATIONS.get(current as usize) else {
+            return Ok(());
+        };
+        transaction.execute_batch(migration).map_err(map_error)?;
+        transaction
+            .execute(
+                "INSERT INTO schema_version (version) VALUES (?1)",
+                params![current + 1],
+            )
+            .map_err(map_error)?;
+        transaction.commit().map_err(map_error)?;
+    }
+}
+
+fn write_audit(
+    transaction: &Transaction<'_>,
+    audit: &AuditContext,
+    site: &SiteSlug,
+    action: &str,
+    subject: &str,
+    before: Option<String>,
+    after: Option<String>,
+) -> Result<(), StoreError> {
+    transaction
+        .execute(
+            "INSERT INTO audit_log (at, actor, site, action, subject, before, after)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                instant_text(audit.at),
+                audit.actor,
+                site.as_str(),
+                action,
+                subject,
+                before,
+                after
+            ],
+        )
+        .map_err(map_error)?;
+    Ok(())
+}
+
+fn site_exists(transaction: &Transaction<'_>, site: &SiteSlug) -> Result<bool, StoreError> {
+    transaction
+        .query_row(
+            "SELECT 1 FROM sites WHERE slug = ?1",
+            [site.as_str()],
+            |_| Ok(()),
+        )
+        .optional()
+        .map(|found| found.is_some())
+        .map_err(map_error)
+}
+
+fn find_registration(
+    transaction: &Transaction<'_>,
+    site: &SiteSlug,
+    client_id: &ClientId,
+) -> Result<Option<Registration>, StoreError> {
+    let sql = format!(
+        "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE site = ?1 AND client_id = ?2"
+    );
+    transaction
+        .query_row(&sql, [site.as_str(), client_id.as_str()], |row| {
+            Ok(parse_registration(row))
+        })
+        .optional()
+        .map_err(map_error)?
+        .transpose()
+}
+
+/// Maps a UNIQUE violation on `registrations` to the port's error; others pass through.
+fn unique_violation(error: rusqlite::Error, registration: &Registration) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(failure, Some(message)) = &error
+        && failure.code == rusqlite::ErrorCode::ConstraintViolation
+    {
+        if message.contains("name_key") {
+            return StoreError::DuplicateName(registration.name().to_string());
+        }
+        if message.contains("client_id") || message.contains("registrations.id") {
+            return StoreError::DuplicateClientId;
+        }
+    }
+    map_error(error)
+}
+
+impl SiteStore for SqliteStore {
+    fn add_site(&self, site: &Site, audit: &AuditContext) -> Result<(), StoreError> {
+        self.write(|transaction| {
+            if site_exists(transaction, &site.slug)? {
+                return Err(StoreError::DuplicateSite(site.slug.to_string()));
+            }
+            transaction
+                .execute(
+                    "INSERT INTO sites (slug, name, time_zone, max_years_ahead)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        site.slug.as_str(),
+                        site.name.as_str(),
+                        site.zone.name(),
+                        site.policy.max_years_ahead
+                    ],
+                )
+                .map_err(map_error)?;
+            let after = serde_json::json!({
+                "name": site.name.as_str(),
+                "time_zone": site.zone.name(),
+                "max_years_ahead": site.policy.max_years_ahead,
+            });
+            write_audit(
+                transaction,
+                audit,
+                &site.slug,
+                "site.add",
+                site.slug.as_str(),
+                None,
+                Some(after.to_string()),
+            )
+        })
+    }
+
+    fn site(&self, slug: &SiteSlug) -> Result<Site, StoreError> {
+        self.read(|transaction| {
+            transaction
+                .query_row(
+                    "SELECT slug, name, time_zone, max_years_ahead FROM sites WHERE slug = ?1",
+                    [slug.as_str()],
+                    |row| Ok(parse_site(row)),
+                )
+                .optional()
+                .map_err(map_error)?
+                .unwrap_or_else(|| Err(StoreError::UnknownSite(slug.to_string())))
+        })
+    }
+
+    fn sites(&self) -> Result<Vec<Site>, StoreError> {
+        self.read(|transaction| {
+            let mut statement = transaction
+                .prepare("SELECT slug, name, time_zone, max_years_ahead FROM sites ORDER BY slug")
+                .map_err(map_error)?;
+            let rows = statement
+                .query_map([], |row| Ok(parse_site(row)))
+                .map_err(map_error)?;
+            rows.map(|row| row.map_err(map_error)?).collect()
+        })
+    }
+}
+
+impl RegistrationStore for SqliteStore {
+    fn insert(&self, registration: &Registration, audit: &AuditContext) -> Result<(), StoreError> {
+        let record = registration.record();
+        self.write(|transaction| {
+            if !site_exists(transaction, &record.site)? {
+                return Err(StoreError::UnknownSite(record.site.to_string()));
+            }
+            transaction
+                .execute(
+                    &format!(
+                        "INSERT INTO registrations ({REGISTRATION_COLUMNS})
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                    ),
+                    params![
+                        record.id.to_string(),
+                        record.site.as_str(),
+                        record.client_id.as_str(),
+                        record.name.as_str(),
+                        record.name.unique_key(),
+                        record.expiration_date.to_string(),
+                        record.enabled,
+                        record.secret_hash.as_phc(),
+                        record.secret_hint.as_str(),
+                        instant_text(record.registration_date),
+                        record.last_used.map(instant_text),
+                        counter(record.rejections.count)?,
+                        record.rejections.last.map(instant_text),
+                        counter(record.revision)?,
+                    ],
+                )
+                .map_err(|error| unique_violation(error, registration))?;
+            write_audit(
+                transaction,
+                audit,
+                &record.site,
+                "registration.create",
+                record.client_id.as_str(),
+                None,
+                Some(audit_image(registration)),
+            )
+        })
+    }
+
+    fn get(&self, site: &SiteSlug, client_id: &ClientId) -> Result<Registration, StoreError> {
+        self.read(|transaction| {
+            find_registration(transaction, site, client_id)?.ok_or(StoreError::NotFound)
+        })
+    }
+
+    fn update(&self, registration: &Registration, audit: &AuditContext) -> Result<u64, StoreError> {
+        let record = registration.record();
+        self.write(|transaction| {
+            let Some(before) = find_registration(transaction, &record.site, &record.client_id)?
+            else {
+                return Err(StoreError::NotFound);
+            };
+            if before.id() != record.id {
+                return Err(StoreError::NotFound);
+            }
+            if before.revision() != record.revision {
+                return Err(StoreError::Conflict);
+            }
+            let revision = record.revision + 1;
+            transaction
+                .execute(
+                    "UPDATE registrations SET name = ?1, name_key = ?2, expiration_date = ?3,
+                        enabled = ?4, secret_hash = ?5, secret_hint = ?6, last_used = ?7,
+                        rejected_count = ?8, last_rejected = ?9, revision = ?10
+                     WHERE id = ?11",
+                    params![
+                        record.name.as_str(),
+                        record.name.unique_key(),
+                        record.expiration_date.to_string(),
+                        record.enabled,
+                        record.secret_hash.as_phc(),
+                        record.secret_hint.as_str(),
+                        record.last_used.map(instant_text),
+                        counter(record.rejections.count)?,
+                        record.rejections.last.map(instant_text),
+                        counter(revision)?,
+                        record.id.to_string(),
+                    ],
+                )
+                .map_err(|error| unique_violation(error, registration))?;
+            write_audit(
+                transaction,
+                audit,
+                &record.site,
+                "registration.update",
+                record.client_id.as_str(),
+                Some(audit_image(&before)),
+                Some(audit_image(registration)),
+            )?;
+            Ok(revision)
+        })
+    }
+
+    fn delete(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+        audit: &AuditContext,
+    ) -> Result<(), StoreError> {
+        self.write(|transaction| {
+            let Some(before) = find_registration(transaction, site, client_id)? else {
+                return Err(StoreError::NotFound);
+            };
+            let id = before.id().to_string();
+            transaction
+                .execute(
+                    "UPDATE deliveries SET status = 'cancelled'
+                     WHERE status IN ('pending', 'retrying')
+                       AND notice_id IN (SELECT id FROM notices WHERE registration_id = ?1)",
+                    [&id],
+                )
+                .map_err(map_error)?;
+            transaction
+                .execute("DELETE FROM registrations WHERE id = ?1", [&id])
+                .map_err(map_error)?;
+            write_audit(
+                transaction,
+                audit,
+                site,
+                "registration.delete",
+                client_id.as_str(),
+                Some(audit_image(&before)),
+                None,
+            )
+        })
+    }
+
+    fn list(&self, site: &SiteSlug) -> Result<Vec<Registration>, StoreError> {
+        self.read(|transaction| {
+            if !site_exists(transaction, site)? {
+                return Err(StoreError::UnknownSite(site.to_string()));
+            }
+            let mut statement = transaction
+                .prepare(&format!(
+                    "SELECT {REGISTRATION_COLUMNS} FROM registrations
+                     WHERE site = ?1 ORDER BY name_key, client_id"
+                ))
+                .map_err(map_error)?;
+            let rows = statement
+                .query_map([site.as_str()], |row| Ok(parse_registration(row)))
+                .map_err(map_error)?;
+            rows.map(|row| row.map_err(map_error)?).collect()
+        })
+    }
+}
+
+impl NoticeOutbox for SqliteStore {
+    fn recorded_kinds(
+        &self,
+        registration: RegistrationId,
+        expiration_date: ExpirationDate,
+    ) -> Result<Vec<NoticeKind>, StoreError> {
+        self.read(|transaction| {
+            let mut statement = transaction
+                .prepare_cached(
+                    "SELECT kind FROM notices WHERE registration_id = ?1 AND expiration_date = ?2",
+                )
+                .map_err(map_error)?;
+            let rows = statement
+                .query_map(
+                    [registration.to_string(), expiration_date.to_string()],
+                    |row| row.get::<_, String>(0),
+                )
+                .map_err(map_error)?;
+            rows.map(|kind| {
+                let kind = kind.map_err(map_error)?;
+                NoticeKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown notice kind {kind:?}")))
+            })
+            .collect()
+        })
+    }
+
+    fn record(
+        &self,
+        notices: &[NoticeRecord],
+        recorded_at: OffsetDateTime,
+    ) -> Result<usize, StoreError> {
+        if notices.is_empty() {
+            return Ok(0);
+        }
+        self.write(|transaction| {
+            let mut insert_notice = transaction
+                .prepare_cached(
+                    // The SELECT re-checks the facts the sweep computed from, atomically.
+                    "INSERT INTO notices (registration_id, expiration_date, kind, site,
+                        registration_name, client_id, disposition, subject, due_at, recorded_at)
+                     SELECT id, expiration_date, ?3, site, name, client_id, ?4, ?5, ?6, ?7
+                     FROM registrations
+                     WHERE id = ?1 AND expiration_date = ?2 AND enabled = 1
+                     ON CONFLICT (registration_id, expiration_date, kind) DO NOTHING",
+                )
+                .map_err(map_error)?;
+            let mut insert_delivery = transaction
+                .prepare_cached(
+                    "INSERT INTO deliveries (notice_id, position, recipient, channel, status, attempts)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(map_error)?;
+            let mut recorded = 0;
+            for record in notices {
+                let key = record.notice.key;
+                let inserted = insert_notice
+                    .execute(params![
+                        key.registration_id.to_string(),
+                        key.expiration_date.to_string(),
+                        key.kind.as_str(),
+                        disposition_str(record.notice.disposition),
+                        record.subject,
+                        instant_text(record.notice.due_at),
+                        instant_text(recorded_at),
+                    ])
+                    .map_err(map_error)?;
+                if inserted == 0 {
+                    continue;
+                }
+                recorded += 1;
+                let notice_id = transaction.last_insert_rowid();
+                for (position, delivery) in record.deliveries.iter().enumerate() {
+                    insert_delivery
+                        .execute(params![
+                            notice_id,
+                            counter(position as u64)?,
+                            delivery.recipient,
+                            delivery.channel.as_str(),
+                            delivery.status.as_str(),
+                            delivery.attempts,
+                        ])
+                        .map_err(map_error)?;
+                }
+            }
+            Ok(recorded)
+        })
+    }
+
+    fn log(&self, site: &SiteSlug) -> Result<Vec<NoticeLogEntry>, StoreError> {
+        self.read(|transaction| {
+            let mut notices = transaction
+                .prepare(
+                    "SELECT id, registration_id, expiration_date, kind, site, registration_name,
+                        client_id, disposition, subject, due_at, recorded_at
+                     FROM notices WHERE site = ?1
+                     ORDER BY recorded_at DESC, due_at DESC, kind DESC",
+                )
+                .map_err(map_error)?;
+            let mut entries: Vec<(i64, NoticeLogEntry)> = notices
+                .query_map([site.as_str()], |row| {
+                    Ok(row.get::<_, i64>(0).map(|id| (id, parse_log_entry(row))))
+                })
+                .map_err(map_error)?
+                .map(|row| {
+                    let (id, entry) = row.map_err(map_error)?.map_err(map_error)?;
+                    Ok((id, entry?))
+                })
+                .collect::<Result<_, StoreError>>()?;
+            let mut deliveries = transaction
+                .prepare(
+                    "SELECT d.notice_id, d.recipient, d.channel, d.status, d.attempts
+                     FROM deliveries d JOIN notices n ON n.id = d.notice_id
+                     WHERE n.site = ?1 ORDER BY d.notice_id, d.position",
+                )
+                .map_err(map_error)?;
+            let rows = deliveries
+                .query_map([site.as_str()], |row| {
+                    Ok((row.get::<_, i64>(0)?, parse_delivery(row)))
+                })
+                .map_err(map_error)?;
+            let mut by_notice = std::collections::HashMap::<i64, Vec<_>>::new();
+            for row in rows {
+                let (notice_id, delivery) = row.map_err(map_error)?;
+                by_notice.entry(notice_id).or_default().push(delivery?);
+            }
+            for (id, entry) in &mut entries {
+                entry.deliveries = by_notice.remove(id).unwrap_or_default();
+            }
+            Ok(entries.into_iter().map(|(_, entry)| entry).collect())
+        })
+    }
+}

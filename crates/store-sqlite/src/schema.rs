@@ -1,0 +1,75 @@
+//! Versioned migrations. Each entry is applied once, in order, in its own transaction, and
+//! recorded in `schema_version`. Never edit a released migration: append a new one.
+
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: sites, registrations, the notice outbox and its deliveries, the audit log.
+    r"
+    CREATE TABLE sites (
+        slug TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        time_zone TEXT NOT NULL,
+        max_years_ahead INTEGER NOT NULL
+    ) STRICT;
+
+    -- SPEC 2: a fresh database gets a site `default`.
+    INSERT INTO sites (slug, name, time_zone, max_years_ahead)
+    VALUES ('default', 'Default site', 'UTC', 10);
+
+    CREATE TABLE registrations (
+        id TEXT PRIMARY KEY,
+        site TEXT NOT NULL REFERENCES sites (slug),
+        client_id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        expiration_date TEXT NOT NULL,
+        enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+        secret_hash TEXT NOT NULL,
+        secret_hint TEXT NOT NULL,
+        registration_date TEXT NOT NULL,
+        last_used TEXT,
+        rejected_count INTEGER NOT NULL,
+        last_rejected TEXT,
+        revision INTEGER NOT NULL,
+        UNIQUE (site, name_key)
+    ) STRICT;
+    CREATE INDEX registrations_by_expiration ON registrations (expiration_date);
+
+    -- Notices are not tied to registrations by a foreign key: the log outlives deletions.
+    CREATE TABLE notices (
+        id INTEGER PRIMARY KEY,
+        registration_id TEXT NOT NULL,
+        expiration_date TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        site TEXT NOT NULL REFERENCES sites (slug),
+        registration_name TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        disposition TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        UNIQUE (registration_id, expiration_date, kind)
+    ) STRICT;
+    CREATE INDEX notices_by_site ON notices (site, recorded_at);
+
+    CREATE TABLE deliveries (
+        notice_id INTEGER NOT NULL REFERENCES notices (id),
+        position INTEGER NOT NULL,
+        recipient TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        PRIMARY KEY (notice_id, channel, recipient)
+    ) STRICT;
+
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        site TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        before TEXT,
+        after TEXT
+    ) STRICT;
+    ",
+];

@@ -1,0 +1,191 @@
+//! What the conformance suite cannot see: files, schema versions, locking, the audit log.
+
+use registration_core::{AuditContext, RegistrationStore, SiteSlug, StoreError};
+use rusqlite::Connection;
+use store_sqlite::SqliteStore;
+
+use crate::{fresh_store, registration};
+
+fn audit() -> AuditContext {
+    AuditContext {
+        actor: "cli:test".into(),
+        at: time::macros::datetime!(2026-11-23 09:00 UTC),
+    }
+}
+
+#[test]
+fn a_fresh_file_gets_wal_foreign_keys_and_the_current_schema() {
+    let (dir, store) = fresh_store();
+    drop(store);
+    let connection = Connection::open(dir.path().join("appreg.db")).unwrap();
+    let mode: String = connection
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let version: u32 = connection
+        .query_row("SELECT MAX(version) FROM schema_version", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    assert_eq!(version, SqliteStore::SCHEMA_VERSION);
+    // Reopening applies nothing twice.
+    SqliteStore::open(&dir.path().join("appreg.db")).unwrap();
+    let rows: u32 = connection
+        .query_row("SELECT COUNT(*) FROM schema_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(rows, SqliteStore::SCHEMA_VERSION);
+}
+
+#[test]
+fn a_database_from_a_newer_appreg_is_refused_untouched() {
+    let (dir, store) = fresh_store();
+    store.insert(&registration("Keep me", 1), &audit()).unwrap();
+    drop(store);
+    let path = dir.path().join("appreg.db");
+    Connection::open(&path)
+        .unwrap()
+        .execute("INSERT INTO schema_version (version) VALUES (99)", [])
+        .unwrap();
+    let error = SqliteStore::open(&path).unwrap_err();
+    assert_eq!(
+        error,
+        StoreError::SchemaTooNew {
+            found: 99,
+            supported: SqliteStore::SCHEMA_VERSION
+        }
+    );
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "the database was written by a newer appreg (schema 99, this binary knows up to {})",
+            SqliteStore::SCHEMA_VERSION
+        )
+    );
+    let kept: u32 = Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM registrations", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(kept, 1);
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_reported_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    let content = "these are my notes, not a database\n".repeat(200);
+    std::fs::write(&path, &content).unwrap();
+    let error = SqliteStore::open(&path).unwrap_err();
+    assert!(matches!(error, StoreError::Corrupt(_)), "{error:?}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), content);
+
+    let missing_dir = dir.path().join("no/such/dir/appreg.db");
+    let error = SqliteStore::open(&missing_dir).unwrap_err();
+    assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+    assert!(
+        error.to_string().contains("no/such/dir/appreg.db"),
+        "{error}"
+    );
+}
+
+#[test]
+fn readers_do_not_wait_for_a_long_write() {
+    let (dir, store) = fresh_store();
+    store
+        .insert(&registration("Committed", 1), &audit())
+        .unwrap();
+    // Another process holds the write lock with an uncommitted insert.
+    let other = Connection::open(dir.path().join("appreg.db")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    other
+        .execute(
+            "UPDATE registrations SET name = 'Uncommitted', name_key = 'uncommitted'",
+            [],
+        )
+        .unwrap();
+    // Reads answer from the last committed snapshot (a blocked read would fail as Busy).
+    let names: Vec<String> = store
+        .list(&SiteSlug::default_site())
+        .unwrap()
+        .iter()
+        .map(|r| r.name().to_string())
+        .collect();
+    assert_eq!(names, ["Committed"]);
+    other.execute_batch("ROLLBACK").unwrap();
+}
+
+#[test]
+fn a_write_blocked_past_the_timeout_is_busy_and_changes_nothing() {
+    let (dir, store) = fresh_store();
+    let other = Connection::open(dir.path().join("appreg.db")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let error = store
+        .insert(&registration("Blocked", 1), &audit())
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Busy(_)), "{error:?}");
+    other.execute_batch("ROLLBACK").unwrap();
+    assert!(store.list(&SiteSlug::default_site()).unwrap().is_empty());
+}
+
+/// actor, action, subject, before, after
+type AuditRow = (String, String, String, Option<String>, Option<String>);
+
+#[test]
+fn the_audit_log_records_who_what_and_when_without_the_secret_hash() {
+    let (dir, store) = fresh_store();
+    let original = registration("Billing sync", 1);
+    store.insert(&original, &audit()).unwrap();
+    let mut record = original.record().clone();
+    record.enabled = false;
+    store
+        .update(
+            &registration_core::Registration::from_record(record),
+            &audit(),
+        )
+        .unwrap();
+    store
+        .delete(&SiteSlug::default_site(), original.client_id(), &audit())
+        .unwrap();
+
+    let connection = Connection::open(dir.path().join("appreg.db")).unwrap();
+    let mut statement = connection
+        .prepare("SELECT actor, action, subject, before, after FROM audit_log ORDER BY id")
+        .unwrap();
+    let rows: Vec<AuditRow> = statement
+        .query_map([], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let actions: Vec<&str> = rows.iter().map(|row| row.1.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "registration.create",
+            "registration.update",
+            "registration.delete"
+        ]
+    );
+    assert!(
+        rows.iter()
+            .all(|row| row.0 == "cli:test" && row.2 == original.client_id().as_str())
+    );
+    let update_before = rows[1].3.as_deref().unwrap();
+    let update_after = rows[1].4.as_deref().unwrap();
+    assert!(
+        update_before.contains("\"enabled\":true"),
+        "{update_before}"
+    );
+    assert!(update_after.contains("\"enabled\":false"), "{update_after}");
+    for row in &rows {
+        for image in [&row.3, &row.4].into_iter().flatten() {
+            assert!(!image.contains("argon2"), "{image}");
+        }
+    }
+}
