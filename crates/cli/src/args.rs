@@ -1,0 +1,121 @@
+//! The command line's grammar (SPEC section 9). Parsing only; `commands.rs` acts.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "appreg",
+    version,
+    about = "Manage App registrations: machine credentials with an expiration date.",
+    after_help = "APPREG_NOW=<RFC 3339 instant> starts the clock at that instant (for demos and \
+                  tests); it then advances in real time."
+)]
+pub(crate) struct Cli {
+    /// The SQLite database file (created with its schema when missing).
+    #[arg(long, global = true, env = "APPREG_DB", default_value = "./appreg.db")]
+    pub(crate) db: PathBuf,
+
+    /// Print stable, machine-readable JSON instead of tables.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Sites of the multi-site product.
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// App registrations of a site.
+    #[command(subcommand)]
+    Reg(RegCommand),
+    /// Evaluate every registration's notification schedule now and record what is due.
+    Sweep,
+    /// The Administrative notification log.
+    #[command(subcommand)]
+    Notices(NoticesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SiteCommand {
+    /// Add a site.
+    Add {
+        /// `[a-z0-9-]{1,40}`
+        slug: String,
+        /// Display name (default: the slug).
+        #[arg(long)]
+        name: Option<String>,
+        /// IANA time zone, e.g. Europe/Berlin (default: UTC).
+        #[arg(long)]
+        time_zone: Option<String>,
+    },
+    /// List sites.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SiteArg {
+    /// The site's slug.
+    #[arg(long)]
+    pub(crate) site: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Target {
+    #[command(flatten)]
+    pub(crate) site: SiteArg,
+    /// The registration's Client ID.
+    pub(crate) client_id: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RegCommand {
+    /// Create a registration and print its Client ID and Client secret (once).
+    Create {
+        #[command(flatten)]
+        site: SiteArg,
+        /// 1–100 characters, unique in the site (ignoring case).
+        #[arg(long)]
+        name: String,
+        /// Expiration date, YYYY-MM-DD in the site's time zone: it works through that day.
+        #[arg(long)]
+        expires: String,
+        /// Create it disabled.
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// List a site's registrations, sorted by name.
+    List {
+        #[command(flatten)]
+        site: SiteArg,
+    },
+    /// Show one registration.
+    Show(Target),
+    /// Set a new expiration date; Client ID and secret stay the same.
+    Renew {
+        #[command(flatten)]
+        target: Target,
+        /// New expiration date, YYYY-MM-DD, not before today (site time).
+        #[arg(long)]
+        expires: String,
+    },
+    /// Allow the registration to authenticate (until it expires).
+    Enable(Target),
+    /// Stop the registration from authenticating.
+    Disable(Target),
+    /// Delete the registration; its pending notices are cancelled.
+    Delete(Target),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum NoticesCommand {
+    /// List a site's notices, newest first.
+    List {
+        #[command(flatten)]
+        site: SiteArg,
+    },
+}

@@ -1,0 +1,223 @@
+//! One function per command: parse the arguments into domain values, call the service,
+//! render. No rule is decided here.
+
+use anyhow::{Result, anyhow};
+use registration_core::{
+    ClientId, Error, ExpirationDate, NewRegistration, RegistrationName, RegistrationService,
+    SiteName, SiteSlug, SiteZone, StoreError,
+};
+
+use crate::args::{Command, NoticesCommand, RegCommand, SiteCommand, Target};
+use crate::render::{
+    NoticeJson, RegistrationJson, SiteJson, SweepJson, notices_table, registration_details,
+    registrations_table, sites_table,
+};
+
+pub(crate) fn execute(
+    service: &RegistrationService,
+    command: Command,
+    json: bool,
+    actor: &str,
+) -> Result<String> {
+    match command {
+        Command::Site(command) => site(service, command, json, actor),
+        Command::Reg(command) => reg(service, command, json, actor),
+        Command::Sweep => {
+            let report = service.sweep()?;
+            if json {
+                return to_json(&SweepJson::from(report));
+            }
+            Ok(format!(
+                "Swept {} site(s), {} registration(s): {} notice(s) recorded.",
+                report.sites, report.registrations_evaluated, report.notices_recorded
+            ))
+        }
+        Command::Notices(NoticesCommand::List { site }) => {
+            let slug = site_slug(&site.site)?;
+            let zone = service.site(&slug)?.zone;
+            let entries = service.notices(&slug)?;
+            if json {
+                let entries: Vec<NoticeJson> =
+                    entries.iter().map(|e| NoticeJson::new(e, zone)).collect();
+                return to_json(&entries);
+            }
+            if entries.is_empty() {
+                return Ok(format!("No notices recorded for site {slug}."));
+            }
+            Ok(notices_table(&entries, zone))
+        }
+    }
+}
+
+fn to_json(value: &impl serde::Serialize) -> Result<String> {
+    Ok(serde_json::to_string_pretty(value)?)
+}
+
+fn site_slug(text: &str) -> Result<SiteSlug> {
+    Ok(SiteSlug::parse(text)?)
+}
+
+fn site(
+    service: &RegistrationService,
+    command: SiteCommand,
+    json: bool,
+    actor: &str,
+) -> Result<String> {
+    match command {
+        SiteCommand::Add {
+            slug,
+            name,
+            time_zone,
+        } => {
+            let slug = site_slug(&slug)?;
+            let name = name.as_deref().map(SiteName::parse).transpose()?;
+            let zone = time_zone.as_deref().map(SiteZone::parse).transpose()?;
+            let site = service.add_site(slug, name, zone, actor)?;
+            if json {
+                return to_json(&SiteJson::from(&site));
+            }
+            Ok(format!(
+                "Added site {} ({}, time zone {}).",
+                site.slug,
+                site.name.as_str(),
+                site.zone.name()
+            ))
+        }
+        SiteCommand::List => {
+            let sites = service.sites()?;
+            if json {
+                let sites: Vec<SiteJson> = sites.iter().map(SiteJson::from).collect();
+                return to_json(&sites);
+            }
+            Ok(sites_table(&sites))
+        }
+    }
+}
+
+/// Parses `--site` and the Client ID of a command that targets one registration.
+fn target(target: &Target) -> Result<(SiteSlug, ClientId)> {
+    Ok((
+        site_slug(&target.site.site)?,
+        ClientId::parse(&target.client_id)?,
+    ))
+}
+
+/// Names the registration in the message when it is not there (or is another site's).
+fn not_found(site: &SiteSlug, client_id: &ClientId) -> impl FnOnce(Error) -> anyhow::Error {
+    move |error| match error {
+        Error::Store(StoreError::NotFound) => {
+            anyhow!("site {site} has no App registration with Client ID {client_id}")
+        }
+        other => other.into(),
+    }
+}
+
+fn reg(
+    service: &RegistrationService,
+    command: RegCommand,
+    json: bool,
+    actor: &str,
+) -> Result<String> {
+    let show = |snapshot| {
+        if json {
+            to_json(&RegistrationJson::new(&snapshot, None))
+        } else {
+            Ok(registration_details(&snapshot))
+        }
+    };
+    match command {
+        RegCommand::Create {
+            site,
+            name,
+            expires,
+            disabled,
+        } => {
+            let slug = site_slug(&site.site)?;
+            let new = NewRegistration {
+                name: RegistrationName::parse(&name)?,
+                expiration_date: ExpirationDate::parse(&expires)?,
+                enabled: !disabled,
+            };
+            let (snapshot, secret) = service.create(&slug, new, actor)?;
+            if json {
+                return to_json(&RegistrationJson::new(&snapshot, Some(&secret)));
+            }
+            let record = snapshot.registration.record();
+            Ok(format!(
+                "Created App registration \"{}\" in site {}.\n\n  \
+                 Client ID      {}\n  \
+                 Client secret  {}\n\n\
+                 Copy the Client secret now: it is shown only this once and cannot be \
+                 retrieved later.\n\
+                 It can obtain tokens through {} and stops at {}.",
+                record.name,
+                record.site,
+                record.client_id,
+                secret.expose_secret(),
+                record.expiration_date,
+                snapshot.site.zone.display_local(snapshot.status.expires_at),
+            ))
+        }
+        RegCommand::List { site } => {
+            let slug = site_slug(&site.site)?;
+            let snapshots = service.list(&slug)?;
+            if json {
+                let list: Vec<RegistrationJson> = snapshots
+                    .iter()
+                    .map(|s| RegistrationJson::new(s, None))
+                    .collect();
+                return to_json(&list);
+            }
+            if snapshots.is_empty() {
+                return Ok(format!("Site {slug} has no App registrations."));
+            }
+            Ok(registrations_table(&snapshots))
+        }
+        RegCommand::Show(t) => {
+            let (site, client_id) = target(&t)?;
+            show(
+                service
+                    .get(&site, &client_id)
+                    .map_err(not_found(&site, &client_id))?,
+            )
+        }
+        RegCommand::Renew { target: t, expires } => {
+            let (site, client_id) = target(&t)?;
+            let expiration_date = ExpirationDate::parse(&expires)?;
+            show(
+                service
+                    .renew(&site, &client_id, expiration_date, actor)
+                    .map_err(not_found(&site, &client_id))?,
+            )
+        }
+        RegCommand::Enable(t) => {
+            let (site, client_id) = target(&t)?;
+            show(
+                service
+                    .set_enabled(&site, &client_id, true, actor)
+                    .map_err(not_found(&site, &client_id))?,
+            )
+        }
+        RegCommand::Disable(t) => {
+            let (site, client_id) = target(&t)?;
+            show(
+                service
+                    .set_enabled(&site, &client_id, false, actor)
+                    .map_err(not_found(&site, &client_id))?,
+            )
+        }
+        RegCommand::Delete(t) => {
+            let (site, client_id) = target(&t)?;
+            service
+                .delete(&site, &client_id, actor)
+                .map_err(not_found(&site, &client_id))?;
+            if json {
+                return to_json(&serde_json::json!({ "deleted": client_id.as_str() }));
+            }
+            Ok(format!(
+                "Deleted App registration {client_id} from site {site}; its pending notices \
+                 are cancelled."
+            ))
+        }
+    }
+}

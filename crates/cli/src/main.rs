@@ -1,0 +1,64 @@
+//! `appreg`: the operator's command line. Glue only: arguments → adapters → the domain's
+//! `RegistrationService` → rendered output. Errors print one line to stderr and exit 1.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod args;
+mod commands;
+mod render;
+mod system;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use registration_core::{RegistrationService, SecretHasher};
+use store_sqlite::SqliteStore;
+
+use crate::args::Cli;
+use crate::system::{OsRandom, SystemClock};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(output) => {
+            if !output.is_empty() {
+                println!("{output}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            // `{:#}` puts the whole context chain on one line.
+            eprintln!("appreg: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<String> {
+    let clock = SystemClock::from_env()?;
+    if clock.shifted {
+        eprintln!(
+            "appreg: APPREG_NOW is set: the clock starts at {} and advances in real time",
+            clock.start_text()
+        );
+    }
+    let store = SqliteStore::open(&cli.db)
+        .with_context(|| format!("cannot use the database {}", cli.db.display()))?;
+    let service = RegistrationService::new(
+        Arc::new(store),
+        Arc::new(clock),
+        Arc::new(OsRandom),
+        SecretHasher::recommended()?,
+    );
+    commands::execute(&service, cli.command, cli.json, &actor())
+}
+
+/// Who the audit log names for changes made from this terminal.
+fn actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    format!("cli:{user}")
+}

@@ -1,0 +1,316 @@
+//! What the command line prints: JSON documents (stable field names, documented in
+//! docs/cli.md) and aligned tables for people. Domain types do not derive `Serialize`; the
+//! wire shapes live here.
+
+use registration_core::{
+    ClientSecret, Disposition, NoticeLogEntry, Site, SiteZone, Snapshot, SweepReport,
+};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+fn rfc3339(instant: OffsetDateTime) -> String {
+    instant
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| unreachable!("instants in years 0..=9999 format as RFC 3339"))
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SiteJson {
+    slug: String,
+    name: String,
+    time_zone: &'static str,
+}
+
+impl From<&Site> for SiteJson {
+    fn from(site: &Site) -> Self {
+        Self {
+            slug: site.slug.to_string(),
+            name: site.name.as_str().to_owned(),
+            time_zone: site.zone.name(),
+        }
+    }
+}
+
+/// A registration as SPEC section 8 names its fields.
+#[derive(Debug, Serialize)]
+pub(crate) struct RegistrationJson {
+    site: String,
+    name: String,
+    client_id: String,
+    /// Present only in the create response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+    expiration_date: String,
+    /// The instant it stops authenticating, with the site's offset.
+    expires_at: String,
+    time_zone: &'static str,
+    enabled: bool,
+    registration_date: String,
+    last_used: Option<String>,
+    expires: String,
+    state: &'static str,
+    days_left: i64,
+    secret_hint: String,
+    rejected_since_expiry: u64,
+    last_rejected: Option<String>,
+}
+
+impl RegistrationJson {
+    pub(crate) fn new(snapshot: &Snapshot, secret: Option<&ClientSecret>) -> Self {
+        let record = snapshot.registration.record();
+        let zone = snapshot.site.zone;
+        let local = |instant| rfc3339(zone.local(instant));
+        Self {
+            site: record.site.to_string(),
+            name: record.name.to_string(),
+            client_id: record.client_id.to_string(),
+            client_secret: secret.map(|secret| secret.expose_secret().to_owned()),
+            expiration_date: record.expiration_date.to_string(),
+            expires_at: local(snapshot.status.expires_at),
+            time_zone: zone.name(),
+            enabled: record.enabled,
+            registration_date: local(record.registration_date),
+            last_used: record.last_used.map(local),
+            expires: snapshot.status.expires.to_string(),
+            state: snapshot.status.state.as_str(),
+            days_left: snapshot.status.days_left,
+            secret_hint: record.secret_hint.to_string(),
+            rejected_since_expiry: record.rejections.count,
+            last_rejected: record.rejections.last.map(local),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SweepJson {
+    sites: usize,
+    registrations_evaluated: usize,
+    notices_recorded: usize,
+}
+
+impl From<SweepReport> for SweepJson {
+    fn from(report: SweepReport) -> Self {
+        Self {
+            sites: report.sites,
+            registrations_evaluated: report.registrations_evaluated,
+            notices_recorded: report.notices_recorded,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct NoticeJson {
+    recorded_at: String,
+    due_at: String,
+    kind: &'static str,
+    registration: NoticeRegistrationJson,
+    expiration_date: String,
+    disposition: &'static str,
+    subject: String,
+    deliveries: Vec<DeliveryJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct NoticeRegistrationJson {
+    name: String,
+    client_id: String,
+}
+
+#[derive(Debug, Serialize)]
+struct DeliveryJson {
+    recipient: String,
+    channel: &'static str,
+    status: &'static str,
+    attempts: u32,
+}
+
+fn disposition_label(disposition: Disposition) -> &'static str {
+    match disposition {
+        Disposition::Deliver => "deliver",
+        Disposition::SkippedSuperseded => "skipped (superseded)",
+    }
+}
+
+impl NoticeJson {
+    pub(crate) fn new(entry: &NoticeLogEntry, zone: SiteZone) -> Self {
+        Self {
+            recorded_at: rfc3339(zone.local(entry.recorded_at)),
+            due_at: rfc3339(zone.local(entry.due_at)),
+            kind: entry.key.kind.as_str(),
+            registration: NoticeRegistrationJson {
+                name: entry.registration_name.clone(),
+                client_id: entry.client_id.to_string(),
+            },
+            expiration_date: entry.key.expiration_date.to_string(),
+            disposition: disposition_label(entry.disposition),
+            subject: entry.subject.clone(),
+            deliveries: entry
+                .deliveries
+                .iter()
+                .map(|delivery| DeliveryJson {
+                    recipient: delivery.recipient.clone(),
+                    channel: delivery.channel.as_str(),
+                    status: delivery.status.as_str(),
+                    attempts: delivery.attempts,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Left-aligned columns separated by two spaces, with a header row.
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let padded: Vec<String> = cells
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        padded.join("  ").trim_end().to_owned()
+    };
+    let mut out = vec![line(&mut header.iter().copied())];
+    out.extend(
+        rows.iter()
+            .map(|row| line(&mut row.iter().map(String::as_str))),
+    );
+    out.join("\n")
+}
+
+fn yes_no(value: bool) -> String {
+    if value { "Yes" } else { "No" }.to_owned()
+}
+
+/// `2026-11-23 14:05` in the site's zone.
+fn local_minute(zone: SiteZone, instant: OffsetDateTime) -> String {
+    let local = zone.local(instant);
+    format!("{} {:02}:{:02}", local.date(), local.hour(), local.minute())
+}
+
+/// The grid: Name, Client ID, Registration date, Enabled, Last used, Expires.
+pub(crate) fn registrations_table(snapshots: &[Snapshot]) -> String {
+    let rows: Vec<Vec<String>> = snapshots
+        .iter()
+        .map(|snapshot| {
+            let record = snapshot.registration.record();
+            let zone = snapshot.site.zone;
+            vec![
+                record.name.to_string(),
+                record.client_id.to_string(),
+                zone.date_at(record.registration_date).to_string(),
+                yes_no(record.enabled),
+                record
+                    .last_used
+                    .map_or_else(|| "Never".to_owned(), |at| local_minute(zone, at)),
+                snapshot.status.expires.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "Name",
+            "Client ID",
+            "Registration date",
+            "Enabled",
+            "Last used",
+            "Expires",
+        ],
+        &rows,
+    )
+}
+
+/// One registration, field by field.
+pub(crate) fn registration_details(snapshot: &Snapshot) -> String {
+    let record = snapshot.registration.record();
+    let zone = snapshot.site.zone;
+    let rejected = match record.rejections.last {
+        Some(last) => format!(
+            "{} since expiry, last {}",
+            record.rejections.count,
+            local_minute(zone, last)
+        ),
+        None => "none since expiry".to_owned(),
+    };
+    let rows = vec![
+        vec!["Name".into(), record.name.to_string()],
+        vec!["Client ID".into(), record.client_id.to_string()],
+        vec!["Site".into(), record.site.to_string()],
+        vec![
+            "Registration date".into(),
+            zone.date_at(record.registration_date).to_string(),
+        ],
+        vec!["Enabled".into(), yes_no(record.enabled)],
+        vec![
+            "Last used".into(),
+            record
+                .last_used
+                .map_or_else(|| "Never".to_owned(), |at| local_minute(zone, at)),
+        ],
+        vec!["Expiration date".into(), record.expiration_date.to_string()],
+        vec!["Expires".into(), snapshot.status.expires.to_string()],
+        vec![
+            "Expires at".into(),
+            zone.display_local(snapshot.status.expires_at),
+        ],
+        vec!["State".into(), snapshot.status.state.to_string()],
+        vec!["Secret hint".into(), format!("…{}", record.secret_hint)],
+        vec!["Rejected requests".into(), rejected],
+    ];
+    // No header: a two-column list.
+    table(&["", ""], &rows)
+        .lines()
+        .skip(1)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub(crate) fn sites_table(sites: &[Site]) -> String {
+    let rows: Vec<Vec<String>> = sites
+        .iter()
+        .map(|site| {
+            vec![
+                site.slug.to_string(),
+                site.name.as_str().to_owned(),
+                site.zone.name().to_owned(),
+            ]
+        })
+        .collect();
+    table(&["Slug", "Name", "Time zone"], &rows)
+}
+
+pub(crate) fn notices_table(entries: &[NoticeLogEntry], zone: SiteZone) -> String {
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|entry| {
+            let deliveries: Vec<String> = entry
+                .deliveries
+                .iter()
+                .map(|d| format!("{} {}: {}", d.channel, d.recipient, d.status))
+                .collect();
+            vec![
+                local_minute(zone, entry.recorded_at),
+                entry.key.kind.to_string(),
+                format!("{} ({})", entry.registration_name, entry.client_id),
+                entry.subject.clone(),
+                disposition_label(entry.disposition).to_owned(),
+                deliveries.join("; "),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "Time",
+            "Kind",
+            "Registration",
+            "Subject",
+            "Disposition",
+            "Deliveries",
+        ],
+        &rows,
+    )
+}

@@ -1,0 +1,110 @@
+//! End-to-end tests of the `appreg` binary against temporary SQLite files.
+
+#![allow(clippy::unwrap_used)]
+
+mod errors;
+mod output;
+mod registrations;
+mod sweep;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// One isolated database and a way to run the binary against it.
+pub(crate) struct Appreg {
+    dir: TempDir,
+}
+
+impl Appreg {
+    pub(crate) fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub(crate) fn db(&self) -> PathBuf {
+        self.dir.path().join("appreg.db")
+    }
+
+    /// The command with `--db` set and `APPREG_NOW` set to `now` (or removed).
+    pub(crate) fn command(&self, now: Option<&str>, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_appreg"));
+        command.arg("--db").arg(self.db()).args(args);
+        command.env_remove("APPREG_DB");
+        match now {
+            Some(now) => command.env("APPREG_NOW", now),
+            None => command.env_remove("APPREG_NOW"),
+        };
+        command
+    }
+
+    pub(crate) fn run(&self, now: Option<&str>, args: &[&str]) -> Output {
+        self.command(now, args).output().unwrap()
+    }
+
+    /// Runs a command that must succeed and returns its stdout.
+    pub(crate) fn ok(&self, now: Option<&str>, args: &[&str]) -> String {
+        let output = self.run(now, args);
+        assert!(
+            output.status.success(),
+            "appreg {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Runs a command that must fail with exit code 1 and one line on stderr, nothing on
+    /// stdout; returns that line.
+    pub(crate) fn fails(&self, now: Option<&str>, args: &[&str]) -> String {
+        let output = self.run(now, args);
+        assert_eq!(output.status.code(), Some(1), "appreg {args:?} should fail");
+        assert!(output.stdout.is_empty(), "nothing on stdout for {args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|line| !line.starts_with("appreg: APPREG_NOW is set"))
+            .collect();
+        assert_eq!(lines.len(), 1, "one error line for {args:?}: {stderr}");
+        assert!(lines[0].starts_with("appreg: error: "), "{stderr}");
+        lines[0].trim_start_matches("appreg: error: ").to_owned()
+    }
+
+    /// Runs a command with `--json` that must succeed and parses its output.
+    pub(crate) fn json(&self, now: Option<&str>, args: &[&str]) -> Value {
+        let mut with_json = vec!["--json"];
+        with_json.extend_from_slice(args);
+        serde_json::from_str(&self.ok(now, &with_json)).unwrap()
+    }
+
+    /// Creates a registration at `now` and returns (Client ID, Client secret).
+    pub(crate) fn create(
+        &self,
+        now: &str,
+        site: &str,
+        name: &str,
+        expires: &str,
+    ) -> (String, String) {
+        let created = self.json(
+            Some(now),
+            &[
+                "reg",
+                "create",
+                "--site",
+                site,
+                "--name",
+                name,
+                "--expires",
+                expires,
+            ],
+        );
+        (
+            created["client_id"].as_str().unwrap().to_owned(),
+            created["client_secret"].as_str().unwrap().to_owned(),
+        )
+    }
+}
+
+pub(crate) const CREATED_AT: &str = "2026-11-23T09:00:00Z";

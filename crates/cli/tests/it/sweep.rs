@@ -1,0 +1,200 @@
+//! `appreg sweep`: each notice identity once, at the right time, with the catch-up rule.
+
+use std::process::Stdio;
+use std::sync::Arc;
+
+use registration_core::testkit::SeededRandom;
+use registration_core::{
+    AuditContext, ClientId, ClientSecret, ExpirationDate, Registration, RegistrationId,
+    RegistrationName, RegistrationRecord, RegistrationStore, Rejections, SecretHasher, SiteSlug,
+};
+use serde_json::Value;
+use store_sqlite::SqliteStore;
+
+use crate::{Appreg, CREATED_AT};
+
+fn sweep(appreg: &Appreg, now: &str) -> u64 {
+    appreg.json(Some(now), &["sweep"])["notices_recorded"]
+        .as_u64()
+        .unwrap()
+}
+
+/// (kind, registration name, disposition) of the log, newest first.
+fn log(appreg: &Appreg) -> Vec<(String, String, String)> {
+    let entries = appreg.json(None, &["notices", "list", "--site", "default"]);
+    entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e: &Value| {
+            (
+                e["kind"].as_str().unwrap().to_owned(),
+                e["registration"]["name"].as_str().unwrap().to_owned(),
+                e["disposition"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn repeated_sweeps_record_each_notice_once_at_its_time() {
+    let appreg = Appreg::new();
+    let (client_id, _) = appreg.create(CREATED_AT, "default", "Billing sync", "2027-01-31");
+    assert_eq!(sweep(&appreg, CREATED_AT), 0);
+    assert_eq!(
+        sweep(&appreg, "2026-12-31T23:59:59Z"),
+        0,
+        "one second early"
+    );
+    assert_eq!(sweep(&appreg, "2027-01-01T00:00:00Z"), 1, "30 days before");
+    assert_eq!(
+        sweep(&appreg, "2027-01-01T00:00:00Z"),
+        0,
+        "same instant again"
+    );
+    assert_eq!(sweep(&appreg, "2027-01-10T00:00:00Z"), 0);
+    assert_eq!(sweep(&appreg, "2027-01-24T00:00:01Z"), 1, "7 days before");
+    assert_eq!(sweep(&appreg, "2027-02-01T00:00:00Z"), 1, "expired");
+    assert_eq!(sweep(&appreg, "2027-03-01T00:00:00Z"), 0);
+    assert_eq!(
+        log(&appreg),
+        [
+            ("expired".into(), "Billing sync".into(), "deliver".into()),
+            (
+                "expires_in_7_days".into(),
+                "Billing sync".into(),
+                "deliver".into()
+            ),
+            (
+                "expires_in_30_days".into(),
+                "Billing sync".into(),
+                "deliver".into()
+            ),
+        ]
+    );
+
+    // Renewing starts a new cycle with new identities.
+    appreg.ok(
+        Some("2027-03-01T00:00:00Z"),
+        &[
+            "reg",
+            "renew",
+            "--site",
+            "default",
+            &client_id,
+            "--expires",
+            "2027-03-20",
+        ],
+    );
+    assert_eq!(
+        sweep(&appreg, "2027-03-01T00:00:00Z"),
+        1,
+        "new cycle, 30-day notice"
+    );
+    assert_eq!(log(&appreg)[0].0, "expires_in_30_days");
+    assert_eq!(log(&appreg).len(), 4);
+}
+
+#[test]
+fn catch_up_delivers_only_the_latest_due_kind() {
+    let appreg = Appreg::new();
+    appreg.create(CREATED_AT, "default", "Late", "2026-11-26");
+    appreg.create(CREATED_AT, "default", "Later", "2026-12-01");
+    // The server was down until after both expired.
+    assert_eq!(sweep(&appreg, "2026-12-15T00:00:00Z"), 6);
+    assert_eq!(sweep(&appreg, "2026-12-16T00:00:00Z"), 0);
+    let log = log(&appreg);
+    let delivered: Vec<(&str, &str)> = log
+        .iter()
+        .filter(|(_, _, disposition)| disposition == "deliver")
+        .map(|(kind, name, _)| (kind.as_str(), name.as_str()))
+        .collect();
+    assert_eq!(delivered.len(), 2);
+    assert!(
+        delivered.iter().all(|(kind, _)| *kind == "expired"),
+        "{delivered:?}"
+    );
+    let skipped = log.iter().filter(|e| e.2 == "skipped (superseded)").count();
+    assert_eq!(skipped, 4);
+}
+
+#[test]
+fn disabled_registrations_get_no_notices_until_enabled() {
+    let appreg = Appreg::new();
+    let (client_id, _) = appreg.create(CREATED_AT, "default", "Paused", "2026-12-10");
+    appreg.ok(None, &["reg", "disable", "--site", "default", &client_id]);
+    assert_eq!(sweep(&appreg, "2026-12-05T00:00:00Z"), 0);
+    appreg.ok(None, &["reg", "enable", "--site", "default", &client_id]);
+    assert_eq!(sweep(&appreg, "2026-12-05T00:00:00Z"), 2);
+    assert_eq!(log(&appreg)[0].0, "expires_in_7_days");
+}
+
+/// Two sweeps started at once on one file: every identity recorded once in total.
+#[test]
+fn concurrent_sweep_processes_record_nothing_twice() {
+    let appreg = Appreg::new();
+    let store = SqliteStore::open(&appreg.db()).unwrap();
+    let random = SeededRandom::new(5);
+    let hash = SecretHasher::recommended()
+        .unwrap()
+        .hash(&ClientSecret::generate(&random).unwrap(), &random)
+        .unwrap();
+    let audit = AuditContext {
+        actor: "test:seed".into(),
+        at: time::macros::datetime!(2026-11-23 09:00 UTC),
+    };
+    let registrations: usize = 400;
+    for i in 0..registrations {
+        let secret = ClientSecret::generate(&random).unwrap();
+        let registration = Registration::from_record(RegistrationRecord {
+            id: RegistrationId::generate(&random).unwrap(),
+            site: SiteSlug::default_site(),
+            client_id: ClientId::generate(&random).unwrap(),
+            name: RegistrationName::parse(&format!("Registration {i:04}")).unwrap(),
+            expiration_date: ExpirationDate::parse("2026-12-20").unwrap(),
+            enabled: true,
+            secret_hash: hash.clone(),
+            secret_hint: secret.hint(),
+            registration_date: audit.at,
+            last_used: None,
+            rejections: Rejections::default(),
+            revision: 0,
+        });
+        store.insert(&registration, &audit).unwrap();
+    }
+    drop(store);
+
+    let now = Some("2026-12-14T00:00:00Z"); // 30- and 7-day notices due for all
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let mut command = appreg.command(now, &["--json", "sweep"]);
+            command.stdout(Stdio::piped()).stderr(Stdio::piped());
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                command.output().unwrap()
+            })
+        })
+        .collect();
+    let recorded: u64 = runs
+        .into_iter()
+        .map(|run| {
+            let output = run.join().unwrap();
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+            report["notices_recorded"].as_u64().unwrap()
+        })
+        .sum();
+    assert_eq!(
+        usize::try_from(recorded).unwrap(),
+        2 * registrations,
+        "each notice recorded by exactly one sweep"
+    );
+    let entries = appreg.json(None, &["notices", "list", "--site", "default"]);
+    assert_eq!(entries.as_array().unwrap().len(), 2 * registrations);
+}
