@@ -18,13 +18,17 @@ mod site;
 mod status;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod token;
 
 pub use delivery::{
     Channel, Delivery, DeliveryFailure, DeliveryState, DeliveryStatus, RetryPolicy,
 };
 pub use error::{Error, SecretDefect, StoreError};
 pub use log::{AuditContext, NoticeLogEntry, NoticeRecord, SITE_ADMINISTRATORS};
-pub use ports::{Clock, NoticeOutbox, Notifier, RandomSource, RegistrationStore, SiteStore, Store};
+pub use ports::{
+    Clock, KeyStore, NoticeOutbox, Notifier, RandomSource, RegistrationStore, SigningKeyRecord,
+    SiteStore, Store, UsageUpdate, VerificationCache,
+};
 pub use registration::{
     Created, ExpirationDate, LAST_USED_RESOLUTION, NewRegistration, Registration, RegistrationId,
     RegistrationName, RegistrationRecord, Rejections, check_settable_expiration_date,
@@ -33,6 +37,13 @@ pub use schedule::{
     Disposition, DueNotice, NoticeKey, NoticeKind, ScheduleSubject, due_notices, next_due_at,
 };
 pub use secret::{ClientId, ClientSecret, SecretHash, SecretHasher, SecretHint};
-pub use service::{RegistrationService, Snapshot, SweepReport};
+pub use service::{
+    CheckedClient, ClientCheck, PendingVerification, RegistrationService, SIGNING_KEYS_KEPT,
+    Snapshot, SweepReport,
+};
 pub use site::{Site, SiteName, SitePolicy, SiteSlug, SiteZone};
 pub use status::{ExpiresLabel, State, Status, days_left, expiry_instant};
+pub use token::{
+    AccessTokenClaims, DEFAULT_TOKEN_LIFETIME, Refusal, TokenDecision, TokenRequest,
+    decide_token_request, issuer,
+};

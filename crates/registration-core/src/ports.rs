@@ -4,14 +4,17 @@
 //! Ports are synchronous and small. Each method's doc states what an implementation MUST
 //! guarantee; `testkit::conformance` checks exactly those sentences against any store.
 
+use std::fmt;
+
 use time::OffsetDateTime;
+use zeroize::Zeroizing;
 
 use crate::delivery::{Delivery, DeliveryFailure};
 use crate::error::{Error, StoreError};
 use crate::log::{AuditContext, NoticeLogEntry, NoticeRecord};
 use crate::registration::{ExpirationDate, Registration, RegistrationId};
 use crate::schedule::NoticeKind;
-use crate::secret::ClientId;
+use crate::secret::{ClientId, ClientSecret};
 use crate::site::{Site, SiteSlug};
 
 /// The current instant.
@@ -75,6 +78,74 @@ pub trait RegistrationStore: Send + Sync {
     /// All registrations of `site`, sorted by name key, then Client ID.
     /// MUST return [`StoreError::UnknownSite`] when there is no such site.
     fn list(&self, site: &SiteSlug) -> Result<Vec<Registration>, StoreError>;
+
+    /// Applies coalesced token traffic: Last used and rejected-request counts.
+    /// MUST NOT change the revision or write audit entries (traffic is not an administrative
+    /// change), MUST only move Last used and Last rejected forward, MUST ignore the
+    /// rejections of an update whose expiration date is no longer the registration's (they
+    /// count since the current expiry), and MUST skip registrations that are gone.
+    fn record_usage(&self, updates: &[UsageUpdate]) -> Result<(), StoreError>;
+}
+
+/// Token traffic of one registration since the last flush.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsageUpdate {
+    pub registration: RegistrationId,
+    pub expiration_date: ExpirationDate,
+    pub last_used: Option<OffsetDateTime>,
+    pub rejections: u64,
+    pub last_rejected: Option<OffsetDateTime>,
+}
+
+/// An Ed25519 signing key as stored. The private half is secret: `Debug` leaves it out.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKeyRecord {
+    pub kid: String,
+    pub private_key: Zeroizing<[u8; 32]>,
+    pub created_at: OffsetDateTime,
+}
+
+impl fmt::Debug for SigningKeyRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKeyRecord")
+            .field("kid", &self.kid)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The token signing keys, shared by every node that uses the store.
+pub trait KeyStore: Send + Sync {
+    /// The kept keys, newest first; the first signs, all verify.
+    fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError>;
+
+    /// Stores `candidate` only if there is no key yet, and returns the kept keys. Nodes that
+    /// start at the same time on an empty store MUST end up with the same single key.
+    fn ensure_signing_key(
+        &self,
+        candidate: &SigningKeyRecord,
+    ) -> Result<Vec<SigningKeyRecord>, StoreError>;
+
+    /// Stores `key` as the newest and deletes all but the newest `keep` keys, atomically.
+    fn rotate_signing_key(
+        &self,
+        key: &SigningKeyRecord,
+        keep: usize,
+    ) -> Result<Vec<SigningKeyRecord>, StoreError>;
+}
+
+/// Remembers which presented secrets were verified, so valid traffic skips argon2.
+pub trait VerificationCache: Send + Sync {
+    /// True iff `presented` was verified for `registration` at `revision`. MUST NOT keep the
+    /// secret itself: only a keyed hash of it.
+    fn contains(
+        &self,
+        registration: RegistrationId,
+        revision: u64,
+        presented: &ClientSecret,
+    ) -> bool;
+
+    fn insert(&self, registration: RegistrationId, revision: u64, presented: &ClientSecret);
 }
 
 /// The record of notices: the at-most-once guarantee of SPEC section 5 lives here.
@@ -106,9 +177,9 @@ pub trait NoticeOutbox: Send + Sync {
 }
 
 /// Everything storage provides, for wiring one store into the service.
-pub trait Store: SiteStore + RegistrationStore + NoticeOutbox {}
+pub trait Store: SiteStore + RegistrationStore + NoticeOutbox + KeyStore {}
 
-impl<T: SiteStore + RegistrationStore + NoticeOutbox> Store for T {}
+impl<T: SiteStore + RegistrationStore + NoticeOutbox + KeyStore> Store for T {}
 
 /// Sends one delivery over its channel.
 pub trait Notifier: Send + Sync {

@@ -12,6 +12,13 @@ use crate::secret::{ClientId, ClientSecret, SecretHash, SecretHasher, SecretHint
 use crate::site::{Site, SiteSlug, parse_display_text};
 use crate::status::Status;
 
+/// A random (version 4) UUID from `random`: registration IDs, token IDs (`jti`), key IDs.
+pub(crate) fn random_uuid(random: &dyn RandomSource) -> Result<Uuid, Error> {
+    let mut bytes = [0u8; 16];
+    random.fill_bytes(&mut bytes)?;
+    Ok(uuid::Builder::from_random_bytes(bytes).into_uuid())
+}
+
 /// Internal, immutable identity of a registration (notices refer to it; survives renames).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RegistrationId(Uuid);
@@ -19,9 +26,7 @@ pub struct RegistrationId(Uuid);
 impl RegistrationId {
     /// A random (version 4) UUID from `random`.
     pub fn generate(random: &dyn RandomSource) -> Result<Self, Error> {
-        let mut bytes = [0u8; 16];
-        random.fill_bytes(&mut bytes)?;
-        Ok(Self(uuid::Builder::from_random_bytes(bytes).into_uuid()))
+        random_uuid(random).map(Self)
     }
 
     pub fn from_uuid(uuid: Uuid) -> Self {

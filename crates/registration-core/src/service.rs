@@ -3,17 +3,21 @@
 
 use std::sync::Arc;
 
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
+use zeroize::Zeroizing;
 
 use crate::delivery::{Channel, DeliveryState, DeliveryStatus};
-use crate::error::Error;
+use crate::error::{Error, StoreError};
 use crate::log::{AuditContext, NoticeLogEntry, NoticeRecord, SITE_ADMINISTRATORS};
-use crate::ports::{Clock, RandomSource, Store};
-use crate::registration::{ExpirationDate, NewRegistration, Registration, RegistrationName};
+use crate::ports::{Clock, RandomSource, SigningKeyRecord, Store, UsageUpdate, VerificationCache};
+use crate::registration::{
+    ExpirationDate, NewRegistration, Registration, RegistrationName, random_uuid,
+};
 use crate::schedule::{Disposition, DueNotice, NoticeKind, due_notices};
 use crate::secret::{ClientId, ClientSecret, SecretHasher};
 use crate::site::{Site, SiteName, SitePolicy, SiteSlug, SiteZone};
 use crate::status::Status;
+use crate::token::{TokenDecision, TokenRequest, decide_token_request};
 
 /// A registration, its site, and what is derived from them at the service's `now`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +35,43 @@ pub struct SweepReport {
     /// Notices newly recorded by this sweep (a concurrent sweep may have recorded others).
     pub notices_recorded: usize,
 }
+
+/// The outcome of the cheap first step of client authentication.
+#[derive(Debug)]
+pub enum ClientCheck {
+    /// Decided without hashing: malformed credentials, or a secret already verified.
+    Decided(CheckedClient),
+    /// Needs one argon2 verification (a real one, or a dummy for an unknown client); run it
+    /// with [`RegistrationService::finish_verification`], off the async executor.
+    NeedsHashing(PendingVerification),
+}
+
+/// A client's credentials after checking: whom they name and whether the secret is right.
+#[derive(Debug, Clone)]
+pub struct CheckedClient {
+    pub site: Site,
+    pub registration: Option<Registration>,
+    pub secret_matches: bool,
+}
+
+/// Credentials waiting for their argon2 verification.
+#[derive(Debug)]
+pub struct PendingVerification {
+    site: Site,
+    registration: Option<Registration>,
+    secret: ClientSecret,
+}
+
+impl PendingVerification {
+    /// The Client ID the credentials name, when it exists in the site (for failure budgets).
+    pub fn registration(&self) -> Option<&Registration> {
+        self.registration.as_ref()
+    }
+}
+
+/// How many signing keys are kept: the current one and the previous, so tokens signed just
+/// before a rotation still verify until they expire.
+pub const SIGNING_KEYS_KEPT: usize = 2;
 
 /// The App registration use cases.
 pub struct RegistrationService {
@@ -241,6 +282,134 @@ impl RegistrationService {
             report.notices_recorded += self.store.record(&records, now)?;
         }
         Ok(report)
+    }
+
+    /// First, cheap step of client authentication: parse, load, consult `cache`. Unknown
+    /// sites are an error (the endpoint does not exist); everything about the client is
+    /// answered through [`CheckedClient`] so that callers cannot tell the cases apart.
+    pub fn check_client(
+        &self,
+        site: &SiteSlug,
+        client_id: &str,
+        presented_secret: &str,
+        cache: &dyn VerificationCache,
+    ) -> Result<ClientCheck, Error> {
+        let site = self.store.site(site)?;
+        let refused = |site| {
+            ClientCheck::Decided(CheckedClient {
+                site,
+                registration: None,
+                secret_matches: false,
+            })
+        };
+        // Malformed input is refused before any lookup: the answer depends on the text
+        // alone, so it reveals nothing about which clients exist.
+        let (Ok(client_id), Ok(secret)) = (
+            ClientId::parse(client_id),
+            ClientSecret::parse(presented_secret),
+        ) else {
+            return Ok(refused(site));
+        };
+        let registration = match self.store.get(&site.slug, &client_id) {
+            Ok(registration) => Some(registration),
+            Err(StoreError::NotFound) => None,
+            Err(other) => return Err(other.into()),
+        };
+        if let Some(known) = &registration
+            && cache.contains(known.id(), known.revision(), &secret)
+        {
+            return Ok(ClientCheck::Decided(CheckedClient {
+                site,
+                registration,
+                secret_matches: true,
+            }));
+        }
+        Ok(ClientCheck::NeedsHashing(PendingVerification {
+            site,
+            registration,
+            secret,
+        }))
+    }
+
+    /// Second step: one argon2id verification of equal cost whether or not the client
+    /// exists. Remembers a successful verification in `cache`.
+    pub fn finish_verification(
+        &self,
+        pending: PendingVerification,
+        cache: &dyn VerificationCache,
+    ) -> CheckedClient {
+        let PendingVerification {
+            site,
+            registration,
+            secret,
+        } = pending;
+        let secret_matches = match &registration {
+            Some(known) => {
+                let matches = self.hasher.verify(&secret, known.secret_hash());
+                if matches {
+                    cache.insert(known.id(), known.revision(), &secret);
+                }
+                matches
+            }
+            None => self.hasher.verify_unknown_client(&secret),
+        };
+        CheckedClient {
+            site,
+            registration,
+            secret_matches,
+        }
+    }
+
+    /// Decides a token request for checked credentials (a fresh `jti` comes from the random
+    /// source).
+    pub fn decide_token(
+        &self,
+        checked: &CheckedClient,
+        public_url: &str,
+        lifetime: Duration,
+        scope: Option<String>,
+    ) -> Result<TokenDecision, Error> {
+        Ok(decide_token_request(TokenRequest {
+            site: &checked.site,
+            registration: checked.registration.as_ref(),
+            secret_matches: checked.secret_matches,
+            now: self.clock.now(),
+            public_url,
+            lifetime,
+            token_id: random_uuid(self.random.as_ref())?.to_string(),
+            scope,
+        }))
+    }
+
+    /// Applies coalesced Last used and rejection counts.
+    pub fn record_usage(&self, updates: &[UsageUpdate]) -> Result<(), Error> {
+        Ok(self.store.record_usage(updates)?)
+    }
+
+    fn new_signing_key(&self) -> Result<SigningKeyRecord, Error> {
+        let mut private_key = Zeroizing::new([0u8; 32]);
+        self.random.fill_bytes(private_key.as_mut())?;
+        Ok(SigningKeyRecord {
+            kid: random_uuid(self.random.as_ref())?.to_string(),
+            private_key,
+            created_at: self.clock.now(),
+        })
+    }
+
+    /// The signing keys, creating the first one if the store has none (newest first).
+    pub fn ensure_signing_key(&self) -> Result<Vec<SigningKeyRecord>, Error> {
+        let existing = self.store.signing_keys()?;
+        if !existing.is_empty() {
+            return Ok(existing);
+        }
+        Ok(self.store.ensure_signing_key(&self.new_signing_key()?)?)
+    }
+
+    /// Makes a new key current and keeps the previous one for verification.
+    pub fn rotate_signing_key(&self) -> Result<Vec<SigningKeyRecord>, Error> {
+        Ok(self
+            .store
+            .rotate_signing_key(&self.new_signing_key()?, SIGNING_KEYS_KEPT)?)
     }
 
     /// The Administrative notification log of `site`, newest first.

@@ -5,7 +5,8 @@
 use registration_core::{
     Channel, ClientId, DeliveryState, DeliveryStatus, Disposition, ExpirationDate, NoticeKey,
     NoticeKind, NoticeLogEntry, Registration, RegistrationId, RegistrationName, RegistrationRecord,
-    Rejections, SecretHash, SecretHint, Site, SiteName, SitePolicy, SiteSlug, SiteZone, StoreError,
+    Rejections, SecretHash, SecretHint, SigningKeyRecord, Site, SiteName, SitePolicy, SiteSlug,
+    SiteZone, StoreError,
 };
 use rusqlite::{ErrorCode, Row};
 use time::format_description::FormatItem;
@@ -176,6 +177,21 @@ pub(crate) fn parse_delivery(row: &Row<'_>) -> Result<DeliveryState, StoreError>
         channel: Channel::parse(&channel).ok_or_else(|| corrupt("channel", &channel))?,
         status: DeliveryStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
         attempts: row.get(4).map_err(map_error)?,
+    })
+}
+
+/// Columns: kid, private_key, created_at.
+pub(crate) fn parse_signing_key(row: &Row<'_>) -> Result<SigningKeyRecord, StoreError> {
+    let kid = text(row, 0)?;
+    let bytes = zeroize::Zeroizing::new(row.get::<_, Vec<u8>>(1).map_err(map_error)?);
+    let private_key: [u8; 32] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| corrupt("signing key of", &kid))?;
+    Ok(SigningKeyRecord {
+        kid,
+        private_key: zeroize::Zeroizing::new(private_key),
+        created_at: parse_instant(&text(row, 2)?)?,
     })
 }
 

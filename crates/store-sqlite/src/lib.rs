@@ -15,8 +15,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use registration_core::{
-    AuditContext, ClientId, ExpirationDate, NoticeKind, NoticeLogEntry, NoticeOutbox, NoticeRecord,
-    Registration, RegistrationId, RegistrationStore, Site, SiteSlug, SiteStore, StoreError,
+    AuditContext, ClientId, ExpirationDate, KeyStore, NoticeKind, NoticeLogEntry, NoticeOutbox,
+    NoticeRecord, Registration, RegistrationId, RegistrationStore, SigningKeyRecord, Site,
+    SiteSlug, SiteStore, StoreError, UsageUpdate,
 };
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -25,7 +26,7 @@ use time::OffsetDateTime;
 
 use crate::convert::{
     REGISTRATION_COLUMNS, audit_image, counter, disposition_str, instant_text, map_error,
-    parse_delivery, parse_log_entry, parse_registration, parse_site,
+    parse_delivery, parse_log_entry, parse_registration, parse_signing_key, parse_site,
 };
 
 /// How long a statement waits for another process's lock before reporting `Busy`.
@@ -451,6 +452,115 @@ impl RegistrationStore for SqliteStore {
                 .query_map([site.as_str()], |row| Ok(parse_registration(row)))
                 .map_err(map_error)?;
             rows.map(|row| row.map_err(map_error)?).collect()
+        })
+    }
+
+    fn record_usage(&self, updates: &[UsageUpdate]) -> Result<(), StoreError> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        self.write(|transaction| {
+            let mut last_used = transaction
+                .prepare_cached(
+                    "UPDATE registrations SET last_used = ?2
+                     WHERE id = ?1 AND (last_used IS NULL OR last_used < ?2)",
+                )
+                .map_err(map_error)?;
+            let mut rejected = transaction
+                .prepare_cached(
+                    "UPDATE registrations SET rejected_count = rejected_count + ?3,
+                        last_rejected = CASE
+                            WHEN last_rejected IS NULL OR last_rejected < ?4 THEN ?4
+                            ELSE last_rejected END
+                     WHERE id = ?1 AND expiration_date = ?2",
+                )
+                .map_err(map_error)?;
+            for update in updates {
+                let id = update.registration.to_string();
+                if let Some(at) = update.last_used {
+                    last_used
+                        .execute(params![id, instant_text(at)])
+                        .map_err(map_error)?;
+                }
+                if let (1.., Some(at)) = (update.rejections, update.last_rejected) {
+                    rejected
+                        .execute(params![
+                            id,
+                            update.expiration_date.to_string(),
+                            counter(update.rejections)?,
+                            instant_text(at)
+                        ])
+                        .map_err(map_error)?;
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+fn signing_keys(transaction: &Transaction<'_>) -> Result<Vec<SigningKeyRecord>, StoreError> {
+    let mut statement = transaction
+        .prepare_cached(
+            "SELECT kid, private_key, created_at FROM signing_keys
+             ORDER BY created_at DESC, kid DESC",
+        )
+        .map_err(map_error)?;
+    let rows = statement
+        .query_map([], |row| Ok(parse_signing_key(row)))
+        .map_err(map_error)?;
+    rows.map(|row| row.map_err(map_error)?).collect()
+}
+
+fn insert_signing_key(
+    transaction: &Transaction<'_>,
+    key: &SigningKeyRecord,
+) -> Result<(), StoreError> {
+    transaction
+        .execute(
+            "INSERT INTO signing_keys (kid, private_key, created_at) VALUES (?1, ?2, ?3)",
+            params![
+                key.kid,
+                key.private_key.as_slice(),
+                instant_text(key.created_at)
+            ],
+        )
+        .map_err(map_error)?;
+    Ok(())
+}
+
+impl KeyStore for SqliteStore {
+    fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        self.read(signing_keys)
+    }
+
+    fn ensure_signing_key(
+        &self,
+        candidate: &SigningKeyRecord,
+    ) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        self.write(|transaction| {
+            if signing_keys(transaction)?.is_empty() {
+                insert_signing_key(transaction, candidate)?;
+            }
+            signing_keys(transaction)
+        })
+    }
+
+    fn rotate_signing_key(
+        &self,
+        key: &SigningKeyRecord,
+        keep: usize,
+    ) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        self.write(|transaction| {
+            insert_signing_key(transaction, key)?;
+            transaction
+                .execute(
+                    "DELETE FROM signing_keys WHERE kid NOT IN (
+                        SELECT kid FROM signing_keys ORDER BY created_at DESC, kid DESC LIMIT ?1
+                     )",
+                    [counter(keep as u64)?],
+                )
+                .map_err(map_error)?;
+            signing_keys(transaction)
         })
     }
 }

@@ -72,4 +72,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         after TEXT
     ) STRICT;
     ",
+    // 2: token signing keys, shared by every node on this database.
+    r"
+    CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        private_key BLOB NOT NULL CHECK (length(private_key) = 32),
+        created_at TEXT NOT NULL
+    ) STRICT;
+    ",
 ];

@@ -120,8 +120,9 @@ fn a_database_from_a_newer_appreg_is_refused() {
         message,
         format!(
             "cannot use the database {}: the database was written by a newer appreg \
-             (schema 42, this binary knows up to 1)",
-            appreg.db().display()
+             (schema 42, this binary knows up to {})",
+            appreg.db().display(),
+            store_sqlite::SqliteStore::SCHEMA_VERSION
         )
     );
 }

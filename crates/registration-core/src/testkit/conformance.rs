@@ -21,8 +21,8 @@ use time::{Duration, OffsetDateTime, macros::datetime};
 use crate::{
     AuditContext, Channel, ClientId, ClientSecret, DeliveryState, DeliveryStatus, Disposition,
     DueNotice, ExpirationDate, NoticeKey, NoticeKind, NoticeRecord, Registration, RegistrationId,
-    RegistrationName, RegistrationRecord, Rejections, SecretHash, SecretHasher, Site, SiteName,
-    SitePolicy, SiteSlug, SiteZone, Store, StoreError,
+    RegistrationName, RegistrationRecord, Rejections, SecretHash, SecretHasher, SigningKeyRecord,
+    Site, SiteName, SitePolicy, SiteSlug, SiteZone, Store, StoreError, UsageUpdate,
 };
 
 use super::SeededRandom;
@@ -513,6 +513,97 @@ pub fn concurrent_recording_records_once<S: Store + 'static>(store: Arc<S>) {
     assert_eq!(store.log(&slug("default")).unwrap().len(), notices.len());
 }
 
+/// record_usage: traffic moves Last used and the rejection count, never the revision.
+pub fn usage_is_recorded_without_a_new_revision(store: &impl Store) {
+    let busy = registration("default", "Busy", 1);
+    store.insert(&busy, &audit()).unwrap();
+    let usage = |last_used, rejections, last_rejected, expiration_date| UsageUpdate {
+        registration: busy.id(),
+        expiration_date,
+        last_used,
+        rejections,
+        last_rejected,
+    };
+    let current = busy.expiration_date();
+    let earlier = ExpirationDate::parse("2026-12-31").unwrap();
+    let later = NOW + Duration::hours(2);
+    store
+        .record_usage(&[
+            usage(Some(later), 3, Some(later), current),
+            usage(Some(NOW), 2, Some(NOW), current),
+            usage(None, 5, Some(later + Duration::hours(1)), earlier),
+        ])
+        .unwrap();
+    let read = store.get(&slug("default"), busy.client_id()).unwrap();
+    assert_eq!(read.revision(), 0, "usage is not an administrative change");
+    assert_eq!(
+        read.record().last_used,
+        Some(later),
+        "Last used only moves forward"
+    );
+    assert_eq!(
+        read.record().rejections,
+        Rejections {
+            count: 5,
+            last: Some(later)
+        },
+        "rejections of another expiration date are ignored"
+    );
+    let gone = UsageUpdate {
+        registration: registration("default", "Gone", 2).id(),
+        ..usage(Some(later), 1, Some(later), current)
+    };
+    store
+        .record_usage(&[gone])
+        .expect("a vanished registration is skipped");
+}
+
+fn signing_key(kid: &str, byte: u8, minutes: i64) -> SigningKeyRecord {
+    SigningKeyRecord {
+        kid: kid.into(),
+        private_key: zeroize::Zeroizing::new([byte; 32]),
+        created_at: NOW + Duration::minutes(minutes),
+    }
+}
+
+/// KeyStore: the first key is created once; rotation keeps the newest `keep`.
+pub fn signing_keys_are_created_once_and_rotated(store: &impl Store) {
+    assert!(store.signing_keys().unwrap().is_empty());
+    let kids = |keys: Vec<SigningKeyRecord>| keys.into_iter().map(|k| k.kid).collect::<Vec<_>>();
+    assert_eq!(
+        kids(store.ensure_signing_key(&signing_key("k1", 1, 0)).unwrap()),
+        ["k1"]
+    );
+    assert_eq!(
+        kids(store.ensure_signing_key(&signing_key("k2", 2, 1)).unwrap()),
+        ["k1"],
+        "a second first start keeps the existing key"
+    );
+    assert_eq!(
+        kids(
+            store
+                .rotate_signing_key(&signing_key("k3", 3, 2), 2)
+                .unwrap()
+        ),
+        ["k3", "k1"]
+    );
+    assert_eq!(
+        kids(
+            store
+                .rotate_signing_key(&signing_key("k4", 4, 3), 2)
+                .unwrap()
+        ),
+        ["k4", "k3"]
+    );
+    let keys = store.signing_keys().unwrap();
+    assert_eq!(
+        keys[0],
+        signing_key("k4", 4, 3),
+        "keys read back as written"
+    );
+    assert_eq!(keys[1], signing_key("k3", 3, 2));
+}
+
 /// Generates one `#[test]` per conformance check. `$make` returns `(guard, store)`; the
 /// guard (e.g. a temporary directory) lives as long as the test.
 #[macro_export]
@@ -530,6 +621,8 @@ macro_rules! store_conformance_tests {
             stale_notices_are_not_recorded,
             delete_cancels_open_deliveries,
             log_is_newest_first_and_per_site,
+            usage_is_recorded_without_a_new_revision,
+            signing_keys_are_created_once_and_rotated,
         );
         #[test]
         fn conformance_concurrent_recording_records_once() {

@@ -8,6 +8,7 @@ mod model;
 mod schedule;
 mod secrets;
 mod status;
+mod token;
 mod values;
 mod zones;
 

@@ -351,7 +351,7 @@ impl StateMachineTest for System {
 }
 
 prop_state_machine! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::default())]
     #[test]
     fn registration_and_schedule_follow_the_model(sequential 1..40 => System);
 }
