@@ -27,6 +27,19 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Run the HTTP server: OAuth 2.0 endpoints per site, health and metrics.
+    Serve {
+        /// Address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Where clients reach this server; issuers derive from it
+        /// (default: http://<listen address>).
+        #[arg(long)]
+        public_url: Option<String>,
+    },
+    /// Token signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Sites of the multi-site product.
     #[command(subcommand)]
     Site(SiteCommand),
@@ -38,6 +51,13 @@ pub(crate) enum Command {
     /// The Administrative notification log.
     #[command(subcommand)]
     Notices(NoticesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Make a new signing key current; the previous one keeps verifying until it is
+    /// rotated out. Running servers pick it up within a minute.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]

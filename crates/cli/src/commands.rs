@@ -7,7 +7,7 @@ use registration_core::{
     SiteName, SiteSlug, SiteZone, StoreError,
 };
 
-use crate::args::{Command, NoticesCommand, RegCommand, SiteCommand, Target};
+use crate::args::{Command, KeysCommand, NoticesCommand, RegCommand, SiteCommand, Target};
 use crate::render::{
     NoticeJson, RegistrationJson, SiteJson, SweepJson, notices_table, registration_details,
     registrations_table, sites_table,
@@ -20,6 +20,19 @@ pub(crate) fn execute(
     actor: &str,
 ) -> Result<String> {
     match command {
+        Command::Serve { .. } => unreachable!("main runs serve before dispatching commands"),
+        Command::Keys(KeysCommand::Rotate) => {
+            let keys = service.rotate_signing_key()?;
+            let kids: Vec<&str> = keys.iter().map(|key| key.kid.as_str()).collect();
+            if json {
+                return to_json(&serde_json::json!({ "current": kids[0], "kept": kids }));
+            }
+            Ok(format!(
+                "Signing key {} is now current; kept for verification: {}.",
+                kids[0],
+                kids[1..].join(", ")
+            ))
+        }
         Command::Site(command) => site(service, command, json, actor),
         Command::Reg(command) => reg(service, command, json, actor),
         Command::Sweep => {

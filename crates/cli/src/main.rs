@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod render;
+mod serve;
 mod system;
 
 use std::process::ExitCode;
@@ -16,7 +17,7 @@ use clap::Parser;
 use registration_core::{RegistrationService, SecretHasher};
 use store_sqlite::SqliteStore;
 
-use crate::args::Cli;
+use crate::args::{Cli, Command};
 use crate::system::{OsRandom, SystemClock};
 
 fn main() -> ExitCode {
@@ -52,6 +53,10 @@ fn run(cli: Cli) -> Result<String> {
         Arc::new(OsRandom),
         SecretHasher::recommended()?,
     );
+    if let Command::Serve { listen, public_url } = cli.command {
+        serve::serve(Arc::new(service), listen, public_url)?;
+        return Ok(String::new());
+    }
     commands::execute(&service, cli.command, cli.json, &actor())
 }
 

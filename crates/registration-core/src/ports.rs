@@ -116,7 +116,8 @@ impl fmt::Debug for SigningKeyRecord {
 
 /// The token signing keys, shared by every node that uses the store.
 pub trait KeyStore: Send + Sync {
-    /// The kept keys, newest first; the first signs, all verify.
+    /// The kept keys, newest (last stored) first; the first signs, all verify. Keys stored
+    /// at the same instant are still ordered by when they were stored.
     fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError>;
 
     /// Stores `candidate` only if there is no key yet, and returns the kept keys. Nodes that

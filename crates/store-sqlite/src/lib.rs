@@ -500,10 +500,7 @@ impl RegistrationStore for SqliteStore {
 
 fn signing_keys(transaction: &Transaction<'_>) -> Result<Vec<SigningKeyRecord>, StoreError> {
     let mut statement = transaction
-        .prepare_cached(
-            "SELECT kid, private_key, created_at FROM signing_keys
-             ORDER BY created_at DESC, kid DESC",
-        )
+        .prepare_cached("SELECT kid, private_key, created_at FROM signing_keys ORDER BY id DESC")
         .map_err(map_error)?;
     let rows = statement
         .query_map([], |row| Ok(parse_signing_key(row)))
@@ -555,7 +552,7 @@ impl KeyStore for SqliteStore {
             transaction
                 .execute(
                     "DELETE FROM signing_keys WHERE kid NOT IN (
-                        SELECT kid FROM signing_keys ORDER BY created_at DESC, kid DESC LIMIT ?1
+                        SELECT kid FROM signing_keys ORDER BY id DESC LIMIT ?1
                      )",
                     [counter(keep as u64)?],
                 )

@@ -74,8 +74,10 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ",
     // 2: token signing keys, shared by every node on this database.
     r"
+    -- `id` orders keys by insertion: creation times may be equal.
     CREATE TABLE signing_keys (
-        kid TEXT PRIMARY KEY,
+        id INTEGER PRIMARY KEY,
+        kid TEXT NOT NULL UNIQUE,
         private_key BLOB NOT NULL CHECK (length(private_key) = 32),
         created_at TEXT NOT NULL
     ) STRICT;

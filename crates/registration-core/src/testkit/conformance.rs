@@ -558,11 +558,12 @@ pub fn usage_is_recorded_without_a_new_revision(store: &impl Store) {
         .expect("a vanished registration is skipped");
 }
 
-fn signing_key(kid: &str, byte: u8, minutes: i64) -> SigningKeyRecord {
+/// Keys made at the same instant on purpose: order must follow storage, not timestamps.
+fn signing_key(kid: &str, byte: u8) -> SigningKeyRecord {
     SigningKeyRecord {
         kid: kid.into(),
         private_key: zeroize::Zeroizing::new([byte; 32]),
-        created_at: NOW + Duration::minutes(minutes),
+        created_at: NOW,
     }
 }
 
@@ -571,37 +572,25 @@ pub fn signing_keys_are_created_once_and_rotated(store: &impl Store) {
     assert!(store.signing_keys().unwrap().is_empty());
     let kids = |keys: Vec<SigningKeyRecord>| keys.into_iter().map(|k| k.kid).collect::<Vec<_>>();
     assert_eq!(
-        kids(store.ensure_signing_key(&signing_key("k1", 1, 0)).unwrap()),
+        kids(store.ensure_signing_key(&signing_key("k1", 1)).unwrap()),
         ["k1"]
     );
     assert_eq!(
-        kids(store.ensure_signing_key(&signing_key("k2", 2, 1)).unwrap()),
+        kids(store.ensure_signing_key(&signing_key("k2", 2)).unwrap()),
         ["k1"],
         "a second first start keeps the existing key"
     );
     assert_eq!(
-        kids(
-            store
-                .rotate_signing_key(&signing_key("k3", 3, 2), 2)
-                .unwrap()
-        ),
+        kids(store.rotate_signing_key(&signing_key("k3", 3), 2).unwrap()),
         ["k3", "k1"]
     );
     assert_eq!(
-        kids(
-            store
-                .rotate_signing_key(&signing_key("k4", 4, 3), 2)
-                .unwrap()
-        ),
-        ["k4", "k3"]
+        kids(store.rotate_signing_key(&signing_key("a4", 4), 2).unwrap()),
+        ["a4", "k3"]
     );
     let keys = store.signing_keys().unwrap();
-    assert_eq!(
-        keys[0],
-        signing_key("k4", 4, 3),
-        "keys read back as written"
-    );
-    assert_eq!(keys[1], signing_key("k3", 3, 2));
+    assert_eq!(keys[0], signing_key("a4", 4), "keys read back as written");
+    assert_eq!(keys[1], signing_key("k3", 3));
 }
 
 /// Generates one `#[test]` per conformance check. `$make` returns `(guard, store)`; the

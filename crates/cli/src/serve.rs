@@ -1,0 +1,65 @@
+//! `appreg serve`: the HTTP server on a tokio runtime, stopped gracefully by Ctrl-C or
+//! SIGTERM.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use registration_core::{RandomSource, RegistrationService};
+use registration_http::{Config, Server};
+
+use crate::system::OsRandom;
+
+pub(crate) fn serve(
+    service: Arc<RegistrationService>,
+    listen: SocketAddr,
+    public_url: Option<String>,
+) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("APPREG_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let address = listener.local_addr()?;
+        let public_url = public_url.unwrap_or_else(|| format!("http://{address}"));
+        let mut cache_key = [0u8; 32];
+        OsRandom.fill_bytes(&mut cache_key)?;
+        let server = Server::new(service, Config::new(public_url.clone()), cache_key)?;
+        eprintln!("appreg: listening on http://{address} (public URL {public_url})");
+        tracing::info!(%address, %public_url, "listening");
+        server.run(listener, shutdown_signal()).await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

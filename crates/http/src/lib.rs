@@ -1,0 +1,209 @@
+//! appreg's HTTP server (axum on tokio): the per-site OAuth 2.0 endpoints of SPEC section 7
+//! and the operations endpoints. Glue over `registration_core::RegistrationService`: every
+//! rule is the domain's; this crate parses, bounds the expensive work, and renders.
+
+mod budget;
+mod cache;
+mod error;
+mod keys;
+mod oauth;
+mod ops;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::routing::{get, post};
+use registration_core::{DEFAULT_TOKEN_LIFETIME, RegistrationService};
+use time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+pub use budget::BudgetPolicy;
+pub use error::Error;
+pub use oauth::{Credentials, FormRequest, parse_form_request};
+
+use crate::budget::FailureBudgets;
+use crate::cache::SecretCache;
+use crate::keys::KeyRing;
+use crate::ops::Metrics;
+use crate::usage::UsageRecorder;
+
+mod usage;
+
+/// Largest request body the OAuth endpoints read.
+const MAX_FORM_BYTES: usize = 16 * 1024;
+
+/// How the server behaves; `Config::new` has the production defaults.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where clients reach this server, e.g. `https://id.example.com`; issuers derive from it.
+    pub public_url: String,
+    pub token_lifetime: Duration,
+    /// Concurrent argon2 verifications (each holds ~19 MiB for its duration).
+    pub max_concurrent_verifications: usize,
+    pub budgets: BudgetPolicy,
+    /// How often coalesced Last used / rejection counts are written, and signing keys
+    /// reloaded (rotation by another process or node).
+    pub flush_interval: std::time::Duration,
+}
+
+impl Config {
+    pub fn new(public_url: impl Into<String>) -> Self {
+        Self {
+            public_url: public_url.into().trim_end_matches('/').to_owned(),
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            max_concurrent_verifications: std::thread::available_parallelism()
+                .map_or(2, std::num::NonZero::get),
+            budgets: BudgetPolicy::default(),
+            flush_interval: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    service: Arc<RegistrationService>,
+    config: Arc<Config>,
+    keys: Arc<KeyRing>,
+    cache: Arc<SecretCache>,
+    verifications: Arc<Semaphore>,
+    budgets: Arc<FailureBudgets>,
+    usage: Arc<UsageRecorder>,
+    metrics: Arc<Metrics>,
+}
+
+/// Runs blocking domain work (SQLite, argon2) on tokio's blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce(&RegistrationService) -> T + Send + 'static,
+) -> Result<T, Error> {
+    let service = state.service.clone();
+    tokio::task::spawn_blocking(move || work(&service))
+        .await
+        .map_err(|error| Error::Internal(format!("blocking task failed: {error}")))
+}
+
+/// The server, ready to accept connections.
+pub struct Server {
+    state: AppState,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("config", &self.state.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Loads (creating on first start) the signing keys. `cache_key` keys the
+    /// verified-secret cache's hashes; give it 32 fresh random bytes.
+    pub fn new(
+        service: Arc<RegistrationService>,
+        config: Config,
+        cache_key: [u8; 32],
+    ) -> Result<Self, Error> {
+        let keys = KeyRing::default();
+        keys.load(&service.ensure_signing_key()?);
+        Ok(Self {
+            state: AppState {
+                verifications: Arc::new(Semaphore::new(config.max_concurrent_verifications.max(1))),
+                service,
+                config: Arc::new(config),
+                keys: Arc::new(keys),
+                cache: Arc::new(SecretCache::new(cache_key)),
+                budgets: Arc::new(FailureBudgets::default()),
+                usage: Arc::new(UsageRecorder::default()),
+                metrics: Arc::new(Metrics::default()),
+            },
+        })
+    }
+
+    pub fn router(&self) -> Router {
+        let oauth = Router::new()
+            .route("/sites/{site}/oauth2/token", post(oauth::token))
+            .route("/sites/{site}/oauth2/introspect", post(oauth::introspect))
+            .layer(RequestBodyLimitLayer::new(MAX_FORM_BYTES));
+        Router::new()
+            .merge(oauth)
+            .route("/sites/{site}/oauth2/jwks", get(oauth::jwks))
+            .route(
+                "/sites/{site}/.well-known/oauth-authorization-server",
+                get(oauth::metadata),
+            )
+            .route("/healthz", get(ops::healthz))
+            .route("/readyz", get(ops::readyz))
+            .route("/metrics", get(ops::metrics))
+            .fallback(ops::not_found)
+            .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            .with_state(self.state.clone())
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish and writes the
+    /// last coalesced usage.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
+        let state = self.state.clone();
+        let background = tokio::spawn(maintain(state.clone()));
+        let app = self
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        background.abort();
+        flush_usage(&state).await;
+        Ok(())
+    }
+}
+
+/// One span per request, numbered so its log lines can be told apart. Only the path is
+/// logged: never headers, bodies or query strings, which may carry credentials.
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    tracing::info_span!(
+        "request",
+        id,
+        method = %request.method(),
+        path = %request.uri().path()
+    )
+}
+
+/// Every flush interval: write coalesced usage, reload signing keys.
+async fn maintain(state: AppState) {
+    let mut interval = tokio::time::interval(state.config.flush_interval);
+    interval.tick().await;
+    loop {
+        interval.tick().await;
+        flush_usage(&state).await;
+        match blocking(&state, |service| service.ensure_signing_key()).await {
+            Ok(Ok(records)) => state.keys.load(&records),
+            Ok(Err(error)) => tracing::warn!(%error, "could not reload signing keys"),
+            Err(error) => tracing::warn!(%error, "could not reload signing keys"),
+        }
+    }
+}
+
+async fn flush_usage(state: &AppState) {
+    let updates = state.usage.take();
+    if updates.is_empty() {
+        return;
+    }
+    let count = updates.len();
+    match blocking(state, move |service| service.record_usage(&updates)).await {
+        Ok(Ok(())) => tracing::debug!(registrations = count, "usage written"),
+        Ok(Err(error)) => tracing::warn!(%error, "could not write usage"),
+        Err(error) => tracing::warn!(%error, "could not write usage"),
+    }
+}

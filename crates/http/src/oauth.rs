@@ -1,0 +1,392 @@
+//! The per-site OAuth 2.0 endpoints (SPEC section 7): token, JWKS, introspection, metadata.
+//! Handlers parse, call the domain, render; the rules are registration-core's.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use registration_core::{CheckedClient, ClientCheck, Refusal, SiteSlug, TokenDecision, issuer};
+
+use crate::error::Error;
+use crate::{AppState, blocking};
+
+/// Client credentials as presented, before any check.
+#[derive(PartialEq, Eq)]
+pub struct Credentials {
+    pub client_id: String,
+    pub client_secret: String,
+    /// Presented with HTTP Basic (`client_secret_basic`) rather than in the body.
+    pub basic: bool,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("client_id", &self.client_id)
+            .field("basic", &self.basic)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A parsed `application/x-www-form-urlencoded` request of the OAuth endpoints.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FormRequest {
+    pub credentials: Option<Credentials>,
+    /// Every other parameter, each at most once.
+    pub parameters: Vec<(String, String)>,
+}
+
+impl FormRequest {
+    pub fn parameter(&self, name: &str) -> Option<&str> {
+        self.parameters
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Parses the headers and body of a token or introspection request (RFC 6749 §2.3.1 and
+/// §3.2): form encoding, no repeated parameter, at most one client authentication method.
+pub fn parse_form_request(headers: &HeaderMap, body: &[u8]) -> Result<FormRequest, Error> {
+    let form_encoded = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| {
+            media
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !form_encoded {
+        return Err(Error::InvalidRequest(
+            "the body must be application/x-www-form-urlencoded",
+        ));
+    }
+    let mut parameters: Vec<(String, String)> = Vec::new();
+    for (key, value) in form_urlencoded::parse(body) {
+        if parameters.iter().any(|(seen, _)| *seen == key) {
+            return Err(Error::InvalidRequest("a parameter is repeated"));
+        }
+        parameters.push((key.into_owned(), value.into_owned()));
+    }
+    let mut take = |name: &str| {
+        parameters
+            .iter()
+            .position(|(key, _)| key == name)
+            .map(|index| parameters.remove(index).1)
+    };
+    let body_credentials = match (take("client_id"), take("client_secret")) {
+        (Some(client_id), Some(client_secret)) => Some(Credentials {
+            client_id,
+            client_secret,
+            basic: false,
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(Error::InvalidRequest(
+                "client_id and client_secret go together",
+            ));
+        }
+    };
+    let basic_credentials = basic_credentials(headers)?;
+    let credentials = match (basic_credentials, body_credentials) {
+        (Some(_), Some(_)) => {
+            return Err(Error::InvalidRequest(
+                "use one client authentication method, not two",
+            ));
+        }
+        (basic, body) => basic.or(body),
+    };
+    Ok(FormRequest {
+        credentials,
+        parameters,
+    })
+}
+
+/// `Authorization: Basic base64(urlencode(id) ":" urlencode(secret))`.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<Credentials>, Error> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let malformed = || Error::InvalidRequest("malformed Authorization header");
+    let value = value.to_str().map_err(|_| malformed())?;
+    let (scheme, encoded) = value.split_once(' ').ok_or_else(malformed)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(Error::InvalidRequest(
+            "only HTTP Basic client authentication is supported",
+        ));
+    }
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+    let decode = |part: &str| -> String {
+        form_urlencoded::parse(format!("x={part}").as_bytes())
+            .next()
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_default()
+    };
+    Ok(Some(Credentials {
+        client_id: decode(id),
+        client_secret: decode(secret),
+        basic: true,
+    }))
+}
+
+fn site_slug(site: &str) -> Result<SiteSlug, Error> {
+    SiteSlug::parse(site).map_err(|_| Error::NotFound)
+}
+
+fn no_store(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// Checks client credentials: the cheap lookup first, then (under the failure budgets and the
+/// bound on concurrent verifications) one argon2 verification off the async executor.
+pub(crate) async fn authenticate(
+    state: &AppState,
+    site: &SiteSlug,
+    credentials: Credentials,
+    source: IpAddr,
+) -> Result<CheckedClient, Error> {
+    let Credentials {
+        client_id,
+        client_secret,
+        basic: _,
+    } = credentials;
+    let check = {
+        let (site, client_id, cache) = (site.clone(), client_id.clone(), state.cache.clone());
+        blocking(state, move |service| {
+            service.check_client(&site, &client_id, &client_secret, cache.as_ref())
+        })
+        .await??
+    };
+    let pending = match check {
+        ClientCheck::Decided(checked) => return Ok(checked),
+        ClientCheck::NeedsHashing(pending) => pending,
+    };
+    let policy = state.config.budgets;
+    let now = state.service.now();
+    let client_key = format!("client:{site}:{client_id}");
+    let source_key = format!("source:{source}");
+    for (key, limit) in [
+        (&client_key, policy.failures_per_client),
+        (&source_key, policy.failures_per_source),
+    ] {
+        if let Err(retry_after) = state.budgets.check(key, limit, policy.window, now) {
+            state.metrics.token_rate_limited();
+            let retry_after_seconds = u64::try_from(retry_after.whole_seconds()).unwrap_or(1);
+            return Err(Error::RateLimited {
+                retry_after_seconds,
+            });
+        }
+    }
+    let permit = state
+        .verifications
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| Error::Internal("verification pool closed".into()))?;
+    let cache = state.cache.clone();
+    let metrics = state.metrics.clone();
+    let checked = blocking(state, move |service| {
+        let _permit = permit;
+        metrics.time_verification(|| service.finish_verification(pending, cache.as_ref()))
+    })
+    .await?;
+    if !checked.secret_matches {
+        state
+            .budgets
+            .record_failure(&client_key, policy.window, now);
+        state
+            .budgets
+            .record_failure(&source_key, policy.window, now);
+    }
+    Ok(checked)
+}
+
+/// `POST /sites/{site}/oauth2/token`
+pub(crate) async fn token(
+    State(state): State<AppState>,
+    Path(site): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Error> {
+    let site = site_slug(&site)?;
+    let request = parse_form_request(&headers, &body)
+        .inspect_err(|_| state.metrics.token_invalid_request())?;
+    match request.parameter("grant_type") {
+        Some("client_credentials") => {}
+        Some(_) => {
+            state.metrics.token_invalid_request();
+            return Err(Error::UnsupportedGrantType);
+        }
+        None => {
+            state.metrics.token_invalid_request();
+            return Err(Error::InvalidRequest("grant_type is required"));
+        }
+    }
+    let scope = request.parameter("scope").map(str::to_owned);
+    let Some(credentials) = request.credentials else {
+        state.metrics.token_refused();
+        return Err(Error::InvalidClient { basic: true });
+    };
+    let basic = credentials.basic;
+    let checked = authenticate(&state, &site, credentials, peer.ip()).await?;
+    let decision = state.service.decide_token(
+        &checked,
+        &state.config.public_url,
+        state.config.token_lifetime,
+        scope.clone(),
+    )?;
+    match decision {
+        TokenDecision::Issue(claims) => {
+            let access_token = state
+                .keys
+                .sign(&claims)
+                .ok_or_else(|| Error::Internal("no signing key loaded".into()))?;
+            if let Some(registration) = &checked.registration {
+                state.usage.used(
+                    registration.id(),
+                    registration.expiration_date(),
+                    claims.issued_at,
+                );
+            }
+            state.metrics.token_issued();
+            let expires_in = (claims.expires_at - claims.issued_at)
+                .whole_seconds()
+                .max(0);
+            let mut body = serde_json::json!({
+                "access_token": access_token,
+                "token_type": "Bearer",
+                "expires_in": expires_in,
+            });
+            if let Some(scope) = scope {
+                body["scope"] = scope.into();
+            }
+            Ok(no_store(Json(body).into_response()))
+        }
+        TokenDecision::Refuse(refusal) => {
+            if let (Refusal::NotAuthenticating, Some(registration)) =
+                (refusal, &checked.registration)
+            {
+                state.usage.rejected(
+                    registration.id(),
+                    registration.expiration_date(),
+                    state.service.now(),
+                );
+            }
+            state.metrics.token_refused();
+            Err(Error::InvalidClient { basic })
+        }
+    }
+}
+
+/// `GET /sites/{site}/oauth2/jwks`
+pub(crate) async fn jwks(
+    State(state): State<AppState>,
+    Path(site): Path<String>,
+) -> Result<Response, Error> {
+    let site = site_slug(&site)?;
+    blocking(&state, move |service| service.site(&site)).await??;
+    Ok(Json(state.keys.jwks()).into_response())
+}
+
+/// `GET /sites/{site}/.well-known/oauth-authorization-server` (RFC 8414)
+pub(crate) async fn metadata(
+    State(state): State<AppState>,
+    Path(site): Path<String>,
+) -> Result<Response, Error> {
+    let slug = site_slug(&site)?;
+    let checked = slug.clone();
+    blocking(&state, move |service| service.site(&checked)).await??;
+    let issuer = issuer(&state.config.public_url, &slug);
+    let methods = ["client_secret_basic", "client_secret_post"];
+    Ok(Json(serde_json::json!({
+        "issuer": issuer,
+        "token_endpoint": format!("{issuer}/oauth2/token"),
+        "jwks_uri": format!("{issuer}/oauth2/jwks"),
+        "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
+        "grant_types_supported": ["client_credentials"],
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": methods,
+        "introspection_endpoint_auth_methods_supported": methods,
+    }))
+    .into_response())
+}
+
+/// `POST /sites/{site}/oauth2/introspect` (RFC 7662), authenticated as any registration of
+/// the same site that may authenticate.
+pub(crate) async fn introspect(
+    State(state): State<AppState>,
+    Path(site): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Error> {
+    let site = site_slug(&site)?;
+    let request = parse_form_request(&headers, &body)?;
+    let Some(token) = request.parameter("token").map(str::to_owned) else {
+        return Err(Error::InvalidRequest("token is required"));
+    };
+    let Some(credentials) = request.credentials else {
+        return Err(Error::InvalidClient { basic: true });
+    };
+    let basic = credentials.basic;
+    let caller = authenticate(&state, &site, credentials, peer.ip()).await?;
+    let caller_may_authenticate = caller.secret_matches
+        && caller.registration.as_ref().is_some_and(|r| {
+            r.status(&caller.site, state.service.now())
+                .state
+                .can_authenticate()
+        });
+    if !caller_may_authenticate {
+        return Err(Error::InvalidClient { basic });
+    }
+    let inactive = || no_store(Json(serde_json::json!({ "active": false })).into_response());
+    let now = state.service.now();
+    let Some(claims) = state.keys.verify(&token, now) else {
+        return Ok(inactive());
+    };
+    if claims.site != site.as_str() || claims.iss != issuer(&state.config.public_url, &site) {
+        return Ok(inactive());
+    }
+    let Ok(client_id) = registration_core::ClientId::parse(&claims.client_id) else {
+        return Ok(inactive());
+    };
+    let lookup = site.clone();
+    let snapshot = match blocking(&state, move |service| service.get(&lookup, &client_id)).await? {
+        Ok(snapshot) => snapshot,
+        Err(registration_core::Error::Store(registration_core::StoreError::NotFound)) => {
+            return Ok(inactive());
+        }
+        Err(other) => return Err(other.into()),
+    };
+    if !snapshot.status.state.can_authenticate() {
+        return Ok(inactive());
+    }
+    let mut body = serde_json::json!({
+        "active": true,
+        "client_id": claims.client_id,
+        "sub": claims.sub,
+        "iss": claims.iss,
+        "aud": claims.aud,
+        "iat": claims.iat,
+        "exp": claims.exp,
+        "jti": claims.jti,
+        "token_type": "Bearer",
+        "site": claims.site,
+    });
+    if let Some(scope) = claims.scope {
+        body["scope"] = scope.into();
+    }
+    Ok(no_store((StatusCode::OK, Json(body)).into_response()))
+}

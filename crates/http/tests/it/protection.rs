@@ -1,0 +1,224 @@
+//! Floods of bad secrets, key rotation, and the operations endpoints.
+
+use std::sync::Arc;
+
+use registration_core::ClientSecret;
+use registration_core::testkit::SeededRandom;
+use registration_http::BudgetPolicy;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::{Credentials, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn a_flood_of_wrong_secrets_gets_429s_while_the_valid_client_keeps_getting_tokens() {
+    let app = Arc::new(
+        spawn_app_with(|config| {
+            config.budgets = BudgetPolicy {
+                failures_per_client: 5,
+                failures_per_source: 1_000,
+                window: time::Duration::minutes(1),
+            };
+        })
+        .await,
+    );
+    let valid = app.create("default", "Billing sync", "2027-01-31");
+    assert_eq!(
+        app.token_basic("default", &valid).await.status(),
+        StatusCode::OK
+    );
+
+    let attackers: u64 = 8;
+    let slack = 8; // one in-flight verification per attacker
+    let attempts_each = 25;
+    let flood: Vec<_> = (0..attackers)
+        .map(|attacker| {
+            let app = app.clone();
+            let client_id = valid.client_id.clone();
+            tokio::spawn(async move {
+                let mut statuses = Vec::new();
+                for attempt in 0..attempts_each {
+                    let seed = attacker * 1_000 + attempt;
+                    let wrong = Credentials {
+                        client_id: client_id.clone(),
+                        client_secret: ClientSecret::generate(&SeededRandom::new(seed))
+                            .unwrap()
+                            .expose_secret()
+                            .to_owned(),
+                    };
+                    statuses.push(app.token_basic("default", &wrong).await.status());
+                }
+                statuses
+            })
+        })
+        .collect();
+    let mut valid_statuses = Vec::new();
+    for _ in 0..50 {
+        valid_statuses.push(app.token_basic("default", &valid).await.status());
+    }
+    let mut flood_statuses = Vec::new();
+    for attacker in flood {
+        flood_statuses.extend(attacker.await.unwrap());
+    }
+    assert!(
+        valid_statuses.iter().all(|s| *s == StatusCode::OK),
+        "{valid_statuses:?}"
+    );
+    let refused = flood_statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let limited = flood_statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(refused + limited, flood_statuses.len());
+    // Five failures spend the budget; requests already past the check when it ran out may
+    // still be verified, at most one per attacker.
+    assert!((5..=5 + slack).contains(&refused), "{refused} refused");
+    assert!(
+        limited >= flood_statuses.len() - 5 - slack,
+        "{limited} limited"
+    );
+
+    let response = app
+        .token_basic(
+            "default",
+            &Credentials {
+                client_id: valid.client_id.clone(),
+                client_secret: ClientSecret::generate(&SeededRandom::new(99))
+                    .unwrap()
+                    .expose_secret()
+                    .to_owned(),
+            },
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+}
+
+#[tokio::test]
+async fn unknown_client_ids_from_one_source_spend_its_budget() {
+    let app = spawn_app_with(|config| {
+        config.budgets = BudgetPolicy {
+            failures_per_client: 5,
+            failures_per_source: 10,
+            window: time::Duration::minutes(1),
+        };
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for seed in 0..15u64 {
+        let random = SeededRandom::new(seed);
+        let unknown = Credentials {
+            client_id: registration_core::ClientId::generate(&random)
+                .unwrap()
+                .to_string(),
+            client_secret: ClientSecret::generate(&random)
+                .unwrap()
+                .expose_secret()
+                .to_owned(),
+        };
+        statuses.push(app.token_post("default", &unknown).await.status());
+    }
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(limited, 5, "{statuses:?}");
+    assert!(
+        statuses[..10]
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED)
+    );
+}
+
+#[tokio::test]
+async fn rotated_keys_keep_verifying_until_rotated_out() {
+    let app =
+        spawn_app_with(|config| config.flush_interval = std::time::Duration::from_millis(50)).await;
+    let resource_server = app.create("default", "Orders API", "2027-06-30");
+    let client = app.create("default", "Billing sync", "2027-01-31");
+    let first: Value = app
+        .token_basic("default", &client)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let first = first["access_token"].as_str().unwrap().to_owned();
+
+    let kids = |keys: Vec<registration_core::SigningKeyRecord>| {
+        keys.into_iter().map(|k| k.kid).collect::<Vec<_>>()
+    };
+    let after_first_rotation = kids(app.service.rotate_signing_key().unwrap());
+    let published = |app: &crate::TestApp| {
+        let url = app.url("/sites/default/oauth2/jwks");
+        let client = app.client.clone();
+        async move {
+            let jwks: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+            jwks["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["kid"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    // The server reloads keys every flush interval.
+    for _ in 0..100 {
+        if published(&app).await == after_first_rotation {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(published(&app).await, after_first_rotation);
+    let introspect = |token: String| {
+        let request = app
+            .client
+            .post(app.url("/sites/default/oauth2/introspect"))
+            .basic_auth(
+                &resource_server.client_id,
+                Some(&resource_server.client_secret),
+            )
+            .form(&[("token", token)]);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap()["active"].clone() }
+    };
+    assert_eq!(
+        introspect(first.clone()).await,
+        true,
+        "the previous key still verifies"
+    );
+
+    let after_second_rotation = kids(app.service.rotate_signing_key().unwrap());
+    for _ in 0..100 {
+        if published(&app).await == after_second_rotation {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(introspect(first).await, false, "rotated out");
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let app = spawn_app().await;
+    let client = app.create("default", "Billing sync", "2027-01-31");
+    app.token_basic("default", &client).await;
+    let get = |path: &str| app.client.get(app.url(path)).send();
+    assert_eq!(get("/healthz").await.unwrap().text().await.unwrap(), "ok");
+    assert_eq!(get("/readyz").await.unwrap().status(), StatusCode::OK);
+    let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains("appreg_token_requests_total{outcome=\"issued\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("appreg_secret_verification_seconds_count 1"),
+        "{metrics}"
+    );
+}
