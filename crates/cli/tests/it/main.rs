@@ -5,6 +5,7 @@
 mod errors;
 mod output;
 mod registrations;
+mod serve;
 mod sweep;
 
 use std::path::PathBuf;

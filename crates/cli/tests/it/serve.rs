@@ -1,0 +1,148 @@
+//! `appreg serve` as an operator runs it: a real process, stopped with SIGTERM, whose log
+//! output never contains a secret or a token.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::{Appreg, CREATED_AT};
+
+struct Running {
+    child: Child,
+    base: String,
+    log: mpsc::Receiver<String>,
+}
+
+/// Starts `appreg serve` on a free port with debug logging and waits until it listens.
+fn start(appreg: &Appreg) -> Running {
+    let mut child = appreg
+        .command(Some(CREATED_AT), &["serve", "--listen", "127.0.0.1:0"])
+        .env("APPREG_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (sender, log) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let base = loop {
+        let line = log
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server starts");
+        if let Some(rest) = line.strip_prefix("appreg: listening on ") {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    Running { child, base, log }
+}
+
+impl Running {
+    /// Sends SIGTERM, waits for a clean exit, and returns everything the server logged.
+    fn stop(mut self) -> String {
+        let pid = self.child.id().to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        assert!(
+            exit.success(),
+            "the server exits cleanly on SIGTERM: {exit}"
+        );
+        self.log.iter().collect::<Vec<_>>().join("\n")
+    }
+}
+
+#[test]
+fn serve_issues_tokens_stops_on_sigterm_and_never_logs_secrets() {
+    let appreg = Appreg::new();
+    let (client_id, secret) = appreg.create(CREATED_AT, "default", "Billing sync", "2027-01-31");
+    let (other_id, other_secret) = appreg.create(CREATED_AT, "default", "Ledger", "2027-01-31");
+    let server = start(&appreg);
+    let http = reqwest::blocking::Client::new();
+    let token_url = format!("{}/sites/default/oauth2/token", server.base);
+
+    let issued: Value = http
+        .post(&token_url)
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let token = issued["access_token"].as_str().unwrap().to_owned();
+    let posted: Value = http
+        .post(&token_url)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &other_id),
+            ("client_secret", &other_secret),
+        ])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let other_token = posted["access_token"].as_str().unwrap().to_owned();
+    let refused = http
+        .post(&token_url)
+        .basic_auth(&client_id, Some(&other_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let introspected: Value = http
+        .post(format!("{}/sites/default/oauth2/introspect", server.base))
+        .basic_auth(&other_id, Some(&other_secret))
+        .form(&[("token", &token)])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(introspected["active"], true);
+
+    let log = server.stop();
+    assert!(log.contains("listening"), "{log}");
+    assert!(
+        log.contains("/sites/default/oauth2/token"),
+        "requests are logged: {log}"
+    );
+    assert!(log.contains("stopped"), "{log}");
+    for (what, value) in [
+        ("first secret", secret.as_str()),
+        ("second secret", other_secret.as_str()),
+        ("first secret's random part", &secret[7..50]),
+        ("second secret's random part", &other_secret[7..50]),
+        ("first token", token.as_str()),
+        ("second token", other_token.as_str()),
+        ("first token's signature", token.rsplit('.').next().unwrap()),
+    ] {
+        assert!(!log.contains(value), "the log contains the {what}");
+    }
+
+    // Graceful shutdown wrote the coalesced Last used.
+    let shown = appreg.json(
+        Some(CREATED_AT),
+        &["reg", "show", "--site", "default", &client_id],
+    );
+    assert!(shown["last_used"].is_string(), "{shown}");
+}
+
+#[test]
+fn keys_rotate_keeps_the_previous_key_published() {
+    let appreg = Appreg::new();
+    let first = appreg.json(None, &["keys", "rotate"]);
+    let second = appreg.json(None, &["keys", "rotate"]);
+    assert_eq!(second["kept"].as_array().unwrap().len(), 2);
+    assert_eq!(second["kept"][1], first["current"]);
+    assert_ne!(second["current"], first["current"]);
+}
