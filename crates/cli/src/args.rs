@@ -40,6 +40,9 @@ pub(crate) enum Command {
     /// Token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Site Administrators and their API tokens.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Sites of the multi-site product.
     #[command(subcommand)]
     Site(SiteCommand),
@@ -51,6 +54,25 @@ pub(crate) enum Command {
     /// The Administrative notification log.
     #[command(subcommand)]
     Notices(NoticesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdminCommand {
+    /// Add a Site Administrator; prints a generated password once unless --password-stdin.
+    Add {
+        /// `[a-z0-9._-]{1,64}`
+        username: String,
+        /// A site this administrator manages (repeat for several).
+        #[arg(long = "site", required = true)]
+        sites: Vec<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from the first line of standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Issue a personal API token for the admin API; printed once.
+    Token { username: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,15 +3,18 @@
 
 use anyhow::{Result, anyhow};
 use registration_core::{
-    ClientId, Error, ExpirationDate, NewRegistration, RegistrationName, RegistrationService,
-    SiteName, SiteSlug, SiteZone, StoreError,
+    AdminName, AdminPassword, ClientId, Error, ExpirationDate, NewRegistration, RegistrationName,
+    RegistrationService, SiteName, SiteSlug, SiteZone, StoreError, parse_email,
 };
 
-use crate::args::{Command, KeysCommand, NoticesCommand, RegCommand, SiteCommand, Target};
-use crate::render::{
-    NoticeJson, RegistrationJson, SiteJson, SweepJson, notices_table, registration_details,
-    registrations_table, sites_table,
+use crate::args::{
+    AdminCommand, Command, KeysCommand, NoticesCommand, RegCommand, SiteCommand, Target,
 };
+use crate::render::{
+    NoticeJson, SiteJson, SweepJson, notices_table, registration_details, registrations_table,
+    sites_table,
+};
+use registration_http::wire::RegistrationJson;
 
 pub(crate) fn execute(
     service: &RegistrationService,
@@ -33,6 +36,7 @@ pub(crate) fn execute(
                 kids[1..].join(", ")
             ))
         }
+        Command::Admin(command) => admin(service, command, json, actor),
         Command::Site(command) => site(service, command, json, actor),
         Command::Reg(command) => reg(service, command, json, actor),
         Command::Sweep => {
@@ -58,6 +62,76 @@ pub(crate) fn execute(
                 return Ok(format!("No notices recorded for site {slug}."));
             }
             Ok(notices_table(&entries, zone))
+        }
+    }
+}
+
+fn admin(
+    service: &RegistrationService,
+    command: AdminCommand,
+    json: bool,
+    actor: &str,
+) -> Result<String> {
+    match command {
+        AdminCommand::Add {
+            username,
+            sites,
+            email,
+            password_stdin,
+        } => {
+            let username = AdminName::parse(&username)?;
+            let sites = sites
+                .iter()
+                .map(|site| site_slug(site))
+                .collect::<Result<Vec<_>>>()?;
+            let email = email.as_deref().map(parse_email).transpose()?;
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                Some(AdminPassword::parse(line.trim_end_matches(['\r', '\n']))?)
+            } else {
+                None
+            };
+            let (admin, generated) = service.add_admin(username, sites, email, password, actor)?;
+            let sites: Vec<&str> = admin.sites.iter().map(SiteSlug::as_str).collect();
+            if json {
+                let mut body = serde_json::json!({
+                    "username": admin.username.as_str(),
+                    "sites": sites,
+                    "email": admin.email,
+                });
+                if let Some(password) = &generated {
+                    body["password"] = password.expose_secret().into();
+                }
+                return to_json(&body);
+            }
+            let mut out = format!(
+                "Added administrator {} of site(s) {}.",
+                admin.username,
+                sites.join(", ")
+            );
+            if let Some(password) = generated {
+                out.push_str(&format!(
+                    "\n\n  Password  {}\n\nCopy it now: it is shown only this once.",
+                    password.expose_secret()
+                ));
+            }
+            Ok(out)
+        }
+        AdminCommand::Token { username } => {
+            let username = AdminName::parse(&username)?;
+            let token = service.issue_admin_token(&username, actor)?;
+            if json {
+                return to_json(&serde_json::json!({
+                    "username": username.as_str(),
+                    "token": token.expose_secret(),
+                }));
+            }
+            Ok(format!(
+                "API token for {username}:\n\n  {}\n\nSend it as \"Authorization: Bearer <token>\". \
+                 It is shown only this once.",
+                token.expose_secret()
+            ))
         }
     }
 }

@@ -35,6 +35,16 @@ pub(crate) fn serve(
         let public_url = public_url.unwrap_or_else(|| format!("http://{address}"));
         let mut cache_key = [0u8; 32];
         OsRandom.fill_bytes(&mut cache_key)?;
+        // On the terminal (stdout), never in the logs (stderr, often kept by a journal).
+        if let Some((username, password)) = service.bootstrap_admin()? {
+            println!(
+                "appreg: no administrator existed, so one was created for site default:\n\n  \
+                 username  {username}\n  password  {}\n\n\
+                 This password is shown only this once. Issue an API token with \
+                 `appreg admin token {username}`.\n",
+                password.expose_secret()
+            );
+        }
         let server = Server::new(service, Config::new(public_url.clone()), cache_key)?;
         eprintln!("appreg: listening on http://{address} (public URL {public_url})");
         tracing::info!(%address, %public_url, "listening");

@@ -21,12 +21,60 @@ pub enum Error {
     RateLimited { retry_after_seconds: u64 },
     #[error("not found")]
     NotFound,
+    /// No valid bearer token on an admin API call.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// Field-by-field validation failures (422).
+    #[error("invalid fields")]
+    Invalid(Vec<FieldError>),
+    #[error("the body must be application/json")]
+    UnsupportedMediaType,
+    #[error("malformed JSON: {0}")]
+    MalformedBody(String),
     #[error(transparent)]
     Core(#[from] registration_core::Error),
     #[error("internal error: {0}")]
     Internal(String),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+}
+
+/// One invalid field of a request, as listed in a 422 problem's `errors`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub detail: String,
+}
+
+/// The field a domain validation error is about, if it is about one.
+fn field_of(error: &registration_core::Error) -> Option<&'static str> {
+    use registration_core::Error as Core;
+    match error {
+        Core::EmptyText { field: "name" }
+        | Core::TextTooLong { field: "name", .. }
+        | Core::ControlCharacter { field: "name" } => Some("name"),
+        Core::MalformedDate | Core::DateInPast { .. } | Core::DateTooFarAhead { .. } => {
+            Some("expiration_date")
+        }
+        _ => None,
+    }
+}
+
+/// A 422 problem listing the invalid fields.
+fn invalid(status: StatusCode, errors: &[FieldError]) -> Response {
+    let body = serde_json::json!({
+        "type": "about:blank",
+        "title": "Invalid request",
+        "status": status.as_u16(),
+        "detail": "One or more fields are invalid.",
+        "errors": errors,
+    });
+    let mut response = (status, axum::Json(body)).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response
 }
 
 fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
@@ -94,10 +142,58 @@ impl IntoResponse for Error {
                 response
             }
             Error::NotFound
-            | Error::Core(registration_core::Error::Store(StoreError::UnknownSite(_))) => problem(
+            | Error::Core(registration_core::Error::Store(
+                StoreError::UnknownSite(_) | StoreError::NotFound,
+            )) => problem(
                 StatusCode::NOT_FOUND,
                 "Not Found",
                 "There is nothing at this address.",
+            ),
+            Error::Unauthenticated => {
+                let mut response = problem(
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized",
+                    "Send a personal API token: Authorization: Bearer appregpat_…",
+                );
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"appreg\""),
+                );
+                response
+            }
+            Error::Invalid(errors) => invalid(StatusCode::UNPROCESSABLE_ENTITY, &errors),
+            Error::UnsupportedMediaType => problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported Media Type",
+                "The body must be application/json.",
+            ),
+            Error::MalformedBody(reason) => problem(
+                StatusCode::BAD_REQUEST,
+                "Malformed body",
+                &format!("malformed JSON: {reason}"),
+            ),
+            Error::Core(registration_core::Error::Store(StoreError::DuplicateName(name))) => {
+                invalid(
+                    StatusCode::CONFLICT,
+                    &[FieldError {
+                        field: "name",
+                        detail: format!(
+                            "a registration named {name:?} already exists in this site"
+                        ),
+                    }],
+                )
+            }
+            Error::Core(registration_core::Error::Store(StoreError::Conflict)) => problem(
+                StatusCode::CONFLICT,
+                "Conflict",
+                "The registration was changed by someone else; reload and try again.",
+            ),
+            Error::Core(error) if field_of(&error).is_some() => invalid(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &[FieldError {
+                    field: field_of(&error).unwrap_or_default(),
+                    detail: error.to_string(),
+                }],
             ),
             other => {
                 tracing::error!(error = %other, "request failed");

@@ -2,12 +2,14 @@
 //! and the operations endpoints. Glue over `registration_core::RegistrationService`: every
 //! rule is the domain's; this crate parses, bounds the expensive work, and renders.
 
+mod admin;
 mod budget;
 mod cache;
 mod error;
 mod keys;
 mod oauth;
 mod ops;
+pub mod wire;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -24,7 +26,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 pub use budget::BudgetPolicy;
-pub use error::Error;
+pub use error::{Error, FieldError};
 pub use oauth::{Credentials, FormRequest, parse_form_request};
 
 use crate::budget::FailureBudgets;
@@ -37,6 +39,8 @@ mod usage;
 
 /// Largest request body the OAuth endpoints read.
 const MAX_FORM_BYTES: usize = 16 * 1024;
+/// Largest request body the admin API reads.
+const MAX_JSON_BYTES: usize = 64 * 1024;
 
 /// How the server behaves; `Config::new` has the production defaults.
 #[derive(Debug, Clone)]
@@ -131,8 +135,19 @@ impl Server {
             .route("/sites/{site}/oauth2/token", post(oauth::token))
             .route("/sites/{site}/oauth2/introspect", post(oauth::introspect))
             .layer(RequestBodyLimitLayer::new(MAX_FORM_BYTES));
+        let api = Router::new()
+            .route(
+                "/api/v1/sites/{site}/registrations",
+                get(admin::list).post(admin::create),
+            )
+            .route(
+                "/api/v1/sites/{site}/registrations/{client_id}",
+                get(admin::show).patch(admin::update).delete(admin::remove),
+            )
+            .layer(RequestBodyLimitLayer::new(MAX_JSON_BYTES));
         Router::new()
             .merge(oauth)
+            .merge(api)
             .route("/sites/{site}/oauth2/jwks", get(oauth::jwks))
             .route(
                 "/sites/{site}/.well-known/oauth-authorization-server",

@@ -40,6 +40,12 @@ pub enum Error {
     Hashing(String),
     #[error("the operating system's random source failed")]
     EntropyUnavailable,
+    #[error("administrator names are 1 to 64 characters of a-z, 0-9, '.', '_' and '-'")]
+    InvalidAdminName,
+    #[error("a password must be {min} to {max} characters without control characters")]
+    WeakPassword { min: usize, max: usize },
+    #[error("that is not an e-mail address")]
+    InvalidEmail,
     /// A storage port refused or failed; see [`StoreError`] for the contract.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -80,6 +86,10 @@ pub enum StoreError {
     DuplicateClientId,
     #[error("no such registration")]
     NotFound,
+    #[error("administrator {0:?} already exists")]
+    DuplicateAdmin(String),
+    #[error("administrator {0:?} does not exist")]
+    UnknownAdmin(String),
     #[error("the registration was changed by someone else; reload and try again")]
     Conflict,
     #[error(

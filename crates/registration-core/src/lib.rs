@@ -6,6 +6,7 @@
 //! a parameter and randomness comes through [`RandomSource`], so tests drive it with a fake
 //! clock and a seeded generator (feature `testkit`).
 
+mod admin;
 mod delivery;
 mod error;
 mod log;
@@ -20,14 +21,15 @@ mod status;
 pub mod testkit;
 mod token;
 
+pub use admin::{AdminAccount, AdminName, AdminPassword, AdminToken, TokenDigest, parse_email};
 pub use delivery::{
     Channel, Delivery, DeliveryFailure, DeliveryState, DeliveryStatus, RetryPolicy,
 };
 pub use error::{Error, SecretDefect, StoreError};
 pub use log::{AuditContext, NoticeLogEntry, NoticeRecord, SITE_ADMINISTRATORS};
 pub use ports::{
-    Clock, KeyStore, NoticeOutbox, Notifier, RandomSource, RegistrationStore, SigningKeyRecord,
-    SiteStore, Store, UsageUpdate, VerificationCache,
+    AdminStore, Clock, KeyStore, NoticeOutbox, Notifier, RandomSource, RegistrationStore,
+    SigningKeyRecord, SiteStore, Store, UsageUpdate, VerificationCache,
 };
 pub use registration::{
     Created, ExpirationDate, LAST_USED_RESOLUTION, NewRegistration, Registration, RegistrationId,
@@ -38,8 +40,8 @@ pub use schedule::{
 };
 pub use secret::{ClientId, ClientSecret, SecretHash, SecretHasher, SecretHint};
 pub use service::{
-    CheckedClient, ClientCheck, PendingVerification, RegistrationService, SIGNING_KEYS_KEPT,
-    Snapshot, SweepReport,
+    CheckedClient, ClientCheck, PendingVerification, RegistrationPatch, RegistrationService,
+    SIGNING_KEYS_KEPT, Snapshot, SweepReport,
 };
 pub use site::{Site, SiteName, SitePolicy, SiteSlug, SiteZone};
 pub use status::{ExpiresLabel, State, Status, days_left, expiry_instant};

@@ -9,6 +9,7 @@ use std::fmt;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
+use crate::admin::{AdminAccount, AdminName, TokenDigest};
 use crate::delivery::{Delivery, DeliveryFailure};
 use crate::error::{Error, StoreError};
 use crate::log::{AuditContext, NoticeLogEntry, NoticeRecord};
@@ -177,10 +178,34 @@ pub trait NoticeOutbox: Send + Sync {
     fn log(&self, site: &SiteSlug) -> Result<Vec<NoticeLogEntry>, StoreError>;
 }
 
-/// Everything storage provides, for wiring one store into the service.
-pub trait Store: SiteStore + RegistrationStore + NoticeOutbox + KeyStore {}
+/// Site Administrators and their API tokens.
+pub trait AdminStore: Send + Sync {
+    /// MUST return [`StoreError::DuplicateAdmin`] when the username exists and
+    /// [`StoreError::UnknownSite`] when one of its sites does not; stores nothing then.
+    fn add_admin(&self, admin: &AdminAccount, audit: &AuditContext) -> Result<(), StoreError>;
 
-impl<T: SiteStore + RegistrationStore + NoticeOutbox + KeyStore> Store for T {}
+    fn admin_count(&self) -> Result<u64, StoreError>;
+
+    /// MUST return [`StoreError::UnknownAdmin`] when there is no such administrator.
+    fn admin(&self, username: &AdminName) -> Result<AdminAccount, StoreError>;
+
+    /// Stores a token's digest for `username` (never the token).
+    /// MUST return [`StoreError::UnknownAdmin`] when there is no such administrator.
+    fn add_admin_token(
+        &self,
+        username: &AdminName,
+        digest: &TokenDigest,
+        audit: &AuditContext,
+    ) -> Result<(), StoreError>;
+
+    /// The administrator a token digest belongs to, if any.
+    fn admin_by_token(&self, digest: &TokenDigest) -> Result<Option<AdminAccount>, StoreError>;
+}
+
+/// Everything storage provides, for wiring one store into the service.
+pub trait Store: SiteStore + RegistrationStore + NoticeOutbox + KeyStore + AdminStore {}
+
+impl<T: SiteStore + RegistrationStore + NoticeOutbox + KeyStore + AdminStore> Store for T {}
 
 /// Sends one delivery over its channel.
 pub trait Notifier: Send + Sync {

@@ -72,48 +72,16 @@ pub struct ClientSecret(Zeroizing<String>);
 
 impl ClientSecret {
     pub const PREFIX: &'static str = "appreg_";
-    const RANDOM_LEN: usize = 43;
-    const CHECKSUM_LEN: usize = 6;
-    pub const LEN: usize = Self::PREFIX.len() + Self::RANDOM_LEN + Self::CHECKSUM_LEN;
+    pub const LEN: usize = Self::PREFIX.len() + RANDOM_LEN + CHECKSUM_LEN;
 
     /// Draws a new secret from `random`: 43 uniformly chosen base62 characters (256 bits).
     pub fn generate(random: &dyn RandomSource) -> Result<Self, Error> {
-        let mut text = Zeroizing::new(String::with_capacity(Self::LEN));
-        text.push_str(Self::PREFIX);
-        let mut pool = Zeroizing::new([0u8; 64]);
-        let mut accepted = 0;
-        while accepted < Self::RANDOM_LEN {
-            random.fill_bytes(pool.as_mut())?;
-            // Rejection sampling: 248 = 4 * 62, so bytes below it map uniformly onto base62.
-            for byte in pool.iter().filter(|&&b| b < 248) {
-                if accepted == Self::RANDOM_LEN {
-                    break;
-                }
-                text.push(char::from(BASE62[usize::from(byte % 62)]));
-                accepted += 1;
-            }
-        }
-        let checksum = checksum(&text[Self::PREFIX.len()..]);
-        text.push_str(&checksum);
-        Ok(Self(text))
+        checksummed_token(Self::PREFIX, random).map(Self)
     }
 
     /// Checks the format and the checksum of a presented secret, without any hashing.
     pub fn parse(presented: &str) -> Result<Self, Error> {
-        let defect = |d| Err(Error::MalformedSecret(d));
-        let Some(body) = presented.strip_prefix(Self::PREFIX) else {
-            return defect(SecretDefect::WrongPrefix);
-        };
-        if presented.len() != Self::LEN {
-            return defect(SecretDefect::WrongLength);
-        }
-        if !body.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return defect(SecretDefect::InvalidCharacter);
-        }
-        let (random_part, presented_checksum) = body.split_at(Self::RANDOM_LEN);
-        if checksum(random_part) != presented_checksum {
-            return defect(SecretDefect::ChecksumMismatch);
-        }
+        check_checksummed_token(Self::PREFIX, presented)?;
         Ok(Self(Zeroizing::new(presented.to_owned())))
     }
 
@@ -139,11 +107,72 @@ impl fmt::Display for ClientSecret {
     }
 }
 
-/// Base62 of the CRC32 of `random_part`, left-padded with '0' to 6 characters
-/// (62^6 > 2^32, so every checksum fits).
+/// Random characters in a checksummed token: 43 base62 characters carry 256 bits.
+const RANDOM_LEN: usize = 43;
+/// Base62 digits of the CRC32 checksum (62^6 > 2^32).
+const CHECKSUM_LEN: usize = 6;
+
+/// `count` uniformly chosen base62 characters from `random`, appended to `text`.
+pub(crate) fn push_random_base62(
+    text: &mut String,
+    count: usize,
+    random: &dyn RandomSource,
+) -> Result<(), Error> {
+    let mut pool = Zeroizing::new([0u8; 64]);
+    let mut accepted = 0;
+    while accepted < count {
+        random.fill_bytes(pool.as_mut())?;
+        // Rejection sampling: 248 = 4 * 62, so bytes below it map uniformly onto base62.
+        for byte in pool.iter().filter(|&&b| b < 248) {
+            if accepted == count {
+                break;
+            }
+            text.push(char::from(BASE62[usize::from(byte % 62)]));
+            accepted += 1;
+        }
+    }
+    Ok(())
+}
+
+/// `prefix` + 43 random base62 characters + their CRC32 in 6 base62 characters: GitHub's
+/// token format, which secret scanners recognise and which catches typos offline.
+pub(crate) fn checksummed_token(
+    prefix: &str,
+    random: &dyn RandomSource,
+) -> Result<Zeroizing<String>, Error> {
+    let mut text = Zeroizing::new(String::with_capacity(
+        prefix.len() + RANDOM_LEN + CHECKSUM_LEN,
+    ));
+    text.push_str(prefix);
+    push_random_base62(&mut text, RANDOM_LEN, random)?;
+    let checksum = checksum(&text[prefix.len()..]);
+    text.push_str(&checksum);
+    Ok(text)
+}
+
+/// Checks the prefix, length, alphabet and checksum of a presented token.
+pub(crate) fn check_checksummed_token(prefix: &str, presented: &str) -> Result<(), Error> {
+    let defect = |d| Err(Error::MalformedSecret(d));
+    let Some(body) = presented.strip_prefix(prefix) else {
+        return defect(SecretDefect::WrongPrefix);
+    };
+    if body.len() != RANDOM_LEN + CHECKSUM_LEN {
+        return defect(SecretDefect::WrongLength);
+    }
+    if !body.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return defect(SecretDefect::InvalidCharacter);
+    }
+    let (random_part, presented_checksum) = body.split_at(RANDOM_LEN);
+    if checksum(random_part) != presented_checksum {
+        return defect(SecretDefect::ChecksumMismatch);
+    }
+    Ok(())
+}
+
+/// Base62 of the CRC32 of `random_part`, left-padded with '0' to 6 characters.
 fn checksum(random_part: &str) -> String {
     let mut value = crc32fast::hash(random_part.as_bytes());
-    let mut digits = [b'0'; ClientSecret::CHECKSUM_LEN];
+    let mut digits = [b'0'; CHECKSUM_LEN];
     for digit in digits.iter_mut().rev() {
         *digit = BASE62[(value % 62) as usize];
         value /= 62;
@@ -270,27 +299,43 @@ impl SecretHasher {
         secret: &ClientSecret,
         random: &dyn RandomSource,
     ) -> Result<SecretHash, Error> {
+        self.hash_bytes(secret.expose_secret().as_bytes(), random)
+    }
+
+    /// Hashes any secret text (an administrator's password) the same way.
+    pub(crate) fn hash_bytes(
+        &self,
+        secret: &[u8],
+        random: &dyn RandomSource,
+    ) -> Result<SecretHash, Error> {
         let mut salt = [0u8; 16];
         random.fill_bytes(&mut salt)?;
-        let phc = self.hash_with_salt(secret.expose_secret().as_bytes(), &salt);
+        let phc = self.hash_with_salt(secret, &salt);
         salt.zeroize();
         phc.map(SecretHash)
     }
 
     /// True iff `secret` is the one `hash` was made from.
     pub fn verify(&self, secret: &ClientSecret, hash: &SecretHash) -> bool {
-        self.argon2()
-            .verify_password(secret.expose_secret().as_bytes(), hash.as_phc())
-            .is_ok()
+        self.verify_bytes(secret.expose_secret().as_bytes(), hash)
+    }
+
+    pub(crate) fn verify_bytes(&self, secret: &[u8], hash: &SecretHash) -> bool {
+        self.argon2().verify_password(secret, hash.as_phc()).is_ok()
+    }
+
+    /// [`SecretHasher::verify_unknown_client`] for any secret text.
+    pub(crate) fn verify_unknown_bytes(&self, secret: &[u8]) -> bool {
+        let _ = self
+            .argon2()
+            .verify_password(secret, self.dummy_hash.as_str());
+        false
     }
 
     /// Spends the cost of one verification and answers false: call it when the Client ID is
     /// unknown, so an unknown client and a wrong secret take the same time.
     pub fn verify_unknown_client(&self, secret: &ClientSecret) -> bool {
-        let _ = self
-            .argon2()
-            .verify_password(secret.expose_secret().as_bytes(), self.dummy_hash.as_str());
-        false
+        self.verify_unknown_bytes(secret.expose_secret().as_bytes())
     }
 }
 

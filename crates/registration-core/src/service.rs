@@ -6,6 +6,7 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
+use crate::admin::{AdminAccount, AdminName, AdminPassword, AdminToken};
 use crate::delivery::{Channel, DeliveryState, DeliveryStatus};
 use crate::error::{Error, StoreError};
 use crate::log::{AuditContext, NoticeLogEntry, NoticeRecord, SITE_ADMINISTRATORS};
@@ -67,6 +68,15 @@ impl PendingVerification {
     pub fn registration(&self) -> Option<&Registration> {
         self.registration.as_ref()
     }
+}
+
+/// A partial change of a registration (the admin API's PATCH): applied as one change, one
+/// revision, one audit entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistrationPatch {
+    pub name: Option<RegistrationName>,
+    pub expiration_date: Option<ExpirationDate>,
+    pub enabled: Option<bool>,
 }
 
 /// How many signing keys are kept: the current one and the previous, so tokens signed just
@@ -248,6 +258,30 @@ impl RegistrationService {
         })
     }
 
+    /// Applies every field of `patch` in one change.
+    pub fn update(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+        patch: RegistrationPatch,
+        actor: &str,
+    ) -> Result<Snapshot, Error> {
+        self.change(site, client_id, actor, |registration, site, now| {
+            if let Some(expiration_date) = patch.expiration_date {
+                registration.renew(expiration_date, site, now)?;
+            }
+            if let Some(name) = patch.name {
+                registration.rename(name);
+            }
+            match patch.enabled {
+                Some(true) => registration.enable(),
+                Some(false) => registration.disable(),
+                None => {}
+            }
+            Ok(())
+        })
+    }
+
     pub fn delete(&self, site: &SiteSlug, client_id: &ClientId, actor: &str) -> Result<(), Error> {
         let site = self.store.site(site)?;
         Ok(self
@@ -410,6 +444,107 @@ impl RegistrationService {
         Ok(self
             .store
             .rotate_signing_key(&self.new_signing_key()?, SIGNING_KEYS_KEPT)?)
+    }
+
+    /// Adds a Site Administrator of `sites`. Without a chosen password one is generated and
+    /// returned: it is shown once and never stored in clear.
+    pub fn add_admin(
+        &self,
+        username: AdminName,
+        sites: Vec<SiteSlug>,
+        email: Option<String>,
+        password: Option<AdminPassword>,
+        actor: &str,
+    ) -> Result<(AdminAccount, Option<AdminPassword>), Error> {
+        let (password, generated) = match password {
+            Some(chosen) => (chosen, false),
+            None => (AdminPassword::generate(self.random.as_ref())?, true),
+        };
+        let mut sites = sites;
+        sites.sort();
+        sites.dedup();
+        let admin = AdminAccount {
+            username,
+            password_hash: self
+                .hasher
+                .hash_bytes(password.expose_secret().as_bytes(), self.random.as_ref())?,
+            email,
+            sites,
+            created_at: self.clock.now(),
+        };
+        self.store.add_admin(&admin, &self.audit(actor))?;
+        Ok((admin, generated.then_some(password)))
+    }
+
+    /// On a store without administrators, creates `admin` for site `default` with a
+    /// generated password and returns it (to be shown once). `None` when one exists, also
+    /// when another node created it at the same moment.
+    pub fn bootstrap_admin(&self) -> Result<Option<(AdminName, AdminPassword)>, Error> {
+        if self.store.admin_count()? > 0 {
+            return Ok(None);
+        }
+        match self.add_admin(
+            AdminName::bootstrap(),
+            vec![SiteSlug::default_site()],
+            None,
+            None,
+            "system:bootstrap",
+        ) {
+            Ok((admin, password)) => Ok(password.map(|password| (admin.username, password))),
+            Err(Error::Store(StoreError::DuplicateAdmin(_))) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Checks an administrator's password (for the console's sign-in), spending one
+    /// verification whether or not the username exists.
+    pub fn check_admin_password(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<AdminAccount>, Error> {
+        let admin = match AdminName::parse(username) {
+            Ok(name) => match self.store.admin(&name) {
+                Ok(admin) => Some(admin),
+                Err(StoreError::UnknownAdmin(_)) => None,
+                Err(other) => return Err(other.into()),
+            },
+            Err(_) => None,
+        };
+        Ok(match admin {
+            Some(admin)
+                if self
+                    .hasher
+                    .verify_bytes(password.as_bytes(), &admin.password_hash) =>
+            {
+                Some(admin)
+            }
+            Some(_) => None,
+            None => {
+                self.hasher.verify_unknown_bytes(password.as_bytes());
+                None
+            }
+        })
+    }
+
+    /// Issues a personal API token for `username`; returned once, stored as a digest.
+    pub fn issue_admin_token(
+        &self,
+        username: &AdminName,
+        actor: &str,
+    ) -> Result<AdminToken, Error> {
+        let token = AdminToken::generate(self.random.as_ref())?;
+        self.store
+            .add_admin_token(username, &token.digest(), &self.audit(actor))?;
+        Ok(token)
+    }
+
+    /// The administrator a presented API token belongs to; `None` for anything else.
+    pub fn admin_for_token(&self, presented: &str) -> Result<Option<AdminAccount>, Error> {
+        let Ok(token) = AdminToken::parse(presented) else {
+            return Ok(None);
+        };
+        Ok(self.store.admin_by_token(&token.digest())?)
     }
 
     /// The Administrative notification log of `site`, newest first.

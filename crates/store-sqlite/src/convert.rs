@@ -3,10 +3,10 @@
 //! passed on.
 
 use registration_core::{
-    Channel, ClientId, DeliveryState, DeliveryStatus, Disposition, ExpirationDate, NoticeKey,
-    NoticeKind, NoticeLogEntry, Registration, RegistrationId, RegistrationName, RegistrationRecord,
-    Rejections, SecretHash, SecretHint, SigningKeyRecord, Site, SiteName, SitePolicy, SiteSlug,
-    SiteZone, StoreError,
+    AdminAccount, AdminName, Channel, ClientId, DeliveryState, DeliveryStatus, Disposition,
+    ExpirationDate, NoticeKey, NoticeKind, NoticeLogEntry, Registration, RegistrationId,
+    RegistrationName, RegistrationRecord, Rejections, SecretHash, SecretHint, SigningKeyRecord,
+    Site, SiteName, SitePolicy, SiteSlug, SiteZone, StoreError,
 };
 use rusqlite::{ErrorCode, Row};
 use time::format_description::FormatItem;
@@ -177,6 +177,19 @@ pub(crate) fn parse_delivery(row: &Row<'_>) -> Result<DeliveryState, StoreError>
         channel: Channel::parse(&channel).ok_or_else(|| corrupt("channel", &channel))?,
         status: DeliveryStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
         attempts: row.get(4).map_err(map_error)?,
+    })
+}
+
+/// Columns: username, password_hash, email, created_at. Sites are filled in by the caller.
+pub(crate) fn parse_admin(row: &Row<'_>) -> Result<AdminAccount, StoreError> {
+    let username = text(row, 0)?;
+    Ok(AdminAccount {
+        username: AdminName::parse(&username).map_err(|_| corrupt("admin name", &username))?,
+        password_hash: SecretHash::parse(&text(row, 1)?)
+            .map_err(|_| corrupt("password hash of", &username))?,
+        email: row.get(2).map_err(map_error)?,
+        sites: Vec::new(),
+        created_at: parse_instant(&text(row, 3)?)?,
     })
 }
 

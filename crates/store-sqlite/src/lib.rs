@@ -15,9 +15,10 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use registration_core::{
-    AuditContext, ClientId, ExpirationDate, KeyStore, NoticeKind, NoticeLogEntry, NoticeOutbox,
-    NoticeRecord, Registration, RegistrationId, RegistrationStore, SigningKeyRecord, Site,
-    SiteSlug, SiteStore, StoreError, UsageUpdate,
+    AdminAccount, AdminName, AdminStore, AuditContext, ClientId, ExpirationDate, KeyStore,
+    NoticeKind, NoticeLogEntry, NoticeOutbox, NoticeRecord, Registration, RegistrationId,
+    RegistrationStore, SigningKeyRecord, Site, SiteSlug, SiteStore, StoreError, TokenDigest,
+    UsageUpdate,
 };
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -26,7 +27,8 @@ use time::OffsetDateTime;
 
 use crate::convert::{
     REGISTRATION_COLUMNS, audit_image, counter, disposition_str, instant_text, map_error,
-    parse_delivery, parse_log_entry, parse_registration, parse_signing_key, parse_site,
+    parse_admin, parse_delivery, parse_log_entry, parse_registration, parse_signing_key,
+    parse_site,
 };
 
 /// How long a statement waits for another process's lock before reporting `Busy`.
@@ -558,6 +560,153 @@ impl KeyStore for SqliteStore {
                 )
                 .map_err(map_error)?;
             signing_keys(transaction)
+        })
+    }
+}
+
+fn find_admin(
+    transaction: &Transaction<'_>,
+    username: &str,
+) -> Result<Option<AdminAccount>, StoreError> {
+    let found = transaction
+        .query_row(
+            "SELECT username, password_hash, email, created_at FROM admins WHERE username = ?1",
+            [username],
+            |row| Ok(parse_admin(row)),
+        )
+        .optional()
+        .map_err(map_error)?
+        .transpose()?;
+    let Some(mut admin) = found else {
+        return Ok(None);
+    };
+    let mut statement = transaction
+        .prepare_cached("SELECT site FROM admin_sites WHERE username = ?1 ORDER BY site")
+        .map_err(map_error)?;
+    let sites = statement
+        .query_map([username], |row| row.get::<_, String>(0))
+        .map_err(map_error)?;
+    for site in sites {
+        let site = site.map_err(map_error)?;
+        admin.sites.push(
+            SiteSlug::parse(&site).map_err(|_| {
+                StoreError::Corrupt(format!("stored site slug {site:?} is invalid"))
+            })?,
+        );
+    }
+    Ok(Some(admin))
+}
+
+impl AdminStore for SqliteStore {
+    fn add_admin(&self, admin: &AdminAccount, audit: &AuditContext) -> Result<(), StoreError> {
+        self.write(|transaction| {
+            if find_admin(transaction, admin.username.as_str())?.is_some() {
+                return Err(StoreError::DuplicateAdmin(admin.username.to_string()));
+            }
+            for site in &admin.sites {
+                if !site_exists(transaction, site)? {
+                    return Err(StoreError::UnknownSite(site.to_string()));
+                }
+            }
+            transaction
+                .execute(
+                    "INSERT INTO admins (username, password_hash, email, created_at)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        admin.username.as_str(),
+                        admin.password_hash.as_phc(),
+                        admin.email,
+                        instant_text(admin.created_at)
+                    ],
+                )
+                .map_err(map_error)?;
+            for site in &admin.sites {
+                transaction
+                    .execute(
+                        "INSERT INTO admin_sites (username, site) VALUES (?1, ?2)",
+                        [admin.username.as_str(), site.as_str()],
+                    )
+                    .map_err(map_error)?;
+                let after = serde_json::json!({ "username": admin.username.as_str(), "email": admin.email });
+                write_audit(
+                    transaction,
+                    audit,
+                    site,
+                    "admin.add",
+                    admin.username.as_str(),
+                    None,
+                    Some(after.to_string()),
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn admin_count(&self) -> Result<u64, StoreError> {
+        self.read(|transaction| {
+            let count: i64 = transaction
+                .query_row("SELECT COUNT(*) FROM admins", [], |row| row.get(0))
+                .map_err(map_error)?;
+            u64::try_from(count).map_err(|_| StoreError::Corrupt("negative count".into()))
+        })
+    }
+
+    fn admin(&self, username: &AdminName) -> Result<AdminAccount, StoreError> {
+        self.read(|transaction| {
+            find_admin(transaction, username.as_str())?
+                .ok_or_else(|| StoreError::UnknownAdmin(username.to_string()))
+        })
+    }
+
+    fn add_admin_token(
+        &self,
+        username: &AdminName,
+        digest: &TokenDigest,
+        audit: &AuditContext,
+    ) -> Result<(), StoreError> {
+        self.write(|transaction| {
+            let Some(admin) = find_admin(transaction, username.as_str())? else {
+                return Err(StoreError::UnknownAdmin(username.to_string()));
+            };
+            transaction
+                .execute(
+                    "INSERT INTO admin_tokens (digest, username, created_at) VALUES (?1, ?2, ?3)",
+                    params![
+                        digest.0.as_slice(),
+                        username.as_str(),
+                        instant_text(audit.at)
+                    ],
+                )
+                .map_err(map_error)?;
+            for site in &admin.sites {
+                write_audit(
+                    transaction,
+                    audit,
+                    site,
+                    "admin.token",
+                    username.as_str(),
+                    None,
+                    None,
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn admin_by_token(&self, digest: &TokenDigest) -> Result<Option<AdminAccount>, StoreError> {
+        self.read(|transaction| {
+            let username: Option<String> = transaction
+                .query_row(
+                    "SELECT username FROM admin_tokens WHERE digest = ?1",
+                    [digest.0.as_slice()],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(map_error)?;
+            match username {
+                Some(username) => find_admin(transaction, &username),
+                None => Ok(None),
+            }
         })
     }
 }

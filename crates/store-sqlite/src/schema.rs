@@ -82,4 +82,25 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL
     ) STRICT;
     ",
+    // 3: Site Administrators, their sites, and their API tokens (as SHA-256 digests).
+    r"
+    CREATE TABLE admins (
+        username TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        email TEXT,
+        created_at TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE admin_sites (
+        username TEXT NOT NULL REFERENCES admins (username),
+        site TEXT NOT NULL REFERENCES sites (slug),
+        PRIMARY KEY (username, site)
+    ) STRICT;
+
+    CREATE TABLE admin_tokens (
+        digest BLOB PRIMARY KEY CHECK (length(digest) = 32),
+        username TEXT NOT NULL REFERENCES admins (username),
+        created_at TEXT NOT NULL
+    ) STRICT;
+    ",
 ];

@@ -210,3 +210,72 @@ fn delete_removes_the_registration_from_its_site_only() {
         format!("site default has no App registration with Client ID {client_id}")
     );
 }
+
+#[test]
+fn administrators_and_api_tokens_are_shown_once_and_stored_hashed() {
+    let appreg = Appreg::new();
+    let added = appreg.json(
+        None,
+        &[
+            "admin",
+            "add",
+            "alice",
+            "--site",
+            "default",
+            "--email",
+            "alice@example.com",
+        ],
+    );
+    let password = added["password"].as_str().unwrap().to_owned();
+    assert_eq!(password.len(), 24);
+    assert_eq!(added["sites"], serde_json::json!(["default"]));
+    let token = appreg.json(None, &["admin", "token", "alice"])["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        token.starts_with("appregpat_") && token.len() == 59,
+        "{token}"
+    );
+
+    assert_eq!(
+        appreg.fails(None, &["admin", "add", "alice", "--site", "default"]),
+        r#"administrator "alice" already exists"#
+    );
+    assert_eq!(
+        appreg.fails(None, &["admin", "token", "bob"]),
+        r#"administrator "bob" does not exist"#
+    );
+    assert_eq!(
+        appreg.fails(None, &["admin", "add", "Bob", "--site", "default"]),
+        "administrator names are 1 to 64 characters of a-z, 0-9, '.', '_' and '-'"
+    );
+
+    let mut short = appreg
+        .command(
+            None,
+            &[
+                "admin",
+                "add",
+                "carol",
+                "--site",
+                "default",
+                "--password-stdin",
+            ],
+        )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(short.stdin.as_mut().unwrap(), b"short\n").unwrap();
+    let output = short.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("12 to 256 characters"));
+
+    let mut bytes = std::fs::read(appreg.db()).unwrap();
+    bytes.extend(std::fs::read(format!("{}-wal", appreg.db().display())).unwrap_or_default());
+    for needle in [password.as_str(), token.as_str(), &token[10..53]] {
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle.as_bytes()));
+    }
+}

@@ -14,6 +14,8 @@ struct Running {
     child: Child,
     base: String,
     log: mpsc::Receiver<String>,
+    /// What the server printed on stdout (the bootstrap administrator's password).
+    terminal: std::thread::JoinHandle<String>,
 }
 
 /// Starts `appreg serve` on a free port with debug logging and waits until it listens.
@@ -26,6 +28,8 @@ fn start(appreg: &Appreg) -> Running {
         .spawn()
         .unwrap();
     let (sender, log) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    let terminal = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap());
     let stderr = child.stderr.take().unwrap();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -42,12 +46,17 @@ fn start(appreg: &Appreg) -> Running {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
     };
-    Running { child, base, log }
+    Running {
+        child,
+        base,
+        log,
+        terminal,
+    }
 }
 
 impl Running {
-    /// Sends SIGTERM, waits for a clean exit, and returns everything the server logged.
-    fn stop(mut self) -> String {
+    /// Sends SIGTERM, waits for a clean exit, and returns (stdout, everything logged).
+    fn stop(mut self) -> (String, String) {
         let pid = self.child.id().to_string();
         let status = std::process::Command::new("kill")
             .args(["-TERM", &pid])
@@ -59,7 +68,8 @@ impl Running {
             exit.success(),
             "the server exits cleanly on SIGTERM: {exit}"
         );
-        self.log.iter().collect::<Vec<_>>().join("\n")
+        let log = self.log.iter().collect::<Vec<_>>().join("\n");
+        (self.terminal.join().unwrap(), log)
     }
 }
 
@@ -110,7 +120,14 @@ fn serve_issues_tokens_stops_on_sigterm_and_never_logs_secrets() {
         .unwrap();
     assert_eq!(introspected["active"], true);
 
-    let log = server.stop();
+    let (terminal, log) = server.stop();
+    let password = terminal
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("password"))
+        .expect("the bootstrap administrator's password is shown")
+        .trim()
+        .to_owned();
+    assert_eq!(password.len(), 24);
     assert!(log.contains("listening"), "{log}");
     assert!(
         log.contains("/sites/default/oauth2/token"),
@@ -125,6 +142,7 @@ fn serve_issues_tokens_stops_on_sigterm_and_never_logs_secrets() {
         ("first token", token.as_str()),
         ("second token", other_token.as_str()),
         ("first token's signature", token.rsplit('.').next().unwrap()),
+        ("bootstrap password", password.as_str()),
     ] {
         assert!(!log.contains(value), "the log contains the {what}");
     }

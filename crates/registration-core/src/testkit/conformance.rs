@@ -593,6 +593,55 @@ pub fn signing_keys_are_created_once_and_rotated(store: &impl Store) {
     assert_eq!(keys[1], signing_key("k3", 3));
 }
 
+/// AdminStore: accounts with their sites, duplicates, and tokens found by digest only.
+pub fn admins_and_tokens_round_trip(store: &impl Store) {
+    store.add_site(&site("acme-eu", "UTC"), &audit()).unwrap();
+    assert_eq!(store.admin_count(), Ok(0));
+    let alice = crate::AdminAccount {
+        username: crate::AdminName::parse("alice").unwrap(),
+        password_hash: secret_hash(),
+        email: Some("alice@example.com".into()),
+        sites: vec![slug("acme-eu"), slug("default")],
+        created_at: NOW,
+    };
+    store.add_admin(&alice, &audit()).unwrap();
+    assert_eq!(
+        store.admin(&alice.username).unwrap(),
+        alice,
+        "reads back with its sites"
+    );
+    assert_eq!(store.admin_count(), Ok(1));
+    assert_eq!(
+        store.add_admin(&alice, &audit()),
+        Err(StoreError::DuplicateAdmin("alice".into()))
+    );
+    let lost = crate::AdminAccount {
+        username: crate::AdminName::parse("bob").unwrap(),
+        sites: vec![slug("nowhere")],
+        ..alice.clone()
+    };
+    assert_eq!(
+        store.add_admin(&lost, &audit()),
+        Err(StoreError::UnknownSite("nowhere".into()))
+    );
+    assert_eq!(
+        store.admin(&lost.username),
+        Err(StoreError::UnknownAdmin("bob".into())),
+        "a refused add stores nothing"
+    );
+
+    let digest = crate::TokenDigest([7; 32]);
+    store
+        .add_admin_token(&alice.username, &digest, &audit())
+        .unwrap();
+    assert_eq!(store.admin_by_token(&digest), Ok(Some(alice.clone())));
+    assert_eq!(store.admin_by_token(&crate::TokenDigest([8; 32])), Ok(None));
+    assert_eq!(
+        store.add_admin_token(&lost.username, &crate::TokenDigest([9; 32]), &audit()),
+        Err(StoreError::UnknownAdmin("bob".into()))
+    );
+}
+
 /// Generates one `#[test]` per conformance check. `$make` returns `(guard, store)`; the
 /// guard (e.g. a temporary directory) lives as long as the test.
 #[macro_export]
@@ -612,6 +661,7 @@ macro_rules! store_conformance_tests {
             log_is_newest_first_and_per_site,
             usage_is_recorded_without_a_new_revision,
             signing_keys_are_created_once_and_rotated,
+            admins_and_tokens_round_trip,
         );
         #[test]
         fn conformance_concurrent_recording_records_once() {

@@ -1,0 +1,63 @@
+//! Wire shapes shared by the admin API and the command line's `--json` output (SPEC
+//! section 8 names the fields). Domain types do not derive `Serialize`; these do.
+
+use registration_core::{ClientSecret, Snapshot};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+pub(crate) fn rfc3339(instant: OffsetDateTime) -> String {
+    instant
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| unreachable!("instants in years 0..=9999 format as RFC 3339"))
+}
+
+/// A registration as SPEC section 8 names its fields.
+#[derive(Debug, Serialize)]
+pub struct RegistrationJson {
+    site: String,
+    name: String,
+    client_id: String,
+    /// Present only in the create response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+    expiration_date: String,
+    /// The instant it stops authenticating, with the site's offset.
+    expires_at: String,
+    time_zone: &'static str,
+    enabled: bool,
+    registration_date: String,
+    last_used: Option<String>,
+    expires: String,
+    state: &'static str,
+    days_left: i64,
+    secret_hint: String,
+    rejected_since_expiry: u64,
+    last_rejected: Option<String>,
+}
+
+impl RegistrationJson {
+    pub fn new(snapshot: &Snapshot, secret: Option<&ClientSecret>) -> Self {
+        let record = snapshot.registration.record();
+        let zone = snapshot.site.zone;
+        let local = |instant| rfc3339(zone.local(instant));
+        Self {
+            site: record.site.to_string(),
+            name: record.name.to_string(),
+            client_id: record.client_id.to_string(),
+            client_secret: secret.map(|secret| secret.expose_secret().to_owned()),
+            expiration_date: record.expiration_date.to_string(),
+            expires_at: local(snapshot.status.expires_at),
+            time_zone: zone.name(),
+            enabled: record.enabled,
+            registration_date: local(record.registration_date),
+            last_used: record.last_used.map(local),
+            expires: snapshot.status.expires.to_string(),
+            state: snapshot.status.state.as_str(),
+            days_left: snapshot.status.days_left,
+            secret_hint: record.secret_hint.to_string(),
+            rejected_since_expiry: record.rejections.count,
+            last_rejected: record.rejections.last.map(local),
+        }
+    }
+}

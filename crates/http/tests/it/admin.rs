@@ -1,0 +1,309 @@
+//! The admin JSON API: CRUD, validation problems, paging, and site isolation (404, never 403).
+
+use registration_core::{AdminName, SiteSlug};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{TestApp, spawn_app};
+
+/// An administrator of `sites` and their API token.
+fn admin_token(app: &TestApp, name: &str, sites: &[&str]) -> String {
+    let username = AdminName::parse(name).unwrap();
+    let sites = sites.iter().map(|s| SiteSlug::parse(s).unwrap()).collect();
+    app.service
+        .add_admin(username.clone(), sites, None, None, "test")
+        .unwrap();
+    app.service
+        .issue_admin_token(&username, "test")
+        .unwrap()
+        .expose_secret()
+        .to_owned()
+}
+
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    let mut request = app.client.request(method, app.url(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap()
+    };
+    (status, headers, body)
+}
+
+#[tokio::test]
+async fn create_read_update_delete() {
+    let app = spawn_app().await;
+    let token = admin_token(&app, "alice", &["default"]);
+    let base = "/api/v1/sites/default/registrations";
+    let (status, headers, created) = call(
+        &app,
+        reqwest::Method::POST,
+        base,
+        Some(&token),
+        Some(json!({"name": "Billing sync", "expiration_date": "2027-01-31"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(headers["cache-control"], "no-store");
+    let client_id = created["client_id"].as_str().unwrap().to_owned();
+    assert_eq!(headers["location"], format!("{base}/{client_id}"));
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("appreg_"));
+    for field in [
+        "name",
+        "client_id",
+        "expiration_date",
+        "expires_at",
+        "enabled",
+        "registration_date",
+        "last_used",
+        "expires",
+        "state",
+        "days_left",
+        "secret_hint",
+        "rejected_since_expiry",
+        "last_rejected",
+    ] {
+        assert!(created.get(field).is_some(), "missing {field}: {created}");
+    }
+
+    let one = format!("{base}/{client_id}");
+    let (status, _, shown) = call(&app, reqwest::Method::GET, &one, Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        shown.get("client_secret").is_none(),
+        "the secret is never shown again"
+    );
+    assert_eq!(shown["state"], "active");
+
+    let (status, _, patched) = call(
+        &app,
+        reqwest::Method::PATCH,
+        &one,
+        Some(&token),
+        Some(json!({"name": "Billing sync v2", "expiration_date": "2026-11-28", "enabled": false})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(patched["name"], "Billing sync v2");
+    assert_eq!(patched["expiration_date"], "2026-11-28");
+    assert_eq!(patched["state"], "disabled");
+    let revision = app
+        .service
+        .get(
+            &SiteSlug::default_site(),
+            &registration_core::ClientId::parse(&client_id).unwrap(),
+        )
+        .unwrap()
+        .registration
+        .revision();
+    assert_eq!(revision, 1, "one PATCH is one change");
+
+    let (status, _, body) = call(&app, reqwest::Method::DELETE, &one, Some(&token), None).await;
+    assert_eq!((status, body), (StatusCode::NO_CONTENT, Value::Null));
+    let (status, headers, problem) =
+        call(&app, reqwest::Method::GET, &one, Some(&token), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(headers["content-type"], "application/problem+json");
+    assert_eq!(problem["status"], 404);
+}
+
+#[tokio::test]
+async fn another_sites_administrator_sees_nothing_and_changes_nothing() {
+    let app = spawn_app().await;
+    let ours = admin_token(&app, "alice", &["default"]);
+    let theirs = admin_token(&app, "mallory", &["other"]);
+    let client = app.create("default", "Billing sync", "2027-01-31");
+    let one = format!("/api/v1/sites/default/registrations/{}", client.client_id);
+    let list = "/api/v1/sites/default/registrations";
+    let nowhere = "/api/v1/sites/nowhere/registrations";
+    let answers = [
+        call(&app, reqwest::Method::GET, &one, Some(&theirs), None).await,
+        call(
+            &app,
+            reqwest::Method::PATCH,
+            &one,
+            Some(&theirs),
+            Some(json!({"enabled": false})),
+        )
+        .await,
+        call(&app, reqwest::Method::DELETE, &one, Some(&theirs), None).await,
+        call(&app, reqwest::Method::GET, list, Some(&theirs), None).await,
+        call(
+            &app,
+            reqwest::Method::POST,
+            list,
+            Some(&theirs),
+            Some(json!({"name": "X", "expiration_date": "2027-01-31"})),
+        )
+        .await,
+        call(&app, reqwest::Method::GET, nowhere, Some(&ours), None).await,
+    ];
+    let expected = answers[5].2.clone();
+    for (status, _, body) in &answers {
+        assert_eq!(*status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            body, &expected,
+            "the same answer as for a site that does not exist"
+        );
+    }
+    let (status, _, shown) = call(&app, reqwest::Method::GET, &one, Some(&ours), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(shown["enabled"], true, "nothing changed");
+    assert_eq!(
+        app.service.list(&SiteSlug::default_site()).unwrap().len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn calls_without_a_valid_token_are_401_problems() {
+    let app = spawn_app().await;
+    let token = admin_token(&app, "alice", &["default"]);
+    let list = "/api/v1/sites/default/registrations";
+    let forged = format!("{}x", &token[..token.len() - 1]);
+    for token in [None, Some("not-a-token"), Some(forged.as_str())] {
+        let (status, headers, problem) = call(&app, reqwest::Method::GET, list, token, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{token:?}");
+        assert_eq!(headers["www-authenticate"], "Bearer realm=\"appreg\"");
+        assert_eq!(headers["content-type"], "application/problem+json");
+        assert_eq!(problem["status"], 401);
+    }
+}
+
+#[tokio::test]
+async fn invalid_bodies_are_problems_listing_the_fields() {
+    let app = spawn_app().await;
+    let token = admin_token(&app, "alice", &["default"]);
+    let list = "/api/v1/sites/default/registrations";
+    let create = |body: Value| {
+        let (app, token) = (&app, token.clone());
+        async move { call(app, reqwest::Method::POST, list, Some(&token), Some(body)).await }
+    };
+    // Every malformed field is listed at once.
+    let (status, _, problem) = create(json!({"name": "  ", "expiration_date": "31.01.2027"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        problem["errors"],
+        json!([
+            {"field": "name", "detail": "name must not be empty"},
+            {"field": "expiration_date", "detail": "expiration date must be a calendar date written YYYY-MM-DD"},
+        ])
+    );
+    // A well-formed date in the past is refused against the site's today.
+    let (status, _, problem) =
+        create(json!({"name": "Late", "expiration_date": "2026-11-01"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        problem["errors"],
+        json!([{"field": "expiration_date", "detail": "expiration date 2026-11-01 is before today (2026-11-23, site time)"}])
+    );
+
+    app.create("default", "Billing sync", "2027-01-31");
+    let (status, _, problem) = call(
+        &app,
+        reqwest::Method::POST,
+        list,
+        Some(&token),
+        Some(json!({"name": "BILLING SYNC", "expiration_date": "2027-01-31"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(problem["errors"][0]["field"], "name");
+
+    let (status, _, problem) = call(
+        &app,
+        reqwest::Method::POST,
+        list,
+        Some(&token),
+        Some(json!({"name": "X", "expiration_date": "2027-01-31", "client_secret": "mine"})),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "unknown fields are refused: {problem}"
+    );
+
+    let response = app
+        .client
+        .post(app.url(list))
+        .bearer_auth(&token)
+        .body("name=X")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        app.service.list(&SiteSlug::default_site()).unwrap().len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn lists_page_sort_and_search() {
+    let app = spawn_app().await;
+    let token = admin_token(&app, "alice", &["default"]);
+    for (name, expires) in [
+        ("Echo", "2027-05-01"),
+        ("alpha", "2027-03-01"),
+        ("Delta", "2027-01-01"),
+        ("charlie", "2027-02-01"),
+        ("Bravo", "2027-04-01"),
+    ] {
+        app.create("default", name, expires);
+    }
+    let names = |body: &Value| {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["name"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let get = |query: &str| {
+        let path = format!("/api/v1/sites/default/registrations{query}");
+        let token = token.clone();
+        let app = &app;
+        async move { call(app, reqwest::Method::GET, &path, Some(&token), None).await }
+    };
+    let (_, _, page) = get("?per_page=2&page=2").await;
+    assert_eq!(names(&page), ["charlie", "Delta"]);
+    assert_eq!(
+        (
+            page["total"].clone(),
+            page["page"].clone(),
+            page["per_page"].clone()
+        ),
+        (json!(5), json!(2), json!(2))
+    );
+    let (_, _, sorted) = get("?sort=-expiration_date&per_page=3").await;
+    assert_eq!(names(&sorted), ["Echo", "Bravo", "alpha"]);
+    let (_, _, found) = get("?q=HA").await;
+    assert_eq!(names(&found), ["alpha", "charlie"]);
+    let (status, _, problem) = get("?per_page=500&sort=colour").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["per_page", "sort"]);
+}

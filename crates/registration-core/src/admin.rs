@@ -1,0 +1,161 @@
+//! Site Administrators: accounts, passwords and personal API tokens (SPEC section 2).
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+use crate::ports::RandomSource;
+use crate::secret::{SecretHash, check_checksummed_token, checksummed_token, push_random_base62};
+use crate::site::SiteSlug;
+
+/// `[a-z0-9._-]{1,64}`.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AdminName(String);
+
+impl AdminName {
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let well_formed = (1..=64).contains(&text.len())
+            && text.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+            });
+        if well_formed {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(Error::InvalidAdminName)
+        }
+    }
+
+    /// The administrator created on the first `appreg serve` of an empty database.
+    pub fn bootstrap() -> Self {
+        Self("admin".to_owned())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AdminName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for AdminName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AdminName({})", self.0)
+    }
+}
+
+/// An administrator's password in clear: redacted `Debug`, wiped on drop.
+pub struct AdminPassword(Zeroizing<String>);
+
+impl AdminPassword {
+    pub const MIN_CHARS: usize = 12;
+    pub const MAX_CHARS: usize = 256;
+
+    /// A generated password: 24 base62 characters (143 bits).
+    pub fn generate(random: &dyn RandomSource) -> Result<Self, Error> {
+        let mut text = Zeroizing::new(String::with_capacity(24));
+        push_random_base62(&mut text, 24, random)?;
+        Ok(Self(text))
+    }
+
+    /// A chosen password: 12 to 256 characters, no control characters.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let chars = text.chars().count();
+        if !(Self::MIN_CHARS..=Self::MAX_CHARS).contains(&chars)
+            || text.chars().any(char::is_control)
+        {
+            return Err(Error::WeakPassword {
+                min: Self::MIN_CHARS,
+                max: Self::MAX_CHARS,
+            });
+        }
+        Ok(Self(Zeroizing::new(text.to_owned())))
+    }
+
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AdminPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AdminPassword(<redacted>)")
+    }
+}
+
+/// A personal API token for the admin API: `appregpat_` + 43 base62 + 6 base62 of CRC32.
+/// Stored only as its SHA-256 digest: 256 random bits need no slow hash, and every API call
+/// looks it up.
+pub struct AdminToken(Zeroizing<String>);
+
+impl AdminToken {
+    pub const PREFIX: &'static str = "appregpat_";
+
+    pub fn generate(random: &dyn RandomSource) -> Result<Self, Error> {
+        checksummed_token(Self::PREFIX, random).map(Self)
+    }
+
+    pub fn parse(presented: &str) -> Result<Self, Error> {
+        check_checksummed_token(Self::PREFIX, presented)?;
+        Ok(Self(Zeroizing::new(presented.to_owned())))
+    }
+
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+
+    pub fn digest(&self) -> TokenDigest {
+        TokenDigest(Sha256::digest(self.0.as_bytes()).into())
+    }
+}
+
+impl fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AdminToken(<redacted>)")
+    }
+}
+
+/// The SHA-256 of an [`AdminToken`], the form in which it is stored and looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenDigest(pub [u8; 32]);
+
+/// A Site Administrator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminAccount {
+    pub username: AdminName,
+    pub password_hash: SecretHash,
+    pub email: Option<String>,
+    /// The sites this administrator manages, sorted.
+    pub sites: Vec<SiteSlug>,
+    pub created_at: OffsetDateTime,
+}
+
+impl AdminAccount {
+    /// Whether this administrator may see and change `site`'s data. Everything else about
+    /// another site answers 404, as if it did not exist.
+    pub fn administers(&self, site: &SiteSlug) -> bool {
+        self.sites.contains(site)
+    }
+}
+
+/// Checks an optional e-mail address lightly: one `@`, no spaces or control characters,
+/// at most 254 characters. Delivery is the real test.
+pub fn parse_email(text: &str) -> Result<String, Error> {
+    let trimmed = text.trim();
+    let plausible = trimmed.len() <= 254
+        && trimmed.matches('@').count() == 1
+        && !trimmed.starts_with('@')
+        && !trimmed.ends_with('@')
+        && !trimmed.chars().any(|c| c.is_whitespace() || c.is_control());
+    if plausible {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(Error::InvalidEmail)
+    }
+}
