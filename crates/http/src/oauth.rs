@@ -324,7 +324,7 @@ pub(crate) async fn metadata(
 }
 
 /// `POST /sites/{site}/oauth2/introspect` (RFC 7662), authenticated as any registration of
-/// the same site that may authenticate.
+/// the same site that may authenticate, or with an API token of one of its administrators.
 pub(crate) async fn introspect(
     State(state): State<AppState>,
     Path(site): Path<String>,
@@ -332,24 +332,41 @@ pub(crate) async fn introspect(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Error> {
-    let site = site_slug(&site)?;
-    let request = parse_form_request(&headers, &body)?;
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("Bearer "));
+    let site = if bearer {
+        // An administrator of this site, with a personal API token.
+        let (_, site) = crate::admin::administrator_of(&state, &headers, &site).await?;
+        site
+    } else {
+        site_slug(&site)?
+    };
+    let mut form_headers = headers.clone();
+    if bearer {
+        form_headers.remove(header::AUTHORIZATION);
+    }
+    let request = parse_form_request(&form_headers, &body)?;
     let Some(token) = request.parameter("token").map(str::to_owned) else {
         return Err(Error::InvalidRequest("token is required"));
     };
-    let Some(credentials) = request.credentials else {
-        return Err(Error::InvalidClient { basic: true });
-    };
-    let basic = credentials.basic;
-    let caller = authenticate(&state, &site, credentials, peer.ip()).await?;
-    let caller_may_authenticate = caller.secret_matches
-        && caller.registration.as_ref().is_some_and(|r| {
-            r.status(&caller.site, state.service.now())
-                .state
-                .can_authenticate()
-        });
-    if !caller_may_authenticate {
-        return Err(Error::InvalidClient { basic });
+    if !bearer {
+        // Or a registration of this site that may itself authenticate.
+        let Some(credentials) = request.credentials else {
+            return Err(Error::InvalidClient { basic: true });
+        };
+        let basic = credentials.basic;
+        let caller = authenticate(&state, &site, credentials, peer.ip()).await?;
+        let caller_may_authenticate = caller.secret_matches
+            && caller.registration.as_ref().is_some_and(|r| {
+                r.status(&caller.site, state.service.now())
+                    .state
+                    .can_authenticate()
+            });
+        if !caller_may_authenticate {
+            return Err(Error::InvalidClient { basic });
+        }
     }
     let inactive = || no_store(Json(serde_json::json!({ "active": false })).into_response());
     let now = state.service.now();

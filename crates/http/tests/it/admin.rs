@@ -307,3 +307,34 @@ async fn lists_page_sort_and_search() {
         .collect();
     assert_eq!(fields, ["per_page", "sort"]);
 }
+
+#[tokio::test]
+async fn administrators_of_the_site_may_introspect_with_their_token() {
+    let app = spawn_app().await;
+    let ours = admin_token(&app, "alice", &["default"]);
+    let theirs = admin_token(&app, "mallory", &["other"]);
+    let client = app.create("default", "Billing sync", "2027-01-31");
+    let issued: Value = app
+        .token_basic("default", &client)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = issued["access_token"].as_str().unwrap();
+    let introspect = |admin: String| {
+        let request = app
+            .client
+            .post(app.url("/sites/default/oauth2/introspect"))
+            .bearer_auth(admin)
+            .form(&[("token", token)]);
+        async move { request.send().await.unwrap() }
+    };
+    let answer: Value = introspect(ours).await.json().await.unwrap();
+    assert_eq!(answer["active"], true);
+    assert_eq!(answer["client_id"], client.client_id.as_str());
+    assert_eq!(introspect(theirs).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        introspect("appregpat_nope".into()).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
