@@ -1,7 +1,8 @@
 //! `cargo xtask <task>`: the project's automation, in Rust so it runs wherever cargo does.
 //!
-//! - `ci`: formatting, clippy with warnings denied, every test, and cargo-deny (bans,
-//!   licenses, sources). If it passes, CI passes.
+//! - `ci`: formatting, clippy with warnings denied, every test, schemathesis against the
+//!   admin API's OpenAPI document, and cargo-deny (bans, licenses, sources). If it passes,
+//!   CI passes.
 
 #![allow(clippy::print_stderr)]
 
@@ -43,6 +44,7 @@ fn ci() -> Result<()> {
         "warnings",
     ])?;
     cargo(&["test", "--workspace", "--locked"])?;
+    schemathesis()?;
     ensure_cargo_deny()?;
     // Advisories need a database download this machine cannot make (see README).
     cargo(&["deny", "--locked", "check", "bans", "licenses", "sources"])?;
@@ -59,6 +61,101 @@ fn cargo(args: &[&str]) -> Result<()> {
         .with_context(|| format!("could not start cargo {}", args.join(" ")))?;
     if !status.success() {
         bail!("cargo {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// Runs schemathesis (from PyPI) against a real `appreg serve` on a scratch database.
+fn schemathesis() -> Result<()> {
+    let installed = Command::new("schemathesis")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !installed {
+        eprintln!("xtask ci: schemathesis is missing; installing it from PyPI");
+        let status = Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", "schemathesis"])
+            .status()
+            .context("python3 with pip is needed to install schemathesis")?;
+        if !status.success() {
+            bail!("pip install schemathesis failed ({status})");
+        }
+    }
+    cargo(&["build", "--locked", "--package", "appreg"])?;
+    let root = workspace_root();
+    let appreg = root.join("target/debug/appreg");
+    let scratch = std::env::temp_dir().join(format!("appreg-schemathesis-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    let db = scratch.join("appreg.db");
+    let run_appreg = |args: &[&str]| -> Result<String> {
+        let output = Command::new(&appreg)
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()?;
+        if !output.status.success() {
+            bail!(
+                "appreg {args:?} failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(String::from_utf8(output.stdout)?)
+    };
+    run_appreg(&["admin", "add", "schemathesis", "--site", "default"])?;
+    let token: serde_json::Value =
+        serde_json::from_str(&run_appreg(&["--json", "admin", "token", "schemathesis"])?)?;
+    let token = token["token"]
+        .as_str()
+        .context("admin token in JSON")?
+        .to_owned();
+
+    let mut server = Command::new(&appreg)
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("APPREG_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let stderr = server.stderr.take().context("server stderr")?;
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let base = loop {
+        let line = lines
+            .next()
+            .context("appreg serve exited before listening")??;
+        if let Some(rest) = line.strip_prefix("appreg: listening on ") {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+        }
+    };
+    let log = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    eprintln!("xtask ci: schemathesis against {base}/api/v1/openapi.json");
+    let status = Command::new("schemathesis")
+        .arg("--config-file")
+        .arg(root.join("schemathesis.toml"))
+        .args([
+            "run",
+            &format!("{base}/api/v1/openapi.json"),
+            "--max-examples",
+            "100",
+        ])
+        .env("APPREG_API_TOKEN", &token)
+        .status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let _ = server.wait();
+    let log = log.join().unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&scratch);
+    if let Some(panic) = log.iter().find(|line| line.contains("panicked")) {
+        bail!("appreg serve panicked during schemathesis: {panic}");
+    }
+    let status = status.context("could not run schemathesis")?;
+    if !status.success() {
+        bail!("schemathesis found failures ({status})");
     }
     Ok(())
 }

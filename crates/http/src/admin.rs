@@ -6,7 +6,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use registration_core::{
@@ -16,6 +16,7 @@ use registration_core::{
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, FieldError};
+use crate::openapi::ProblemJson;
 use crate::wire::RegistrationJson;
 use crate::{AppState, blocking};
 
@@ -95,11 +96,21 @@ impl Fields {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// A new registration.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateBody {
+    /// 1–100 characters, unique in the site (ignoring case).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+    )]
     name: String,
+    /// `YYYY-MM-DD`, site time, not before today, at most 10 years ahead.
+    #[schema(format = Date, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     expiration_date: String,
+    /// Default true.
     #[serde(default = "enabled_by_default")]
     enabled: bool,
 }
@@ -108,24 +119,74 @@ fn enabled_by_default() -> bool {
     true
 }
 
-#[derive(Debug, Deserialize)]
+/// Any of the changeable fields; absent fields stay as they are.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchBody {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+    )]
     name: Option<String>,
+    #[schema(format = Date, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     expiration_date: Option<String>,
     enabled: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Paging, order and search of the registration list.
+#[derive(Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
+    /// 1-based page number (default 1).
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<u32>,
+    /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     per_page: Option<u32>,
+    /// name, client_id, registration_date, expiration_date or last_used; prefix `-` for
+    /// descending (default name).
+    #[param(pattern = "^-?(name|client_id|registration_date|expiration_date|last_used)$")]
     sort: Option<String>,
+    /// Case-insensitive search in name and Client ID.
     q: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+impl ListQuery {
+    /// Parses the query string; malformed numbers are field errors, not a bare 400.
+    fn parse(raw: Option<&str>) -> Result<Self, Error> {
+        let mut query = Self::default();
+        let mut fields = Vec::new();
+        for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+            let number = |field: &'static str, fields: &mut Vec<FieldError>| {
+                value
+                    .parse::<u32>()
+                    .map_err(|_| {
+                        fields.push(FieldError {
+                            field,
+                            detail: format!("{field} must be a whole number"),
+                        })
+                    })
+                    .ok()
+            };
+            match key.as_ref() {
+                "page" => query.page = number("page", &mut fields),
+                "per_page" => query.per_page = number("per_page", &mut fields),
+                "sort" => query.sort = Some(value.into_owned()),
+                "q" => query.q = Some(value.into_owned()),
+                _ => {}
+            }
+        }
+        if fields.is_empty() {
+            Ok(query)
+        } else {
+            Err(Error::Invalid(fields))
+        }
+    }
+}
+
+/// One page of registrations.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct PageJson {
     items: Vec<RegistrationJson>,
     page: u32,
@@ -134,22 +195,36 @@ pub(crate) struct PageJson {
 }
 
 const MAX_PER_PAGE: u32 = 200;
+const MAX_PAGE: u32 = 1_000_000;
 
-/// `GET …/registrations?page=&per_page=&sort=&q=`
+/// List a site's registrations.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/registrations",
+    params(("site" = String, Path, description = "Site slug"), ListQuery),
+    responses(
+        (status = 200, description = "A page of registrations", body = PageJson),
+        (status = 401, description = "No valid API token", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 404, description = "No such site (or not yours)", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid paging or sort", body = ProblemJson, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Path(site): Path<String>,
     headers: HeaderMap,
-    Query(query): Query<ListQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<PageJson>, Error> {
     let (_, site) = administrator_of(&state, &headers, &site).await?;
+    let query = ListQuery::parse(raw.as_deref())?;
     let page = query.page.unwrap_or(1);
     let per_page = query.per_page.unwrap_or(50);
     let mut fields = Vec::new();
-    if page == 0 {
+    if !(1..=MAX_PAGE).contains(&page) {
         fields.push(FieldError {
             field: "page",
-            detail: "pages start at 1".into(),
+            detail: format!("page must be 1 to {MAX_PAGE}"),
         });
     }
     if !(1..=MAX_PER_PAGE).contains(&per_page) {
@@ -227,7 +302,23 @@ fn sort_snapshots(snapshots: &mut [Snapshot], key: &str) {
     }
 }
 
-/// `POST …/registrations`: 201 with the secret, shown this once.
+/// Create a registration; the response alone carries its `client_secret`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site}/registrations",
+    params(("site" = String, Path, description = "Site slug")),
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "Created; the secret is shown this once", body = RegistrationJson),
+        (status = 400, description = "Malformed JSON", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API token", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 404, description = "No such site (or not yours)", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 409, description = "The name is taken", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = ProblemJson, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Path(site): Path<String>,
@@ -271,7 +362,18 @@ pub(crate) async fn create(
     Ok(response)
 }
 
-/// `GET …/registrations/{client_id}`
+/// One registration.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/registrations/{client_id}",
+    params(("site" = String, Path, description = "Site slug"), ("client_id" = String, Path, description = "Client ID")),
+    responses(
+        (status = 200, description = "The registration", body = RegistrationJson),
+        (status = 401, description = "No valid API token", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 404, description = "No such registration in this site", body = ProblemJson, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 pub(crate) async fn show(
     State(state): State<AppState>,
     Path((site, client)): Path<(String, String)>,
@@ -283,7 +385,23 @@ pub(crate) async fn show(
     Ok(Json(RegistrationJson::new(&snapshot, None)))
 }
 
-/// `PATCH …/registrations/{client_id}` with any of `name`, `expiration_date`, `enabled`.
+/// Rename, renew (new expiration date) or enable/disable, in one change.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sites/{site}/registrations/{client_id}",
+    params(("site" = String, Path, description = "Site slug"), ("client_id" = String, Path, description = "Client ID")),
+    request_body = PatchBody,
+    responses(
+        (status = 200, description = "The changed registration", body = RegistrationJson),
+        (status = 400, description = "Malformed JSON", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API token", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 404, description = "No such registration in this site", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 409, description = "The name is taken, or a concurrent change", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = ProblemJson, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 pub(crate) async fn update(
     State(state): State<AppState>,
     Path((site, client)): Path<(String, String)>,
@@ -312,7 +430,18 @@ pub(crate) async fn update(
     Ok(Json(RegistrationJson::new(&snapshot, None)))
 }
 
-/// `DELETE …/registrations/{client_id}`: 204.
+/// Delete a registration; its pending notices are cancelled.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sites/{site}/registrations/{client_id}",
+    params(("site" = String, Path, description = "Site slug"), ("client_id" = String, Path, description = "Client ID")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid API token", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 404, description = "No such registration in this site", body = ProblemJson, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 pub(crate) async fn remove(
     State(state): State<AppState>,
     Path((site, client)): Path<(String, String)>,

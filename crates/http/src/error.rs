@@ -40,7 +40,7 @@ pub enum Error {
 }
 
 /// One invalid field of a request, as listed in a 422 problem's `errors`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: &'static str,
     pub detail: String,

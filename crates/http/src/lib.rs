@@ -8,6 +8,7 @@ mod cache;
 mod error;
 mod keys;
 mod oauth;
+mod openapi;
 mod ops;
 pub mod wire;
 
@@ -144,6 +145,7 @@ impl Server {
                 "/api/v1/sites/{site}/registrations/{client_id}",
                 get(admin::show).patch(admin::update).delete(admin::remove),
             )
+            .route("/api/v1/openapi.json", get(openapi::document))
             .layer(RequestBodyLimitLayer::new(MAX_JSON_BYTES));
         Router::new()
             .merge(oauth)

@@ -13,7 +13,7 @@ pub(crate) fn rfc3339(instant: OffsetDateTime) -> String {
 }
 
 /// A registration as SPEC section 8 names its fields.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RegistrationJson {
     site: String,
     name: String,
