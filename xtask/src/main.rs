@@ -1,5 +1,6 @@
 //! `cargo xtask <task>`: the project's automation, in Rust so it runs wherever cargo does.
 //!
+//! - `fuzz [SECONDS]`: the parser fuzz targets, each for SECONDS (default 60).
 //! - `ci`: formatting, clippy with warnings denied, every test, schemathesis against the
 //!   admin API's OpenAPI document, and cargo-deny (bans, licenses, sources). If it passes,
 //!   CI passes.
@@ -18,8 +19,9 @@ fn main() -> Result<()> {
     let task = std::env::args().nth(1);
     match task.as_deref() {
         Some("ci") => ci(),
+        Some("fuzz") => fuzz(std::env::args().nth(2)),
         _ => {
-            eprintln!("usage: cargo xtask ci");
+            eprintln!("usage: cargo xtask ci | cargo xtask fuzz [SECONDS]");
             std::process::exit(2);
         }
     }
@@ -61,6 +63,31 @@ fn cargo(args: &[&str]) -> Result<()> {
         .with_context(|| format!("could not start cargo {}", args.join(" ")))?;
     if !status.success() {
         bail!("cargo {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// Feeds the parsers arbitrary input for a bounded time (default 60 s per target).
+fn fuzz(seconds: Option<String>) -> Result<()> {
+    let seconds = seconds.unwrap_or_else(|| "60".into());
+    let _: u64 = seconds.parse().context("fuzz takes a number of seconds")?;
+    eprintln!("xtask fuzz: {seconds} s per target");
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "test",
+            "--release",
+            "--locked",
+            "-p",
+            "registration-http",
+            "--test",
+            "it",
+        ])
+        .args(["fuzz::", "--", "--nocapture", "--test-threads=1"])
+        .env("APPREG_FUZZ_SECONDS", &seconds)
+        .current_dir(workspace_root())
+        .status()?;
+    if !status.success() {
+        bail!("fuzzing found a failure ({status})");
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod fuzz;
 mod oauth;
 mod parsing;
 mod protection;
