@@ -28,7 +28,7 @@ fn fuzz<S: Strategy>(
             failure_persistence: None,
             ..Config::default()
         });
-        if let Err(failure) = runner.run(&strategy, |value| property(value)) {
+        if let Err(failure) = runner.run(&strategy, &property) {
             panic!("{failure}");
         }
         tried += u64::from(quick_cases);
