@@ -1,5 +1,6 @@
 //! `cargo xtask <task>`: the project's automation, in Rust so it runs wherever cargo does.
 //!
+//! - `bench`: the HTTP benchmarks, written to docs/BENCHMARKS.md.
 //! - `fuzz [SECONDS]`: the parser fuzz targets, each for SECONDS (default 60).
 //! - `ci`: formatting, clippy with warnings denied, every test, schemathesis against the
 //!   admin API's OpenAPI document, and cargo-deny (bans, licenses, sources). If it passes,
@@ -12,6 +13,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+mod bench;
 #[cfg(test)]
 mod tidy;
 
@@ -20,8 +22,9 @@ fn main() -> Result<()> {
     match task.as_deref() {
         Some("ci") => ci(),
         Some("fuzz") => fuzz(std::env::args().nth(2)),
+        Some("bench") => bench::run(),
         _ => {
-            eprintln!("usage: cargo xtask ci | cargo xtask fuzz [SECONDS]");
+            eprintln!("usage: cargo xtask ci | cargo xtask fuzz [SECONDS] | cargo xtask bench");
             std::process::exit(2);
         }
     }

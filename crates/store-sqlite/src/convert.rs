@@ -14,9 +14,15 @@ use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
 /// The registrations columns, in the order `parse_registration` reads them.
-pub(crate) const REGISTRATION_COLUMNS: &str = "id, site, client_id, name, name_key, \
-    expiration_date, enabled, secret_hash, secret_hint, registration_date, last_used, \
-    rejected_count, last_rejected, revision";
+macro_rules! registration_columns {
+    () => {
+        "id, site, client_id, name, name_key, expiration_date, enabled, secret_hash, \
+         secret_hint, registration_date, last_used, rejected_count, last_rejected, revision"
+    };
+}
+pub(crate) use registration_columns;
+
+pub(crate) const REGISTRATION_COLUMNS: &str = registration_columns!();
 
 /// Instants are stored in UTC with nanoseconds and a fixed width, so text order is time order.
 const INSTANT: &[FormatItem<'static>] =

@@ -28,7 +28,7 @@ use time::OffsetDateTime;
 use crate::convert::{
     REGISTRATION_COLUMNS, audit_image, counter, disposition_str, instant_text, map_error,
     parse_admin, parse_delivery, parse_log_entry, parse_registration, parse_signing_key,
-    parse_site,
+    parse_site, registration_columns,
 };
 
 /// How long a statement waits for another process's lock before reporting `Busy`.
@@ -214,16 +214,22 @@ fn site_exists(transaction: &Transaction<'_>, site: &SiteSlug) -> Result<bool, S
         .map_err(map_error)
 }
 
+const FIND_REGISTRATION: &str = concat!(
+    "SELECT ",
+    registration_columns!(),
+    " FROM registrations WHERE site = ?1 AND client_id = ?2"
+);
+
 fn find_registration(
     transaction: &Transaction<'_>,
     site: &SiteSlug,
     client_id: &ClientId,
 ) -> Result<Option<Registration>, StoreError> {
-    let sql = format!(
-        "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE site = ?1 AND client_id = ?2"
-    );
+    // On every token request: the statement is prepared once per connection.
     transaction
-        .query_row(&sql, [site.as_str(), client_id.as_str()], |row| {
+        .prepare_cached(FIND_REGISTRATION)
+        .map_err(map_error)?
+        .query_row([site.as_str(), client_id.as_str()], |row| {
             Ok(parse_registration(row))
         })
         .optional()
@@ -283,12 +289,13 @@ impl SiteStore for SqliteStore {
 
     fn site(&self, slug: &SiteSlug) -> Result<Site, StoreError> {
         self.read(|transaction| {
+            // On every token request: the statement is prepared once per connection.
             transaction
-                .query_row(
+                .prepare_cached(
                     "SELECT slug, name, time_zone, max_years_ahead FROM sites WHERE slug = ?1",
-                    [slug.as_str()],
-                    |row| Ok(parse_site(row)),
                 )
+                .map_err(map_error)?
+                .query_row([slug.as_str()], |row| Ok(parse_site(row)))
                 .optional()
                 .map_err(map_error)?
                 .unwrap_or_else(|| Err(StoreError::UnknownSite(slug.to_string())))

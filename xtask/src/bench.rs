@@ -1,0 +1,342 @@
+//! `cargo xtask bench`: one release `appreg serve`, one run, three scenarios, written to
+//! docs/BENCHMARKS.md.
+//!
+//! The load generator speaks HTTP/1.1 over plain keep-alive sockets so its own cost stays
+//! small and equal across scenarios; it runs on the same 2-core machine as the server, so
+//! absolute numbers are conservative and the ratios are what to compare.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use base64::Engine;
+
+use crate::{cargo, workspace_root};
+
+const CONNECTIONS: usize = 4;
+const SCENARIO_TIME: Duration = Duration::from_secs(5);
+const FIRST_TIME_CLIENTS: usize = 64;
+
+struct Stats {
+    requests: usize,
+    elapsed: Duration,
+    latencies_micros: Vec<u64>,
+}
+
+impl Stats {
+    fn per_second(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The latency at `per_mille` (500 = median), in milliseconds.
+    fn percentile(&self, per_mille: usize) -> f64 {
+        let mut sorted = self.latencies_micros.clone();
+        sorted.sort_unstable();
+        let index = sorted.len().saturating_sub(1) * per_mille / 1000;
+        sorted.get(index).copied().unwrap_or_default() as f64 / 1000.0
+    }
+}
+
+/// One keep-alive connection: sends `request`, reads one response, checks the status.
+struct Connection {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Connection {
+    fn open(address: &str) -> Result<Self> {
+        let stream = TcpStream::connect(address)?;
+        stream.set_nodelay(true)?;
+        Ok(Self {
+            reader: BufReader::new(stream.try_clone()?),
+            writer: stream,
+        })
+    }
+
+    fn exchange(&mut self, request: &[u8]) -> Result<(u16, Vec<u8>)> {
+        self.writer.write_all(request)?;
+        let mut status_line = String::new();
+        self.reader.read_line(&mut status_line)?;
+        let status: u16 = status_line
+            .split_whitespace()
+            .nth(1)
+            .context("malformed status line")?
+            .parse()?;
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            self.reader.read_line(&mut line)?;
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse()?;
+            }
+        }
+        let mut body = vec![0; length];
+        self.reader.read_exact(&mut body)?;
+        Ok((status, body))
+    }
+}
+
+/// `CONNECTIONS` threads send `request` back to back for `SCENARIO_TIME`.
+fn sustained(address: &str, request: &[u8], expected_status: u16) -> Result<Stats> {
+    #[allow(clippy::disallowed_methods)] // benchmark timing
+    let started = Instant::now();
+    let threads: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            let (address, request) = (address.to_owned(), request.to_vec());
+            std::thread::spawn(move || -> Result<Vec<u64>> {
+                let mut connection = Connection::open(&address)?;
+                let mut latencies = Vec::new();
+                while started.elapsed() < SCENARIO_TIME {
+                    #[allow(clippy::disallowed_methods)] // benchmark timing
+                    let sent = Instant::now();
+                    let (status, _) = connection.exchange(&request)?;
+                    if status != expected_status {
+                        bail!("expected {expected_status}, got {status}");
+                    }
+                    latencies.push(u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX));
+                }
+                Ok(latencies)
+            })
+        })
+        .collect();
+    let mut latencies_micros = Vec::new();
+    for thread in threads {
+        latencies_micros.extend(
+            thread
+                .join()
+                .map_err(|_| anyhow::anyhow!("load thread panicked"))??,
+        );
+    }
+    Ok(Stats {
+        requests: latencies_micros.len(),
+        elapsed: started.elapsed(),
+        latencies_micros,
+    })
+}
+
+fn token_request(address: &str, client_id: &str, secret: &str) -> Vec<u8> {
+    let credentials =
+        base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{secret}"));
+    let body = "grant_type=client_credentials";
+    format!(
+        "POST /sites/default/oauth2/token HTTP/1.1\r\nHost: {address}\r\n\
+         Authorization: Basic {credentials}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Every client's first token request (a real argon2id verification each), spread over
+/// `CONNECTIONS` threads.
+fn first_time(address: &str, clients: &[(String, String)]) -> Result<Stats> {
+    #[allow(clippy::disallowed_methods)] // benchmark timing
+    let started = Instant::now();
+    let threads: Vec<_> = clients
+        .chunks(clients.len().div_ceil(CONNECTIONS))
+        .map(|chunk| {
+            let (address, chunk) = (address.to_owned(), chunk.to_vec());
+            std::thread::spawn(move || -> Result<Vec<u64>> {
+                let mut connection = Connection::open(&address)?;
+                let mut latencies = Vec::new();
+                for (client_id, secret) in &chunk {
+                    #[allow(clippy::disallowed_methods)] // benchmark timing
+                    let sent = Instant::now();
+                    let (status, _) =
+                        connection.exchange(&token_request(&address, client_id, secret))?;
+                    if status != 200 {
+                        bail!("first-time token request answered {status}");
+                    }
+                    latencies.push(u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX));
+                }
+                Ok(latencies)
+            })
+        })
+        .collect();
+    let mut latencies_micros = Vec::new();
+    for thread in threads {
+        latencies_micros.extend(
+            thread
+                .join()
+                .map_err(|_| anyhow::anyhow!("load thread panicked"))??,
+        );
+    }
+    Ok(Stats {
+        requests: latencies_micros.len(),
+        elapsed: started.elapsed(),
+        latencies_micros,
+    })
+}
+
+fn appreg(binary: &Path, db: &Path, args: &[&str]) -> Result<serde_json::Value> {
+    let output = Command::new(binary)
+        .arg("--db")
+        .arg(db)
+        .arg("--json")
+        .args(args)
+        .output()?;
+    if !output.status.success() {
+        bail!(
+            "appreg {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(serde_json::from_slice(&output.stdout)?)
+}
+
+struct Server {
+    child: Child,
+    address: String,
+}
+
+impl Server {
+    fn start(binary: &Path, db: &Path) -> Result<Self> {
+        let mut child = Command::new(binary)
+            .arg("--db")
+            .arg(db)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("APPREG_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let mut lines = BufReader::new(child.stderr.take().context("stderr")?).lines();
+        let address = loop {
+            let line = lines.next().context("appreg serve exited")??;
+            if let Some(rest) = line.strip_prefix("appreg: listening on http://") {
+                break rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+            }
+        };
+        std::thread::spawn(move || lines.for_each(drop));
+        Ok(Self { child, address })
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn row(name: &str, stats: &Stats) -> String {
+    format!(
+        "| {name} | {:.0} | {:.2} | {:.2} | {} |",
+        stats.per_second(),
+        stats.percentile(500),
+        stats.percentile(990),
+        stats.requests
+    )
+}
+
+pub(crate) fn run() -> Result<()> {
+    cargo(&["build", "--release", "--locked", "--package", "appreg"])?;
+    let root = workspace_root();
+    let binary = root.join("target/release/appreg");
+    let scratch: PathBuf =
+        std::env::temp_dir().join(format!("appreg-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    let db = scratch.join("appreg.db");
+
+    let warm = appreg(
+        &binary,
+        &db,
+        &[
+            "reg",
+            "create",
+            "--site",
+            "default",
+            "--name",
+            "Warm",
+            "--expires",
+            "2030-12-31",
+        ],
+    )?;
+    let mut clients = Vec::new();
+    for i in 0..FIRST_TIME_CLIENTS {
+        let created = appreg(
+            &binary,
+            &db,
+            &[
+                "reg",
+                "create",
+                "--site",
+                "default",
+                "--name",
+                &format!("Cold {i}"),
+                "--expires",
+                "2030-12-31",
+            ],
+        )?;
+        clients.push((
+            created["client_id"]
+                .as_str()
+                .context("client_id")?
+                .to_owned(),
+            created["client_secret"]
+                .as_str()
+                .context("client_secret")?
+                .to_owned(),
+        ));
+    }
+    let server = Server::start(&binary, &db)?;
+    let address = server.address.clone();
+    let warm_request = token_request(
+        &address,
+        warm["client_id"].as_str().context("client_id")?,
+        warm["client_secret"].as_str().context("client_secret")?,
+    );
+    // Warm the verified-secret cache and the connection paths.
+    Connection::open(&address)?.exchange(&warm_request)?;
+    let bare_request = format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\n\r\n").into_bytes();
+
+    eprintln!("xtask bench: bare endpoint");
+    let bare = sustained(&address, &bare_request, 200)?;
+    eprintln!("xtask bench: warm token endpoint");
+    let tokens = sustained(&address, &warm_request, 200)?;
+    eprintln!("xtask bench: first-time verifications");
+    let cold = first_time(&address, &clients)?;
+    drop(server);
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    let ratio = tokens.per_second() / bare.per_second();
+    let report = format!(
+        "# Benchmarks\n\n\
+         Written by `cargo xtask bench` (xtask/src/bench.rs). One release `appreg serve` on the\n\
+         embedded SQLite store, measured in one run; the load generator ({CONNECTIONS} keep-alive\n\
+         HTTP/1.1 connections on raw sockets) shares the machine's {cores} cores with the server, so\n\
+         absolute numbers are conservative and the ratio is what to compare.\n\n\
+         | scenario | requests/s | p50 ms | p99 ms | requests |\n\
+         |---|---|---|---|---|\n\
+         {}\n{}\n{}\n\n\
+         **Warm token issuance / bare endpoint: {ratio:.2}** (target: at least 0.5).\n\n\
+         - *bare endpoint*: `GET /healthz`, no work beyond the HTTP stack.\n\
+         - *warm tokens*: `POST /sites/default/oauth2/token` with Basic credentials already in the\n  \
+           verified-secret cache: a SQLite read, an HMAC, an Ed25519 signature, JSON.\n\
+         - *first-time verifications*: the first token request of each of {FIRST_TIME_CLIENTS}\n  \
+           registrations: one argon2id verification (m=19456 KiB, t=2, p=1) each, bounded by the\n  \
+           verification semaphore (one per core).\n\n\
+         Where the time goes and what was tried: docs/decisions/0006-http-server.md,\n\
+         section Performance.\n",
+        row("bare endpoint", &bare),
+        row("warm tokens", &tokens),
+        row("first-time verifications", &cold),
+        cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
+    );
+    std::fs::write(root.join("docs/BENCHMARKS.md"), &report)?;
+    eprintln!("{report}");
+    Ok(())
+}
