@@ -24,9 +24,15 @@ struct Stats {
     requests: usize,
     elapsed: Duration,
     latencies_micros: Vec<u64>,
+    /// CPU time the server process spent during the scenario.
+    server_cpu: Duration,
 }
 
 impl Stats {
+    fn server_cpu_micros_per_request(&self) -> f64 {
+        self.server_cpu.as_secs_f64() * 1e6 / self.requests.max(1) as f64
+    }
+
     fn per_second(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }
@@ -119,6 +125,7 @@ fn sustained(address: &str, request: &[u8], expected_status: u16) -> Result<Stat
         requests: latencies_micros.len(),
         elapsed: started.elapsed(),
         latencies_micros,
+        server_cpu: Duration::ZERO,
     })
 }
 
@@ -173,6 +180,7 @@ fn first_time(address: &str, clients: &[(String, String)]) -> Result<Stats> {
         requests: latencies_micros.len(),
         elapsed: started.elapsed(),
         latencies_micros,
+        server_cpu: Duration::ZERO,
     })
 }
 
@@ -234,12 +242,39 @@ impl Drop for Server {
 
 fn row(name: &str, stats: &Stats) -> String {
     format!(
-        "| {name} | {:.0} | {:.2} | {:.2} | {} |",
+        "| {name} | {:.0} | {:.2} | {:.2} | {:.0} | {} |",
         stats.per_second(),
         stats.percentile(500),
         stats.percentile(990),
+        stats.server_cpu_micros_per_request(),
         stats.requests
     )
+}
+
+/// User + system CPU time of process `pid` so far, from /proc.
+fn cpu_time(pid: u32) -> Result<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("malformed /proc stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    // Fields 14 and 15 of proc(5), counted after the command name.
+    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    let per_second: u64 =
+        String::from_utf8(Command::new("getconf").arg("CLK_TCK").output()?.stdout)?
+            .trim()
+            .parse()?;
+    Ok(Duration::from_micros(ticks * 1_000_000 / per_second))
+}
+
+/// Runs `scenario` and records the server's CPU time spent meanwhile.
+fn measured(pid: u32, scenario: impl FnOnce() -> Result<Stats>) -> Result<Stats> {
+    let before = cpu_time(pid)?;
+    let mut stats = scenario()?;
+    stats.server_cpu = cpu_time(pid)?.saturating_sub(before);
+    Ok(stats)
 }
 
 pub(crate) fn run() -> Result<()> {
@@ -304,25 +339,28 @@ pub(crate) fn run() -> Result<()> {
     let bare_request = format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\n\r\n").into_bytes();
 
     eprintln!("xtask bench: bare endpoint");
-    let bare = sustained(&address, &bare_request, 200)?;
+    let pid = server.child.id();
+    let bare = measured(pid, || sustained(&address, &bare_request, 200))?;
     eprintln!("xtask bench: warm token endpoint");
-    let tokens = sustained(&address, &warm_request, 200)?;
+    let tokens = measured(pid, || sustained(&address, &warm_request, 200))?;
     eprintln!("xtask bench: first-time verifications");
-    let cold = first_time(&address, &clients)?;
+    let cold = measured(pid, || first_time(&address, &clients))?;
     drop(server);
     let _ = std::fs::remove_dir_all(&scratch);
 
     let ratio = tokens.per_second() / bare.per_second();
+    let cpu_ratio = bare.server_cpu_micros_per_request() / tokens.server_cpu_micros_per_request();
     let report = format!(
         "# Benchmarks\n\n\
          Written by `cargo xtask bench` (xtask/src/bench.rs). One release `appreg serve` on the\n\
          embedded SQLite store, measured in one run; the load generator ({CONNECTIONS} keep-alive\n\
          HTTP/1.1 connections on raw sockets) shares the machine's {cores} cores with the server, so\n\
          absolute numbers are conservative and the ratio is what to compare.\n\n\
-         | scenario | requests/s | p50 ms | p99 ms | requests |\n\
-         |---|---|---|---|---|\n\
+         | scenario | requests/s | p50 ms | p99 ms | server CPU µs/request | requests |\n\
+         |---|---|---|---|---|---|\n\
          {}\n{}\n{}\n\n\
-         **Warm token issuance / bare endpoint: {ratio:.2}** (target: at least 0.5).\n\n\
+         **Warm token issuance / bare endpoint: {ratio:.2}** (target: at least 0.5). Per request\n\
+         of server CPU alone the ratio is {cpu_ratio:.2}.\n\n\
          - *bare endpoint*: `GET /healthz`, no work beyond the HTTP stack.\n\
          - *warm tokens*: `POST /sites/default/oauth2/token` with Basic credentials already in the\n  \
            verified-secret cache: a SQLite read, an HMAC, an Ed25519 signature, JSON.\n\

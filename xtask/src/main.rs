@@ -111,9 +111,13 @@ fn schemathesis() -> Result<()> {
             bail!("pip install schemathesis failed ({status})");
         }
     }
-    cargo(&["build", "--locked", "--package", "appreg"])?;
     let root = workspace_root();
+    // `cargo test --workspace` has just built it for the CLI's end-to-end tests; a separate
+    // `cargo build -p appreg` would resolve features differently and rebuild half the tree.
     let appreg = root.join("target/debug/appreg");
+    if !appreg.exists() {
+        cargo(&["build", "--locked", "--package", "appreg"])?;
+    }
     let scratch = std::env::temp_dir().join(format!("appreg-schemathesis-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let db = scratch.join("appreg.db");

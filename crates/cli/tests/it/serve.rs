@@ -20,8 +20,13 @@ struct Running {
 
 /// Starts `appreg serve` on a free port with debug logging and waits until it listens.
 fn start(appreg: &Appreg) -> Running {
+    start_at(appreg, CREATED_AT)
+}
+
+/// The same with `APPREG_NOW` set to `now`.
+fn start_at(appreg: &Appreg, now: &str) -> Running {
     let mut child = appreg
-        .command(Some(CREATED_AT), &["serve", "--listen", "127.0.0.1:0"])
+        .command(Some(now), &["serve", "--listen", "127.0.0.1:0"])
         .env("APPREG_LOG", "debug")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -163,4 +168,47 @@ fn keys_rotate_keeps_the_previous_key_published() {
     assert_eq!(second["kept"].as_array().unwrap().len(), 2);
     assert_eq!(second["kept"][1], first["current"]);
     assert_ne!(second["current"], first["current"]);
+}
+
+#[test]
+fn appreg_now_past_the_expiration_date_refuses_tokens_and_counts_the_calls() {
+    let appreg = Appreg::new();
+    let (client_id, secret) = appreg.create(CREATED_AT, "default", "Billing sync", "2026-11-30");
+    let request = |server: &Running| {
+        reqwest::blocking::Client::new()
+            .post(format!("{}/sites/default/oauth2/token", server.base))
+            .basic_auth(&client_id, Some(&secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .unwrap()
+    };
+    let last_valid_day = start_at(&appreg, "2026-11-30T23:59:00Z");
+    assert_eq!(request(&last_valid_day).status(), 200);
+    last_valid_day.stop();
+
+    let expired = start_at(&appreg, "2026-12-01T00:00:00Z");
+    let refused = request(&expired);
+    assert_eq!(refused.status(), 401);
+    assert_eq!(
+        refused.text().unwrap(),
+        r#"{"error":"invalid_client","error_description":"client authentication failed"}"#
+    );
+    request(&expired);
+    expired.stop();
+    let shown = appreg.json(
+        Some("2026-12-01T00:00:00Z"),
+        &["reg", "show", "--site", "default", &client_id],
+    );
+    assert_eq!(shown["state"], "expired");
+    assert_eq!(
+        shown["rejected_since_expiry"], 2,
+        "refused calls are counted: {shown}"
+    );
+    assert!(
+        shown["last_used"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-11-30T23:59"),
+        "{shown}"
+    );
 }
