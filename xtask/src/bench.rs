@@ -90,6 +90,27 @@ impl Connection {
     }
 }
 
+/// Joins the load threads and puts their latencies together.
+fn gather(
+    started: Instant,
+    threads: Vec<std::thread::JoinHandle<Result<Vec<u64>>>>,
+) -> Result<Stats> {
+    let mut latencies_micros = Vec::new();
+    for thread in threads {
+        latencies_micros.extend(
+            thread
+                .join()
+                .map_err(|_| anyhow::anyhow!("load thread panicked"))??,
+        );
+    }
+    Ok(Stats {
+        requests: latencies_micros.len(),
+        elapsed: started.elapsed(),
+        latencies_micros,
+        server_cpu: Duration::ZERO,
+    })
+}
+
 /// `CONNECTIONS` threads send `request` back to back for `SCENARIO_TIME`.
 fn sustained(address: &str, request: &[u8], expected_status: u16) -> Result<Stats> {
     #[allow(clippy::disallowed_methods)] // benchmark timing
@@ -113,20 +134,7 @@ fn sustained(address: &str, request: &[u8], expected_status: u16) -> Result<Stat
             })
         })
         .collect();
-    let mut latencies_micros = Vec::new();
-    for thread in threads {
-        latencies_micros.extend(
-            thread
-                .join()
-                .map_err(|_| anyhow::anyhow!("load thread panicked"))??,
-        );
-    }
-    Ok(Stats {
-        requests: latencies_micros.len(),
-        elapsed: started.elapsed(),
-        latencies_micros,
-        server_cpu: Duration::ZERO,
-    })
+    gather(started, threads)
 }
 
 fn token_request(address: &str, client_id: &str, secret: &str) -> Vec<u8> {
@@ -168,20 +176,7 @@ fn first_time(address: &str, clients: &[(String, String)]) -> Result<Stats> {
             })
         })
         .collect();
-    let mut latencies_micros = Vec::new();
-    for thread in threads {
-        latencies_micros.extend(
-            thread
-                .join()
-                .map_err(|_| anyhow::anyhow!("load thread panicked"))??,
-        );
-    }
-    Ok(Stats {
-        requests: latencies_micros.len(),
-        elapsed: started.elapsed(),
-        latencies_micros,
-        server_cpu: Duration::ZERO,
-    })
+    gather(started, threads)
 }
 
 fn appreg(binary: &Path, db: &Path, args: &[&str]) -> Result<serde_json::Value> {

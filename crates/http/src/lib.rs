@@ -10,6 +10,7 @@ mod keys;
 mod oauth;
 mod openapi;
 mod ops;
+mod usage;
 pub mod wire;
 
 use std::future::Future;
@@ -35,8 +36,6 @@ use crate::cache::SecretCache;
 use crate::keys::KeyRing;
 use crate::ops::Metrics;
 use crate::usage::UsageRecorder;
-
-mod usage;
 
 /// Largest request body the OAuth endpoints read.
 const MAX_FORM_BYTES: usize = 16 * 1024;
