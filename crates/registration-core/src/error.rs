@@ -46,6 +46,14 @@ pub enum Error {
     WeakPassword { min: usize, max: usize },
     #[error("that is not an e-mail address")]
     InvalidEmail,
+    #[error("the banner setting is none or warning")]
+    InvalidBannerSetting,
+    #[error("the {part} template is invalid{}: {reason}", line.map(|l| format!(" at line {l}")).unwrap_or_default())]
+    InvalidTemplate {
+        part: &'static str,
+        line: Option<usize>,
+        reason: String,
+    },
     /// A storage port refused or failed; see [`StoreError`] for the contract.
     #[error(transparent)]
     Store(#[from] StoreError),

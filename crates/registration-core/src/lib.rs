@@ -17,6 +17,7 @@ mod secret;
 mod service;
 mod site;
 mod status;
+mod template;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod token;
@@ -45,6 +46,10 @@ pub use service::{
 };
 pub use site::{Site, SiteName, SitePolicy, SiteSlug, SiteZone};
 pub use status::{ExpiresLabel, State, Status, days_left, expiry_instant};
+pub use template::{
+    BannerSetting, NoticeVariables, NotificationTemplate, RenderedNotice, TemplateRenderer,
+    check_template,
+};
 pub use token::{
     AccessTokenClaims, DEFAULT_TOKEN_LIFETIME, Refusal, TokenDecision, TokenRequest,
     decide_token_request, issuer,
