@@ -54,6 +54,9 @@ pub(crate) enum Command {
     /// The Administrative notification log.
     #[command(subcommand)]
     Notices(NoticesCommand),
+    /// Notification templates of a site.
+    #[command(subcommand)]
+    Templates(TemplatesCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,6 +154,37 @@ pub(crate) enum RegCommand {
     Disable(Target),
     /// Delete the registration; its pending notices are cancelled.
     Delete(Target),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TemplatesCommand {
+    /// List the site's three templates.
+    List {
+        #[command(flatten)]
+        site: SiteArg,
+    },
+    /// Change a template; it must render, or nothing is saved.
+    Edit {
+        #[command(flatten)]
+        site: SiteArg,
+        /// expires_in_30_days, expires_in_7_days or expired
+        kind: String,
+        /// New subject (minijinja).
+        #[arg(long)]
+        subject: Option<String>,
+        /// File holding the new body (minijinja).
+        #[arg(long)]
+        body_file: Option<std::path::PathBuf>,
+        /// none or warning (not for expired, which always shows the red banner).
+        #[arg(long)]
+        banner: Option<String>,
+        /// Switch the template off: notices are logged but not delivered.
+        #[arg(long, conflicts_with = "on")]
+        off: bool,
+        /// Switch the template back on.
+        #[arg(long)]
+        on: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,14 +1,16 @@
 //! One function per command: parse the arguments into domain values, call the service,
 //! render. No rule is decided here.
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 use registration_core::{
-    AdminName, AdminPassword, ClientId, Error, ExpirationDate, NewRegistration, RegistrationName,
-    RegistrationService, SiteName, SiteSlug, SiteZone, StoreError, parse_email,
+    AdminName, AdminPassword, BannerSetting, ClientId, Error, ExpirationDate, NewRegistration,
+    NoticeKind, RegistrationName, RegistrationService, SiteName, SiteSlug, SiteZone, StoreError,
+    TemplateEdit, parse_email,
 };
 
 use crate::args::{
     AdminCommand, Command, KeysCommand, NoticesCommand, RegCommand, SiteCommand, Target,
+    TemplatesCommand,
 };
 use crate::render::{
     NoticeJson, SiteJson, SweepJson, notices_table, registration_details, registrations_table,
@@ -38,6 +40,7 @@ pub(crate) fn execute(
         }
         Command::Admin(command) => admin(service, command, json, actor),
         Command::Site(command) => site(service, command, json, actor),
+        Command::Templates(command) => templates(service, command, json, actor),
         Command::Reg(command) => reg(service, command, json, actor),
         Command::Sweep => {
             let report = service.sweep()?;
@@ -134,6 +137,86 @@ fn admin(
             ))
         }
     }
+}
+
+fn templates(
+    service: &RegistrationService,
+    command: TemplatesCommand,
+    json: bool,
+    actor: &str,
+) -> Result<String> {
+    let (slug, templates) = match command {
+        TemplatesCommand::List { site } => {
+            let slug = site_slug(&site.site)?;
+            let templates = service.templates(&slug)?;
+            (slug, templates)
+        }
+        TemplatesCommand::Edit {
+            site,
+            kind,
+            subject,
+            body_file,
+            banner,
+            off,
+            on,
+        } => {
+            let slug = site_slug(&site.site)?;
+            let kind = NoticeKind::parse(&kind).ok_or_else(|| {
+                anyhow!("unknown template {kind:?}: use expires_in_30_days, expires_in_7_days or expired")
+            })?;
+            let body = body_file
+                .map(|path| {
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))
+                })
+                .transpose()?;
+            let edit = TemplateEdit {
+                subject,
+                body,
+                banner: banner.as_deref().map(BannerSetting::parse).transpose()?,
+                enabled: (off || on).then_some(on),
+            };
+            let template = service.edit_template(&slug, kind, edit, actor)?;
+            (slug, vec![template])
+        }
+    };
+    if json {
+        let list: Vec<serde_json::Value> = templates
+            .iter()
+            .map(|t| {
+                serde_json::json!({
+                    "kind": t.kind.as_str(),
+                    "name": t.kind.template_name(),
+                    "enabled": t.enabled,
+                    "banner": if t.kind == NoticeKind::Expired { "alert" } else { t.banner.as_str() },
+                    "subject": t.subject,
+                    "body": t.body,
+                })
+            })
+            .collect();
+        return to_json(&list);
+    }
+    let rows: Vec<Vec<String>> = templates
+        .iter()
+        .map(|t| {
+            vec![
+                t.kind.as_str().to_owned(),
+                t.kind.template_name().to_owned(),
+                if t.enabled { "Yes" } else { "No" }.to_owned(),
+                if t.kind == NoticeKind::Expired {
+                    "alert"
+                } else {
+                    t.banner.as_str()
+                }
+                .to_owned(),
+                t.subject.clone(),
+            ]
+        })
+        .collect();
+    Ok(format!(
+        "Templates of site {slug}:\n{}",
+        crate::render::table(&["Kind", "Name", "Enabled", "Banner", "Subject"], &rows)
+    ))
 }
 
 fn to_json(value: &impl serde::Serialize) -> Result<String> {

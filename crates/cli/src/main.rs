@@ -47,11 +47,21 @@ fn run(cli: Cli) -> Result<String> {
     }
     let store = SqliteStore::open(&cli.db)
         .with_context(|| format!("cannot use the database {}", cli.db.display()))?;
+    let public_url = match &cli.command {
+        Command::Serve {
+            public_url: Some(url),
+            ..
+        } => url.clone(),
+        Command::Serve { listen, .. } => format!("http://{listen}"),
+        _ => std::env::var("APPREG_PUBLIC_URL").unwrap_or_else(|_| DEFAULT_PUBLIC_URL.into()),
+    };
     let service = RegistrationService::new(
         Arc::new(store),
         Arc::new(clock),
         Arc::new(OsRandom),
         SecretHasher::recommended()?,
+        Arc::new(notify::SandboxedRenderer::default()),
+        &public_url,
     );
     if let Command::Serve { listen, public_url } = cli.command {
         serve::serve(Arc::new(service), listen, public_url)?;
@@ -59,6 +69,9 @@ fn run(cli: Cli) -> Result<String> {
     }
     commands::execute(&service, cli.command, cli.json, &actor())
 }
+
+/// Where notices link to when neither `serve --public-url` nor `APPREG_PUBLIC_URL` says.
+const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 /// Who the audit log names for changes made from this terminal.
 fn actor() -> String {

@@ -48,6 +48,8 @@ pub enum Error {
     InvalidEmail,
     #[error("the banner setting is none or warning")]
     InvalidBannerSetting,
+    #[error("the expired template always shows the red banner; its banner cannot be set")]
+    BannerFixedForExpired,
     #[error("the {part} template is invalid{}: {reason}", line.map(|l| format!(" at line {l}")).unwrap_or_default())]
     InvalidTemplate {
         part: &'static str,

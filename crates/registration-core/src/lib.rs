@@ -30,7 +30,7 @@ pub use error::{Error, SecretDefect, StoreError};
 pub use log::{AuditContext, NoticeLogEntry, NoticeRecord, SITE_ADMINISTRATORS};
 pub use ports::{
     AdminStore, Clock, KeyStore, NoticeOutbox, Notifier, RandomSource, RegistrationStore,
-    SigningKeyRecord, SiteStore, Store, UsageUpdate, VerificationCache,
+    SigningKeyRecord, SiteStore, Store, TemplateStore, UsageUpdate, VerificationCache,
 };
 pub use registration::{
     Created, ExpirationDate, LAST_USED_RESOLUTION, NewRegistration, Registration, RegistrationId,
@@ -42,7 +42,7 @@ pub use schedule::{
 pub use secret::{ClientId, ClientSecret, SecretHash, SecretHasher, SecretHint};
 pub use service::{
     CheckedClient, ClientCheck, PendingVerification, RegistrationPatch, RegistrationService,
-    SIGNING_KEYS_KEPT, Snapshot, SweepReport,
+    SIGNING_KEYS_KEPT, Snapshot, SweepReport, TemplateEdit,
 };
 pub use site::{Site, SiteName, SitePolicy, SiteSlug, SiteZone};
 pub use status::{ExpiresLabel, State, Status, days_left, expiry_instant};

@@ -17,6 +17,7 @@ use crate::registration::{ExpirationDate, Registration, RegistrationId};
 use crate::schedule::NoticeKind;
 use crate::secret::{ClientId, ClientSecret};
 use crate::site::{Site, SiteSlug};
+use crate::template::NotificationTemplate;
 
 /// The current instant.
 pub trait Clock: Send + Sync {
@@ -202,10 +203,32 @@ pub trait AdminStore: Send + Sync {
     fn admin_by_token(&self, digest: &TokenDigest) -> Result<Option<AdminAccount>, StoreError>;
 }
 
-/// Everything storage provides, for wiring one store into the service.
-pub trait Store: SiteStore + RegistrationStore + NoticeOutbox + KeyStore + AdminStore {}
+/// Per-site notification templates.
+pub trait TemplateStore: Send + Sync {
+    /// The templates `site` has saved (kinds never saved are absent: they use the default).
+    /// MUST return [`StoreError::UnknownSite`] when there is no such site.
+    fn templates(&self, site: &SiteSlug) -> Result<Vec<NotificationTemplate>, StoreError>;
 
-impl<T: SiteStore + RegistrationStore + NoticeOutbox + KeyStore + AdminStore> Store for T {}
+    /// Saves (replaces) `site`'s template for `template.kind`, whole, in one transaction.
+    /// MUST return [`StoreError::UnknownSite`] when there is no such site.
+    fn save_template(
+        &self,
+        site: &SiteSlug,
+        template: &NotificationTemplate,
+        audit: &AuditContext,
+    ) -> Result<(), StoreError>;
+}
+
+/// Everything storage provides, for wiring one store into the service.
+pub trait Store:
+    SiteStore + RegistrationStore + NoticeOutbox + KeyStore + AdminStore + TemplateStore
+{
+}
+
+impl<T> Store for T where
+    T: SiteStore + RegistrationStore + NoticeOutbox + KeyStore + AdminStore + TemplateStore
+{
+}
 
 /// Sends one delivery over its channel.
 pub trait Notifier: Send + Sync {

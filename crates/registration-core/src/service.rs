@@ -18,6 +18,9 @@ use crate::schedule::{Disposition, DueNotice, NoticeKind, due_notices};
 use crate::secret::{ClientId, ClientSecret, SecretHasher};
 use crate::site::{Site, SiteName, SitePolicy, SiteSlug, SiteZone};
 use crate::status::Status;
+use crate::template::{
+    BannerSetting, NoticeVariables, NotificationTemplate, TemplateRenderer, check_template,
+};
 use crate::token::{TokenDecision, TokenRequest, decide_token_request};
 
 /// A registration, its site, and what is derived from them at the service's `now`.
@@ -79,6 +82,15 @@ pub struct RegistrationPatch {
     pub enabled: Option<bool>,
 }
 
+/// A change to a site's template; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TemplateEdit {
+    pub subject: Option<String>,
+    pub body: Option<String>,
+    pub banner: Option<BannerSetting>,
+    pub enabled: Option<bool>,
+}
+
 /// How many signing keys are kept: the current one and the previous, so tokens signed just
 /// before a rotation still verify until they expire.
 pub const SIGNING_KEYS_KEPT: usize = 2;
@@ -89,6 +101,9 @@ pub struct RegistrationService {
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
     hasher: SecretHasher,
+    renderer: Arc<dyn TemplateRenderer>,
+    /// Where administrators reach the console; notices link to it.
+    public_url: String,
 }
 
 impl std::fmt::Debug for RegistrationService {
@@ -105,12 +120,16 @@ impl RegistrationService {
         clock: Arc<dyn Clock>,
         random: Arc<dyn RandomSource>,
         hasher: SecretHasher,
+        renderer: Arc<dyn TemplateRenderer>,
+        public_url: &str,
     ) -> Self {
         Self {
             store,
             clock,
             random,
             hasher,
+            renderer,
+            public_url: public_url.trim_end_matches('/').to_owned(),
         }
     }
 
@@ -289,12 +308,71 @@ impl RegistrationService {
             .delete(&site.slug, client_id, &self.audit(actor))?)
     }
 
+    /// The three templates of `site`: saved ones, defaults for the others.
+    pub fn templates(&self, site: &SiteSlug) -> Result<Vec<NotificationTemplate>, Error> {
+        let saved = self.store.templates(site)?;
+        Ok(NoticeKind::ALL
+            .into_iter()
+            .map(|kind| {
+                saved
+                    .iter()
+                    .find(|template| template.kind == kind)
+                    .cloned()
+                    .unwrap_or_else(|| NotificationTemplate::default_for(kind))
+            })
+            .collect())
+    }
+
+    /// Changes `site`'s template for `kind`. The result must render with example values;
+    /// otherwise nothing is saved and the error names the part, line and reason.
+    pub fn edit_template(
+        &self,
+        site: &SiteSlug,
+        kind: NoticeKind,
+        edit: TemplateEdit,
+        actor: &str,
+    ) -> Result<NotificationTemplate, Error> {
+        if kind == NoticeKind::Expired && edit.banner.is_some() {
+            return Err(Error::BannerFixedForExpired);
+        }
+        let mut template = self
+            .templates(site)?
+            .into_iter()
+            .find(|template| template.kind == kind)
+            .unwrap_or_else(|| NotificationTemplate::default_for(kind));
+        if let Some(subject) = edit.subject {
+            template.subject = subject;
+        }
+        if let Some(body) = edit.body {
+            template.body = body;
+        }
+        if let Some(banner) = edit.banner {
+            template.banner = banner;
+        }
+        if let Some(enabled) = edit.enabled {
+            template.enabled = enabled;
+        }
+        check_template(self.renderer.as_ref(), &template.subject, &template.body)?;
+        self.store
+            .save_template(site, &template, &self.audit(actor))?;
+        Ok(template)
+    }
+
+    /// The console page of a registration.
+    fn console_url(&self, site: &SiteSlug, client_id: &ClientId) -> String {
+        format!(
+            "{}/sites/{site}/app-registrations/{client_id}",
+            self.public_url
+        )
+    }
+
     /// Evaluates every registration's schedule at `now` and records what is due.
     pub fn sweep(&self) -> Result<SweepReport, Error> {
         let now = self.clock.now();
         let mut report = SweepReport::default();
         for site in self.store.sites()? {
             report.sites += 1;
+            let templates = self.templates(&site.slug)?;
             let mut records = Vec::new();
             for registration in self.store.list(&site.slug)? {
                 report.registrations_evaluated += 1;
@@ -307,11 +385,24 @@ impl RegistrationService {
                 let recorded = self
                     .store
                     .recorded_kinds(subject.registration_id, subject.expiration_date)?;
-                records.extend(
-                    due_notices(subject, site.zone, now, &recorded)
-                        .into_iter()
-                        .map(|notice| plan_in_app(notice, &registration)),
-                );
+                let status = registration.status(&site, now);
+                let variables = NoticeVariables {
+                    registration_name: registration.name().to_string(),
+                    client_id: registration.client_id().to_string(),
+                    expiration_date: registration.expiration_date().to_string(),
+                    expires_at: site.zone.display_local(status.expires_at),
+                    days_left: status.days_left,
+                    site_name: site.name.as_str().to_owned(),
+                    console_url: self.console_url(&site.slug, registration.client_id()),
+                };
+                for notice in due_notices(subject, site.zone, now, &recorded) {
+                    let template = templates
+                        .iter()
+                        .find(|template| template.kind == notice.key.kind)
+                        .cloned()
+                        .unwrap_or_else(|| NotificationTemplate::default_for(notice.key.kind));
+                    records.push(self.plan_in_app(notice, &template, &variables));
+                }
             }
             report.notices_recorded += self.store.record(&records, now)?;
         }
@@ -554,25 +645,46 @@ impl RegistrationService {
     }
 }
 
-/// Until per-user subscriptions and templates exist, a delivered notice goes in-app to the
-/// site's administrators (stored is delivered for in-app) and a superseded one is skipped.
-fn plan_in_app(notice: DueNotice, registration: &Registration) -> NoticeRecord {
-    let (status, attempts) = match notice.disposition {
-        Disposition::Deliver => (DeliveryStatus::Sent, 1),
-        Disposition::SkippedSuperseded => (DeliveryStatus::Skipped, 0),
-    };
-    NoticeRecord {
-        subject: format!(
-            "{}: {}",
-            notice.key.kind.template_name(),
-            registration.name()
-        ),
-        notice,
-        deliveries: vec![DeliveryState {
-            recipient: SITE_ADMINISTRATORS.to_owned(),
-            channel: Channel::InApp,
-            status,
-            attempts,
-        }],
+impl RegistrationService {
+    /// Until per-user subscriptions exist, a delivered notice goes in-app to the site's
+    /// administrators (stored is delivered for in-app); a superseded one, or one whose
+    /// template is switched off, is skipped. The subject is rendered from the template;
+    /// templates are checked on save, so a failure here means the store was edited by hand,
+    /// and the template's name stands in rather than losing the notice.
+    fn plan_in_app(
+        &self,
+        notice: DueNotice,
+        template: &NotificationTemplate,
+        variables: &NoticeVariables,
+    ) -> NoticeRecord {
+        let deliver = notice.disposition == Disposition::Deliver && template.enabled;
+        let (status, attempts) = if deliver {
+            (DeliveryStatus::Sent, 1)
+        } else {
+            (DeliveryStatus::Skipped, 0)
+        };
+        let subject = self
+            .renderer
+            .render(&template.subject, &template.body, variables)
+            .map_or_else(
+                |_| {
+                    format!(
+                        "{}: {}",
+                        notice.key.kind.template_name(),
+                        variables.registration_name
+                    )
+                },
+                |rendered| rendered.subject,
+            );
+        NoticeRecord {
+            subject,
+            notice,
+            deliveries: vec![DeliveryState {
+                recipient: SITE_ADMINISTRATORS.to_owned(),
+                channel: Channel::InApp,
+                status,
+                attempts,
+            }],
+        }
     }
 }

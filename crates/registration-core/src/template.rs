@@ -44,7 +44,8 @@ pub struct NotificationTemplate {
     pub banner: BannerSetting,
 }
 
-const SUBJECT_30: &str = r#"App registration "{{ registration.name }}" expires {% if days_left == 0 %}today{% elif days_left == 1 %}tomorrow{% else %}in {{ days_left }} days{% endif %}"#;
+/// Also right when rendered late (a superseded notice logged after the date).
+const SUBJECT_30: &str = r#"App registration "{{ registration.name }}" {% if days_left < 0 %}has expired{% elif days_left == 0 %}expires today{% elif days_left == 1 %}expires tomorrow{% else %}expires in {{ days_left }} days{% endif %}"#;
 const SUBJECT_7: &str = SUBJECT_30;
 const SUBJECT_EXPIRED: &str = r#"App registration "{{ registration.name }}" has expired"#;
 

@@ -3,10 +3,10 @@
 //! passed on.
 
 use registration_core::{
-    AdminAccount, AdminName, Channel, ClientId, DeliveryState, DeliveryStatus, Disposition,
-    ExpirationDate, NoticeKey, NoticeKind, NoticeLogEntry, Registration, RegistrationId,
-    RegistrationName, RegistrationRecord, Rejections, SecretHash, SecretHint, SigningKeyRecord,
-    Site, SiteName, SitePolicy, SiteSlug, SiteZone, StoreError,
+    AdminAccount, AdminName, BannerSetting, Channel, ClientId, DeliveryState, DeliveryStatus,
+    Disposition, ExpirationDate, NoticeKey, NoticeKind, NoticeLogEntry, NotificationTemplate,
+    Registration, RegistrationId, RegistrationName, RegistrationRecord, Rejections, SecretHash,
+    SecretHint, SigningKeyRecord, Site, SiteName, SitePolicy, SiteSlug, SiteZone, StoreError,
 };
 use rusqlite::{ErrorCode, Row};
 use time::format_description::FormatItem;
@@ -196,6 +196,19 @@ pub(crate) fn parse_admin(row: &Row<'_>) -> Result<AdminAccount, StoreError> {
         email: row.get(2).map_err(map_error)?,
         sites: Vec::new(),
         created_at: parse_instant(&text(row, 3)?)?,
+    })
+}
+
+/// Columns: kind, subject, body, enabled, banner.
+pub(crate) fn parse_template(row: &Row<'_>) -> Result<NotificationTemplate, StoreError> {
+    let kind = text(row, 0)?;
+    let banner = text(row, 4)?;
+    Ok(NotificationTemplate {
+        kind: NoticeKind::parse(&kind).ok_or_else(|| corrupt("notice kind", &kind))?,
+        subject: text(row, 1)?,
+        body: text(row, 2)?,
+        enabled: row.get(3).map_err(map_error)?,
+        banner: BannerSetting::parse(&banner).map_err(|_| corrupt("banner setting", &banner))?,
     })
 }
 

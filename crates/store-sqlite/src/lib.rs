@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use registration_core::{
     AdminAccount, AdminName, AdminStore, AuditContext, ClientId, ExpirationDate, KeyStore,
-    NoticeKind, NoticeLogEntry, NoticeOutbox, NoticeRecord, Registration, RegistrationId,
-    RegistrationStore, SigningKeyRecord, Site, SiteSlug, SiteStore, StoreError, TokenDigest,
-    UsageUpdate,
+    NoticeKind, NoticeLogEntry, NoticeOutbox, NoticeRecord, NotificationTemplate, Registration,
+    RegistrationId, RegistrationStore, SigningKeyRecord, Site, SiteSlug, SiteStore, StoreError,
+    TemplateStore, TokenDigest, UsageUpdate,
 };
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -28,7 +28,7 @@ use time::OffsetDateTime;
 use crate::convert::{
     REGISTRATION_COLUMNS, audit_image, counter, disposition_str, instant_text, map_error,
     parse_admin, parse_delivery, parse_log_entry, parse_registration, parse_signing_key,
-    parse_site, registration_columns,
+    parse_site, parse_template, registration_columns,
 };
 
 /// How long a statement waits for another process's lock before reporting `Busy`.
@@ -714,6 +714,70 @@ impl AdminStore for SqliteStore {
                 Some(username) => find_admin(transaction, &username),
                 None => Ok(None),
             }
+        })
+    }
+}
+
+impl TemplateStore for SqliteStore {
+    fn templates(&self, site: &SiteSlug) -> Result<Vec<NotificationTemplate>, StoreError> {
+        self.read(|transaction| {
+            if !site_exists(transaction, site)? {
+                return Err(StoreError::UnknownSite(site.to_string()));
+            }
+            let mut statement = transaction
+                .prepare_cached(
+                    "SELECT kind, subject, body, enabled, banner FROM notification_templates
+                     WHERE site = ?1",
+                )
+                .map_err(map_error)?;
+            let rows = statement
+                .query_map([site.as_str()], |row| Ok(parse_template(row)))
+                .map_err(map_error)?;
+            rows.map(|row| row.map_err(map_error)?).collect()
+        })
+    }
+
+    fn save_template(
+        &self,
+        site: &SiteSlug,
+        template: &NotificationTemplate,
+        audit: &AuditContext,
+    ) -> Result<(), StoreError> {
+        self.write(|transaction| {
+            if !site_exists(transaction, site)? {
+                return Err(StoreError::UnknownSite(site.to_string()));
+            }
+            transaction
+                .execute(
+                    "INSERT INTO notification_templates (site, kind, subject, body, enabled, banner)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (site, kind) DO UPDATE SET subject = excluded.subject,
+                        body = excluded.body, enabled = excluded.enabled, banner = excluded.banner",
+                    params![
+                        site.as_str(),
+                        template.kind.as_str(),
+                        template.subject,
+                        template.body,
+                        template.enabled,
+                        template.banner.as_str()
+                    ],
+                )
+                .map_err(map_error)?;
+            let after = serde_json::json!({
+                "subject": template.subject,
+                "body": template.body,
+                "enabled": template.enabled,
+                "banner": template.banner.as_str(),
+            });
+            write_audit(
+                transaction,
+                audit,
+                site,
+                "template.save",
+                template.kind.as_str(),
+                None,
+                Some(after.to_string()),
+            )
         })
     }
 }

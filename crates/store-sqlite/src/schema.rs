@@ -103,4 +103,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL
     ) STRICT;
     ",
+    // 4: per-site notification templates (kinds never saved use the default).
+    r"
+    CREATE TABLE notification_templates (
+        site TEXT NOT NULL REFERENCES sites (slug),
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+        banner TEXT NOT NULL,
+        PRIMARY KEY (site, kind)
+    ) STRICT;
+    ",
 ];

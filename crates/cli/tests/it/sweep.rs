@@ -198,3 +198,93 @@ fn concurrent_sweep_processes_record_nothing_twice() {
     let entries = appreg.json(None, &["notices", "list", "--site", "default"]);
     assert_eq!(entries.as_array().unwrap().len(), 2 * registrations);
 }
+
+#[test]
+fn templates_are_checked_on_save_and_used_by_the_sweep() {
+    let appreg = Appreg::new();
+    let list = || appreg.ok(None, &["--json", "templates", "list", "--site", "default"]);
+    let before = list();
+    let edit = |args: &[&str]| {
+        let mut all = vec!["templates", "edit", "--site", "default"];
+        all.extend_from_slice(args);
+        appreg.fails(None, &all)
+    };
+    assert_eq!(
+        edit(&["expires_in_7_days", "--subject", "{{ registration.name"]),
+        "the subject template is invalid at line 1: syntax error: unexpected end of input, \
+         expected end of variable block"
+    );
+    assert_eq!(
+        edit(&[
+            "expires_in_7_days",
+            "--subject",
+            "{{ registration.secret }}"
+        ]),
+        "the subject template is invalid at line 1: undefined value"
+    );
+    assert_eq!(
+        edit(&["expired", "--banner", "warning"]),
+        "the expired template always shows the red banner; its banner cannot be set"
+    );
+    assert_eq!(
+        edit(&["expires_in_1_day", "--on"]),
+        "unknown template \"expires_in_1_day\": use expires_in_30_days, expires_in_7_days or expired"
+    );
+    assert_eq!(list(), before, "refused edits save nothing");
+
+    appreg.ok(
+        None,
+        &[
+            "templates",
+            "edit",
+            "--site",
+            "default",
+            "expires_in_7_days",
+            "--subject",
+            "Renew {{ registration.name }} ({{ days_left }} days left)",
+        ],
+    );
+    appreg.ok(
+        None,
+        &[
+            "templates",
+            "edit",
+            "--site",
+            "default",
+            "expires_in_30_days",
+            "--off",
+        ],
+    );
+    appreg.create(CREATED_AT, "default", "Ledger", "2026-11-28");
+    appreg.create(CREATED_AT, "default", "Payroll", "2026-12-20");
+    assert_eq!(sweep(&appreg, CREATED_AT), 3);
+    let entries = appreg.json(None, &["notices", "list", "--site", "default"]);
+    let summary: Vec<(String, String, String)> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["registration"]["name"].as_str().unwrap().to_owned(),
+                e["subject"].as_str().unwrap().to_owned(),
+                e["deliveries"][0]["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        summary.contains(&(
+            "Ledger".into(),
+            "Renew Ledger (5 days left)".into(),
+            "sent".into()
+        )),
+        "{summary:?}"
+    );
+    assert!(
+        summary.contains(&(
+            "Payroll".into(),
+            "App registration \"Payroll\" expires in 27 days".into(),
+            "skipped".into()
+        )),
+        "a switched-off template is logged but not delivered: {summary:?}"
+    );
+}

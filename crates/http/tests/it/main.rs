@@ -59,11 +59,15 @@ pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestA
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("appreg.db")).unwrap());
     let clock = Arc::new(FakeClock::at(START));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
     let service = Arc::new(RegistrationService::new(
         store,
         clock.clone(),
         Arc::new(OsRandom),
         SecretHasher::recommended().unwrap(),
+        Arc::new(notify::SandboxedRenderer::default()),
+        &base,
     ));
     service
         .add_site(
@@ -73,8 +77,6 @@ pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestA
             "test",
         )
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let mut config = Config::new(base.clone());
     config.budgets = BudgetPolicy::default();
     configure(&mut config);

@@ -59,6 +59,11 @@ fn the_subject_says_how_close_the_date_is() {
         subject(0),
         r#"App registration "Billing sync" expires today"#
     );
+    assert_eq!(
+        subject(-1),
+        r#"App registration "Billing sync" has expired"#,
+        "a superseded notice logged after the date"
+    );
 }
 
 #[test]

@@ -642,6 +642,45 @@ pub fn admins_and_tokens_round_trip(store: &impl Store) {
     );
 }
 
+/// TemplateStore: saved templates read back whole; saving again replaces; sites are checked.
+pub fn templates_are_saved_per_site_and_kind(store: &impl Store) {
+    store.add_site(&site("other", "UTC"), &audit()).unwrap();
+    assert_eq!(
+        store.templates(&slug("default")),
+        Ok(Vec::new()),
+        "nothing saved yet"
+    );
+    let mut template = crate::NotificationTemplate::default_for(NoticeKind::ExpiresIn7Days);
+    template.subject = "Heads-up: {{ registration.name }}".into();
+    template.enabled = false;
+    template.banner = crate::BannerSetting::None;
+    store
+        .save_template(&slug("default"), &template, &audit())
+        .unwrap();
+    assert_eq!(
+        store.templates(&slug("default")),
+        Ok(vec![template.clone()])
+    );
+    assert_eq!(store.templates(&slug("other")), Ok(Vec::new()), "per site");
+    template.enabled = true;
+    store
+        .save_template(&slug("default"), &template, &audit())
+        .unwrap();
+    assert_eq!(
+        store.templates(&slug("default")),
+        Ok(vec![template.clone()]),
+        "replaced"
+    );
+    assert_eq!(
+        store.save_template(&slug("nowhere"), &template, &audit()),
+        Err(StoreError::UnknownSite("nowhere".into()))
+    );
+    assert_eq!(
+        store.templates(&slug("nowhere")),
+        Err(StoreError::UnknownSite("nowhere".into()))
+    );
+}
+
 /// Generates one `#[test]` per conformance check. `$make` returns `(guard, store)`; the
 /// guard (e.g. a temporary directory) lives as long as the test.
 #[macro_export]
@@ -662,6 +701,7 @@ macro_rules! store_conformance_tests {
             usage_is_recorded_without_a_new_revision,
             signing_keys_are_created_once_and_rotated,
             admins_and_tokens_round_trip,
+            templates_are_saved_per_site_and_kind,
         );
         #[test]
         fn conformance_concurrent_recording_records_once() {
