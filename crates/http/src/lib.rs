@@ -54,6 +54,8 @@ pub struct Config {
     /// How often coalesced Last used / rejection counts are written, and signing keys
     /// reloaded (rotation by another process or node).
     pub flush_interval: std::time::Duration,
+    /// How often the notification sweep runs (also once at start).
+    pub sweep_interval: std::time::Duration,
 }
 
 impl Config {
@@ -65,6 +67,7 @@ impl Config {
                 .map_or(2, std::num::NonZero::get),
             budgets: BudgetPolicy::default(),
             flush_interval: std::time::Duration::from_secs(60),
+            sweep_interval: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -171,6 +174,7 @@ impl Server {
     ) -> Result<(), Error> {
         let state = self.state.clone();
         let background = tokio::spawn(maintain(state.clone()));
+        let sweeper = tokio::spawn(sweep_periodically(state.clone()));
         let app = self
             .router()
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -178,6 +182,7 @@ impl Server {
             .with_graceful_shutdown(shutdown)
             .await?;
         background.abort();
+        sweeper.abort();
         flush_usage(&state).await;
         Ok(())
     }
@@ -207,6 +212,27 @@ async fn maintain(state: AppState) {
             Ok(Ok(records)) => state.keys.load(&records),
             Ok(Err(error)) => tracing::warn!(%error, "could not reload signing keys"),
             Err(error) => tracing::warn!(%error, "could not reload signing keys"),
+        }
+    }
+}
+
+/// The notification sweeper: at start, then every sweep interval. Several servers on one
+/// database may sweep at once; the outbox records each notice once.
+async fn sweep_periodically(state: AppState) {
+    let mut interval = tokio::time::interval(state.config.sweep_interval);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        match blocking(&state, |service| service.sweep()).await {
+            Ok(Ok(report)) if report.notices_recorded > 0 => {
+                tracing::info!(notices = report.notices_recorded, "sweep recorded notices");
+            }
+            Ok(Ok(report)) => tracing::debug!(
+                registrations = report.registrations_evaluated,
+                "sweep found nothing due"
+            ),
+            Ok(Err(error)) => tracing::warn!(%error, "sweep failed; retrying next interval"),
+            Err(error) => tracing::warn!(%error, "sweep failed; retrying next interval"),
         }
     }
 }

@@ -222,3 +222,40 @@ async fn health_readiness_and_metrics() {
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn the_server_sweeps_at_start_and_every_interval() {
+    let app =
+        spawn_app_with(|config| config.sweep_interval = std::time::Duration::from_millis(50)).await;
+    app.create("default", "Billing sync", "2026-11-30");
+    let site = registration_core::SiteSlug::default_site();
+    let kinds = |app: &crate::TestApp| {
+        app.service
+            .notices(&site)
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.key.kind.to_string())
+            .collect::<Vec<_>>()
+    };
+    let wait_for = |expected: usize| {
+        let app = &app;
+        async move {
+            for _ in 0..200 {
+                if kinds(app).len() >= expected {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
+    };
+    wait_for(2).await;
+    assert_eq!(kinds(&app), ["expires_in_7_days", "expires_in_30_days"]);
+    app.clock.set(crate::START + time::Duration::days(8));
+    wait_for(3).await;
+    assert_eq!(
+        kinds(&app)[0],
+        "expired",
+        "the next interval records the expiry"
+    );
+    assert_eq!(registration.client_id.len(), 20);
+}
