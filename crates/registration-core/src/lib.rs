@@ -37,7 +37,8 @@ pub use registration::{
     RegistrationName, RegistrationRecord, Rejections, check_settable_expiration_date,
 };
 pub use schedule::{
-    Disposition, DueNotice, NoticeKey, NoticeKind, ScheduleSubject, due_notices, next_due_at,
+    Disposition, DueNotice, NoticeCandidate, NoticeKey, NoticeKind, ScheduleSubject,
+    candidate_horizon, due_notices, next_due_at,
 };
 pub use secret::{ClientId, ClientSecret, SecretHash, SecretHasher, SecretHint};
 pub use service::{

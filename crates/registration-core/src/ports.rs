@@ -14,7 +14,7 @@ use crate::delivery::{Delivery, DeliveryFailure};
 use crate::error::{Error, StoreError};
 use crate::log::{AuditContext, NoticeLogEntry, NoticeRecord};
 use crate::registration::{ExpirationDate, Registration, RegistrationId};
-use crate::schedule::NoticeKind;
+use crate::schedule::NoticeCandidate;
 use crate::secret::{ClientId, ClientSecret};
 use crate::site::{Site, SiteSlug};
 use crate::template::NotificationTemplate;
@@ -153,13 +153,6 @@ pub trait VerificationCache: Send + Sync {
 
 /// The record of notices: the at-most-once guarantee of SPEC section 5 lives here.
 pub trait NoticeOutbox: Send + Sync {
-    /// The kinds recorded so far for `registration` and its `expiration_date` cycle.
-    fn recorded_kinds(
-        &self,
-        registration: RegistrationId,
-        expiration_date: ExpirationDate,
-    ) -> Result<Vec<NoticeKind>, StoreError>;
-
     /// Records `notices` with their deliveries in one transaction and returns how many were
     /// new.
     /// MUST record each [`NoticeKey`](crate::NoticeKey) at most once, even when several
@@ -173,6 +166,17 @@ pub trait NoticeOutbox: Send + Sync {
         notices: &[NoticeRecord],
         recorded_at: OffsetDateTime,
     ) -> Result<usize, StoreError>;
+
+    /// The registrations of `site` whose schedule can have something due: enabled, with an
+    /// expiration date on or before `horizon`, and not every kind recorded for their current
+    /// expiration date; each with the kinds already recorded for that date. Sorted by
+    /// expiration date. MUST NOT read the other registrations (a sweep over a million
+    /// registrations looks at the few that can be due).
+    fn notice_candidates(
+        &self,
+        site: &SiteSlug,
+        horizon: ExpirationDate,
+    ) -> Result<Vec<NoticeCandidate>, StoreError>;
 
     /// The Administrative notification log of `site`, newest first (by recording time,
     /// then due time, then kind).

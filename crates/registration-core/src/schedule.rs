@@ -101,6 +101,21 @@ pub struct ScheduleSubject {
     pub enabled: bool,
 }
 
+/// A registration the sweep must look at, with what its current cycle has recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeCandidate {
+    pub subject: ScheduleSubject,
+    pub client_id: crate::secret::ClientId,
+    pub name: crate::registration::RegistrationName,
+    pub recorded: Vec<NoticeKind>,
+}
+
+/// The latest expiration date whose first notice can be due on `today`: the 30-day notice
+/// falls due 30 days before; one more day covers a sweep right at a zone's midnight.
+pub fn candidate_horizon(today: time::Date) -> ExpirationDate {
+    ExpirationDate::from_date(today.saturating_add(Duration::days(31)))
+}
+
 /// The notices to record at `now`, given the kinds already recorded for the subject's current
 /// expiration date (notices of earlier dates belong to finished cycles and do not matter).
 ///

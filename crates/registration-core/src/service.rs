@@ -14,7 +14,7 @@ use crate::ports::{Clock, RandomSource, SigningKeyRecord, Store, UsageUpdate, Ve
 use crate::registration::{
     ExpirationDate, NewRegistration, Registration, RegistrationName, random_uuid,
 };
-use crate::schedule::{Disposition, DueNotice, NoticeKind, due_notices};
+use crate::schedule::{Disposition, DueNotice, NoticeKind, candidate_horizon, due_notices};
 use crate::secret::{ClientId, ClientSecret, SecretHasher};
 use crate::site::{Site, SiteName, SitePolicy, SiteSlug, SiteZone};
 use crate::status::Status;
@@ -35,6 +35,7 @@ pub struct Snapshot {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SweepReport {
     pub sites: usize,
+    /// Registrations that could have had something due (the others are not read).
     pub registrations_evaluated: usize,
     /// Notices newly recorded by this sweep (a concurrent sweep may have recorded others).
     pub notices_recorded: usize,
@@ -374,28 +375,25 @@ impl RegistrationService {
             report.sites += 1;
             let templates = self.templates(&site.slug)?;
             let mut records = Vec::new();
-            for registration in self.store.list(&site.slug)? {
+            let horizon = candidate_horizon(site.today(now));
+            for candidate in self.store.notice_candidates(&site.slug, horizon)? {
                 report.registrations_evaluated += 1;
-                let subject = registration.schedule_subject();
-                let first_due =
-                    NoticeKind::ExpiresIn30Days.due_at(subject.expiration_date, site.zone);
-                if !subject.enabled || first_due > now {
+                let subject = candidate.subject;
+                let due = due_notices(subject, site.zone, now, &candidate.recorded);
+                if due.is_empty() {
                     continue;
                 }
-                let recorded = self
-                    .store
-                    .recorded_kinds(subject.registration_id, subject.expiration_date)?;
-                let status = registration.status(&site, now);
+                let status = Status::at(subject.expiration_date, subject.enabled, site.zone, now);
                 let variables = NoticeVariables {
-                    registration_name: registration.name().to_string(),
-                    client_id: registration.client_id().to_string(),
-                    expiration_date: registration.expiration_date().to_string(),
+                    registration_name: candidate.name.to_string(),
+                    client_id: candidate.client_id.to_string(),
+                    expiration_date: subject.expiration_date.to_string(),
                     expires_at: site.zone.display_local(status.expires_at),
                     days_left: status.days_left,
                     site_name: site.name.as_str().to_owned(),
-                    console_url: self.console_url(&site.slug, registration.client_id()),
+                    console_url: self.console_url(&site.slug, &candidate.client_id),
                 };
-                for notice in due_notices(subject, site.zone, now, &recorded) {
+                for notice in due {
                     let template = templates
                         .iter()
                         .find(|template| template.kind == notice.key.kind)

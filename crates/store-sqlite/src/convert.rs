@@ -4,9 +4,10 @@
 
 use registration_core::{
     AdminAccount, AdminName, BannerSetting, Channel, ClientId, DeliveryState, DeliveryStatus,
-    Disposition, ExpirationDate, NoticeKey, NoticeKind, NoticeLogEntry, NotificationTemplate,
-    Registration, RegistrationId, RegistrationName, RegistrationRecord, Rejections, SecretHash,
-    SecretHint, SigningKeyRecord, Site, SiteName, SitePolicy, SiteSlug, SiteZone, StoreError,
+    Disposition, ExpirationDate, NoticeCandidate, NoticeKey, NoticeKind, NoticeLogEntry,
+    NotificationTemplate, Registration, RegistrationId, RegistrationName, RegistrationRecord,
+    Rejections, ScheduleSubject, SecretHash, SecretHint, SigningKeyRecord, Site, SiteName,
+    SitePolicy, SiteSlug, SiteZone, StoreError,
 };
 use rusqlite::{ErrorCode, Row};
 use time::format_description::FormatItem;
@@ -196,6 +197,29 @@ pub(crate) fn parse_admin(row: &Row<'_>) -> Result<AdminAccount, StoreError> {
         email: row.get(2).map_err(map_error)?,
         sites: Vec::new(),
         created_at: parse_instant(&text(row, 3)?)?,
+    })
+}
+
+/// Columns: id, client_id, name, expiration_date, and the recorded kinds as a comma list.
+pub(crate) fn parse_candidate(row: &Row<'_>) -> Result<NoticeCandidate, StoreError> {
+    let name = text(row, 2)?;
+    let recorded = row
+        .get::<_, Option<String>>(4)
+        .map_err(map_error)?
+        .unwrap_or_default()
+        .split(',')
+        .filter(|kind| !kind.is_empty())
+        .map(|kind| NoticeKind::parse(kind).ok_or_else(|| corrupt("notice kind", kind)))
+        .collect::<Result<_, _>>()?;
+    Ok(NoticeCandidate {
+        subject: ScheduleSubject {
+            registration_id: registration_id(&text(row, 0)?)?,
+            expiration_date: expiration_date(&text(row, 3)?)?,
+            enabled: true,
+        },
+        client_id: client_id(&text(row, 1)?)?,
+        name: RegistrationName::parse(&name).map_err(|_| corrupt("name", &name))?,
+        recorded,
     })
 }
 

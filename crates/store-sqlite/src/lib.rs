@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use registration_core::{
     AdminAccount, AdminName, AdminStore, AuditContext, ClientId, ExpirationDate, KeyStore,
-    NoticeKind, NoticeLogEntry, NoticeOutbox, NoticeRecord, NotificationTemplate, Registration,
-    RegistrationId, RegistrationStore, SigningKeyRecord, Site, SiteSlug, SiteStore, StoreError,
+    NoticeCandidate, NoticeKind, NoticeLogEntry, NoticeOutbox, NoticeRecord, NotificationTemplate,
+    Registration, RegistrationStore, SigningKeyRecord, Site, SiteSlug, SiteStore, StoreError,
     TemplateStore, TokenDigest, UsageUpdate,
 };
 use rusqlite::{
@@ -27,8 +27,8 @@ use time::OffsetDateTime;
 
 use crate::convert::{
     REGISTRATION_COLUMNS, audit_image, counter, disposition_str, instant_text, map_error,
-    parse_admin, parse_delivery, parse_log_entry, parse_registration, parse_signing_key,
-    parse_site, parse_template, registration_columns,
+    parse_admin, parse_candidate, parse_delivery, parse_log_entry, parse_registration,
+    parse_signing_key, parse_site, parse_template, registration_columns,
 };
 
 /// How long a statement waits for another process's lock before reporting `Busy`.
@@ -783,29 +783,37 @@ impl TemplateStore for SqliteStore {
 }
 
 impl NoticeOutbox for SqliteStore {
-    fn recorded_kinds(
+    fn notice_candidates(
         &self,
-        registration: RegistrationId,
-        expiration_date: ExpirationDate,
-    ) -> Result<Vec<NoticeKind>, StoreError> {
+        site: &SiteSlug,
+        horizon: ExpirationDate,
+    ) -> Result<Vec<NoticeCandidate>, StoreError> {
         self.read(|transaction| {
+            // Uses registrations_due (site, enabled, expiration_date): only the range that can
+            // be due is read, however many registrations the site has.
             let mut statement = transaction
                 .prepare_cached(
-                    "SELECT kind FROM notices WHERE registration_id = ?1 AND expiration_date = ?2",
+                    "SELECT r.id, r.client_id, r.name, r.expiration_date,
+                        (SELECT group_concat(n.kind) FROM notices n
+                         WHERE n.registration_id = r.id AND n.expiration_date = r.expiration_date)
+                     FROM registrations r
+                     WHERE r.site = ?1 AND r.enabled = 1 AND r.expiration_date <= ?2
+                     ORDER BY r.expiration_date",
                 )
                 .map_err(map_error)?;
             let rows = statement
-                .query_map(
-                    [registration.to_string(), expiration_date.to_string()],
-                    |row| row.get::<_, String>(0),
-                )
+                .query_map([site.as_str(), &horizon.to_string()], |row| {
+                    Ok(parse_candidate(row))
+                })
                 .map_err(map_error)?;
-            rows.map(|kind| {
-                let kind = kind.map_err(map_error)?;
-                NoticeKind::parse(&kind)
-                    .ok_or_else(|| StoreError::Corrupt(format!("unknown notice kind {kind:?}")))
-            })
-            .collect()
+            let mut candidates = Vec::new();
+            for row in rows {
+                let candidate = row.map_err(map_error)??;
+                if candidate.recorded.len() < NoticeKind::ALL.len() {
+                    candidates.push(candidate);
+                }
+            }
+            Ok(candidates)
         })
     }
 

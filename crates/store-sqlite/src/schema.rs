@@ -115,4 +115,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (site, kind)
     ) STRICT;
     ",
+    // 5: the sweep reads only registrations that can be due.
+    r"
+    CREATE INDEX registrations_due ON registrations (site, enabled, expiration_date);
+    DROP INDEX registrations_by_expiration;
+    ",
 ];
