@@ -272,6 +272,129 @@ fn measured(pid: u32, scenario: impl FnOnce() -> Result<Stats>) -> Result<Stats>
     Ok(stats)
 }
 
+/// A million registrations, expiration dates spread over three years around today.
+const SWEEP_REGISTRATIONS: u64 = 1_000_000;
+
+struct SweepRun {
+    seconds: f64,
+    peak_kib: u64,
+    report: serde_json::Value,
+}
+
+/// Peak resident memory of a process so far (VmHWM), in KiB.
+fn peak_memory_kib(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Runs `appreg sweep` at `now`, timing it and sampling its peak memory until it exits.
+fn timed_sweep(binary: &Path, db: &Path, now: &str) -> Result<SweepRun> {
+    #[allow(clippy::disallowed_methods)] // benchmark timing
+    let started = Instant::now();
+    let mut child = Command::new(binary)
+        .arg("--db")
+        .arg(db)
+        .args(["--json", "sweep"])
+        .env("APPREG_NOW", now)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let pid = child.id();
+    let mut peak_kib = 0;
+    while child.try_wait()?.is_none() {
+        peak_kib = peak_kib.max(peak_memory_kib(pid).unwrap_or(0));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let mut output = String::new();
+    child
+        .stdout
+        .take()
+        .context("stdout")?
+        .read_to_string(&mut output)?;
+    Ok(SweepRun {
+        seconds,
+        peak_kib,
+        report: serde_json::from_str(&output).context("sweep report")?,
+    })
+}
+
+/// Fills `db` with `SWEEP_REGISTRATIONS` registrations of site `default` in one
+/// transaction, reusing one real argon2id hash (the sweep never looks at it).
+fn bulk_load(binary: &Path, db: &Path, today: time::Date) -> Result<()> {
+    let plus_days = |days: i64| (today + time::Duration::days(days)).to_string();
+    let created = appreg(
+        binary,
+        db,
+        &[
+            "reg",
+            "create",
+            "--site",
+            "default",
+            "--name",
+            "Seed",
+            "--expires",
+            &plus_days(400),
+        ],
+    )?;
+    let seed = created["client_id"]
+        .as_str()
+        .context("client_id")?
+        .to_owned();
+    let mut connection = rusqlite::Connection::open(db)?;
+    let transaction = connection.transaction()?;
+    {
+        let (hash, hint): (String, String) = transaction.query_row(
+            "SELECT secret_hash, secret_hint FROM registrations WHERE client_id = ?1",
+            [&seed],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        let mut insert = transaction.prepare(
+            "INSERT INTO registrations (id, site, client_id, name, name_key, expiration_date,
+                enabled, secret_hash, secret_hint, registration_date, last_used, rejected_count,
+                last_rejected, revision)
+             VALUES (?1, 'default', ?2, ?3, ?4, ?5, 1, ?6, ?7,
+                '2026-01-01T00:00:00.000000000Z', NULL, 0, NULL, 0)",
+        )?;
+        const BASE32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+        for i in 0..SWEEP_REGISTRATIONS {
+            // The counter in base32: unique and of the Client ID format.
+            let client_id: String = (0..20u64)
+                .map(|digit| {
+                    let value = if digit < 12 {
+                        (i >> (5 * digit)) & 31
+                    } else {
+                        0
+                    };
+                    char::from(BASE32[usize::try_from(value).unwrap_or_default()])
+                })
+                .collect();
+            let id = format!("00000000-0000-4000-8000-{i:012}");
+            let name = format!("Registration {i:07}");
+            // From 30 days ago to three years ahead.
+            let date = plus_days(i64::try_from(i % 1095)? - 30);
+            insert.execute(rusqlite::params![
+                id,
+                client_id,
+                name,
+                name.to_lowercase(),
+                date,
+                hash,
+                hint
+            ])?;
+        }
+    }
+    transaction.commit()?;
+    Ok(())
+}
+
 pub(crate) fn run() -> Result<()> {
     cargo(&["build", "--release", "--locked", "--package", "appreg"])?;
     let root = workspace_root();
@@ -341,6 +464,13 @@ pub(crate) fn run() -> Result<()> {
     eprintln!("xtask bench: first-time verifications");
     let cold = measured(pid, || first_time(&address, &clients))?;
     drop(server);
+
+    eprintln!("xtask bench: sweep over {SWEEP_REGISTRATIONS} registrations (loading them first)");
+    let sweep_db = scratch.join("sweep.db");
+    let today = time::macros::date!(2026 - 11 - 23);
+    bulk_load(&binary, &sweep_db, today)?;
+    let first_sweep = timed_sweep(&binary, &sweep_db, "2026-11-23T12:00:00Z")?;
+    let steady_sweep = timed_sweep(&binary, &sweep_db, "2026-11-23T12:01:00Z")?;
     let _ = std::fs::remove_dir_all(&scratch);
 
     let ratio = tokens.per_second() / bare.per_second();
@@ -363,10 +493,28 @@ pub(crate) fn run() -> Result<()> {
            registrations: one argon2id verification (m=19456 KiB, t=2, p=1) each, bounded by the\n  \
            verification semaphore (one per core).\n\n\
          Where the time goes and what was tried: docs/decisions/0006-http-server.md,\n\
-         section Performance.\n",
+         section Performance.\n\n\
+         ## Sweep\n\n\
+         `appreg sweep` (release) over {SWEEP_REGISTRATIONS} registrations of one site, expiration\n\
+         dates spread evenly from 30 days ago to three years ahead (target: under 10 s).\n\n\
+         | sweep | seconds | registrations read | notices recorded | peak memory MiB |\n\
+         |---|---|---|---|---|\n\
+         | first (catches up on everything due) | {:.2} | {} | {} | {} |\n\
+         | steady state (a minute later) | {:.2} | {} | {} | {} |\n\n\
+         Only registrations that can be due are read (`notice_candidates`: enabled, expiring\n\
+         within 31 days or already, current cycle incomplete), through the index\n\
+         `registrations_due (site, enabled, expiration_date)`.\n",
         row("bare endpoint", &bare),
         row("warm tokens", &tokens),
         row("first-time verifications", &cold),
+        first_sweep.seconds,
+        first_sweep.report["registrations_evaluated"],
+        first_sweep.report["notices_recorded"],
+        first_sweep.peak_kib / 1024,
+        steady_sweep.seconds,
+        steady_sweep.report["registrations_evaluated"],
+        steady_sweep.report["notices_recorded"],
+        steady_sweep.peak_kib / 1024,
         cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
     );
     std::fs::write(root.join("docs/BENCHMARKS.md"), &report)?;
