@@ -13,10 +13,9 @@ use crate::args::{
     TemplatesCommand,
 };
 use crate::render::{
-    NoticeJson, SiteJson, SweepJson, notices_table, registration_details, registrations_table,
-    sites_table,
+    SiteJson, SweepJson, notices_table, registration_details, registrations_table, sites_table,
 };
-use registration_http::wire::RegistrationJson;
+use registration_http::wire::{NoticeJson, RegistrationJson, TemplateJson};
 
 pub(crate) fn execute(
     service: &RegistrationService,
@@ -181,19 +180,7 @@ fn templates(
         }
     };
     if json {
-        let list: Vec<serde_json::Value> = templates
-            .iter()
-            .map(|t| {
-                serde_json::json!({
-                    "kind": t.kind.as_str(),
-                    "name": t.kind.template_name(),
-                    "enabled": t.enabled,
-                    "banner": if t.kind == NoticeKind::Expired { "alert" } else { t.banner.as_str() },
-                    "subject": t.subject,
-                    "body": t.body,
-                })
-            })
-            .collect();
+        let list: Vec<TemplateJson> = templates.iter().map(TemplateJson::new).collect();
         return to_json(&list);
     }
     let rows: Vec<Vec<String>> = templates

@@ -2,16 +2,9 @@
 //! docs/cli.md) and aligned tables for people. Domain types do not derive `Serialize`; the
 //! wire shapes live here.
 
-use registration_core::{Disposition, NoticeLogEntry, Site, SiteZone, Snapshot, SweepReport};
+use registration_core::{NoticeLogEntry, Site, SiteZone, Snapshot, SweepReport};
 use serde::Serialize;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-
-fn rfc3339(instant: OffsetDateTime) -> String {
-    instant
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| unreachable!("instants in years 0..=9999 format as RFC 3339"))
-}
 
 #[derive(Debug, Serialize)]
 pub(crate) struct SiteJson {
@@ -43,66 +36,6 @@ impl From<SweepReport> for SweepJson {
             sites: report.sites,
             registrations_evaluated: report.registrations_evaluated,
             notices_recorded: report.notices_recorded,
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-pub(crate) struct NoticeJson {
-    recorded_at: String,
-    due_at: String,
-    kind: &'static str,
-    registration: NoticeRegistrationJson,
-    expiration_date: String,
-    disposition: &'static str,
-    subject: String,
-    deliveries: Vec<DeliveryJson>,
-}
-
-#[derive(Debug, Serialize)]
-struct NoticeRegistrationJson {
-    name: String,
-    client_id: String,
-}
-
-#[derive(Debug, Serialize)]
-struct DeliveryJson {
-    recipient: String,
-    channel: &'static str,
-    status: &'static str,
-    attempts: u32,
-}
-
-fn disposition_label(disposition: Disposition) -> &'static str {
-    match disposition {
-        Disposition::Deliver => "deliver",
-        Disposition::SkippedSuperseded => "skipped (superseded)",
-    }
-}
-
-impl NoticeJson {
-    pub(crate) fn new(entry: &NoticeLogEntry, zone: SiteZone) -> Self {
-        Self {
-            recorded_at: rfc3339(zone.local(entry.recorded_at)),
-            due_at: rfc3339(zone.local(entry.due_at)),
-            kind: entry.key.kind.as_str(),
-            registration: NoticeRegistrationJson {
-                name: entry.registration_name.clone(),
-                client_id: entry.client_id.to_string(),
-            },
-            expiration_date: entry.key.expiration_date.to_string(),
-            disposition: disposition_label(entry.disposition),
-            subject: entry.subject.clone(),
-            deliveries: entry
-                .deliveries
-                .iter()
-                .map(|delivery| DeliveryJson {
-                    recipient: delivery.recipient.clone(),
-                    channel: delivery.channel.as_str(),
-                    status: delivery.status.as_str(),
-                    attempts: delivery.attempts,
-                })
-                .collect(),
         }
     }
 }
@@ -245,7 +178,7 @@ pub(crate) fn notices_table(entries: &[NoticeLogEntry], zone: SiteZone) -> Strin
                 entry.key.kind.to_string(),
                 format!("{} ({})", entry.registration_name, entry.client_id),
                 entry.subject.clone(),
-                disposition_label(entry.disposition).to_owned(),
+                registration_http::wire::disposition_label(entry.disposition).to_owned(),
                 deliveries.join("; "),
             ]
         })

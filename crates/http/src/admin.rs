@@ -51,7 +51,10 @@ fn client_id(text: &str) -> Result<ClientId, Error> {
 }
 
 /// Parses a JSON body, refusing other media types and unknown fields.
-fn json_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, Error> {
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, Error> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())

@@ -56,6 +56,8 @@ fn field_of(error: &registration_core::Error) -> Option<&'static str> {
         Core::MalformedDate | Core::DateInPast { .. } | Core::DateTooFarAhead { .. } => {
             Some("expiration_date")
         }
+        Core::InvalidTemplate { part, .. } => Some(part),
+        Core::BannerFixedForExpired | Core::InvalidBannerSetting => Some("banner"),
         _ => None,
     }
 }

@@ -7,6 +7,7 @@ mod budget;
 mod cache;
 mod error;
 mod keys;
+mod notices;
 mod oauth;
 mod openapi;
 mod ops;
@@ -146,6 +147,15 @@ impl Server {
             .route(
                 "/api/v1/sites/{site}/registrations/{client_id}",
                 get(admin::show).patch(admin::update).delete(admin::remove),
+            )
+            .route("/api/v1/sites/{site}/notifications", get(notices::log))
+            .route(
+                "/api/v1/sites/{site}/notification-templates",
+                get(notices::templates),
+            )
+            .route(
+                "/api/v1/sites/{site}/notification-templates/{kind}",
+                axum::routing::patch(notices::edit_template),
             )
             .route("/api/v1/openapi.json", get(openapi::document))
             .layer(RequestBodyLimitLayer::new(MAX_JSON_BYTES));

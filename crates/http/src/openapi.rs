@@ -6,9 +6,9 @@ use serde::Serialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::admin;
 use crate::error::FieldError;
 use crate::wire::RegistrationJson;
+use crate::{admin, notices};
 
 /// An RFC 9457 problem document (documentation only: responses are built in `error.rs`).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -43,7 +43,16 @@ impl Modify for BearerToken {
         description = "App registrations of a site. Authenticate with a personal API token \
                        (`appreg admin token USER`) as `Authorization: Bearer …`."
     ),
-    paths(admin::list, admin::create, admin::show, admin::update, admin::remove),
+    paths(
+        admin::list,
+        admin::create,
+        admin::show,
+        admin::update,
+        admin::remove,
+        notices::log,
+        notices::templates,
+        notices::edit_template
+    ),
     components(schemas(RegistrationJson, ProblemJson, FieldError)),
     modifiers(&BearerToken)
 )]

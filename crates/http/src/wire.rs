@@ -1,7 +1,9 @@
 //! Wire shapes shared by the admin API and the command line's `--json` output (SPEC
 //! section 8 names the fields). Domain types do not derive `Serialize`; these do.
 
-use registration_core::{ClientSecret, Snapshot};
+use registration_core::{
+    ClientSecret, Disposition, NoticeKind, NoticeLogEntry, NotificationTemplate, SiteZone, Snapshot,
+};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -58,6 +60,97 @@ impl RegistrationJson {
             secret_hint: record.secret_hint.to_string(),
             rejected_since_expiry: record.rejections.count,
             last_rejected: record.rejections.last.map(local),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// One line of the Administrative notification log.
+pub struct NoticeJson {
+    recorded_at: String,
+    due_at: String,
+    kind: &'static str,
+    registration: NoticeRegistrationJson,
+    expiration_date: String,
+    disposition: &'static str,
+    subject: String,
+    deliveries: Vec<DeliveryJson>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NoticeRegistrationJson {
+    name: String,
+    client_id: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeliveryJson {
+    recipient: String,
+    channel: &'static str,
+    status: &'static str,
+    attempts: u32,
+}
+
+pub fn disposition_label(disposition: Disposition) -> &'static str {
+    match disposition {
+        Disposition::Deliver => "deliver",
+        Disposition::SkippedSuperseded => "skipped (superseded)",
+    }
+}
+
+impl NoticeJson {
+    pub fn new(entry: &NoticeLogEntry, zone: SiteZone) -> Self {
+        Self {
+            recorded_at: rfc3339(zone.local(entry.recorded_at)),
+            due_at: rfc3339(zone.local(entry.due_at)),
+            kind: entry.key.kind.as_str(),
+            registration: NoticeRegistrationJson {
+                name: entry.registration_name.clone(),
+                client_id: entry.client_id.to_string(),
+            },
+            expiration_date: entry.key.expiration_date.to_string(),
+            disposition: disposition_label(entry.disposition),
+            subject: entry.subject.clone(),
+            deliveries: entry
+                .deliveries
+                .iter()
+                .map(|delivery| DeliveryJson {
+                    recipient: delivery.recipient.clone(),
+                    channel: delivery.channel.as_str(),
+                    status: delivery.status.as_str(),
+                    attempts: delivery.attempts,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A site's notification template.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TemplateJson {
+    /// `expires_in_30_days`, `expires_in_7_days` or `expired`.
+    kind: &'static str,
+    name: &'static str,
+    enabled: bool,
+    /// `none` or `warning`; `alert` for `expired`, which always shows the red banner.
+    banner: &'static str,
+    subject: String,
+    body: String,
+}
+
+impl TemplateJson {
+    pub fn new(template: &NotificationTemplate) -> Self {
+        Self {
+            kind: template.kind.as_str(),
+            name: template.kind.template_name(),
+            enabled: template.enabled,
+            banner: if template.kind == NoticeKind::Expired {
+                "alert"
+            } else {
+                template.banner.as_str()
+            },
+            subject: template.subject.clone(),
+            body: template.body.clone(),
         }
     }
 }

@@ -338,3 +338,94 @@ async fn administrators_of_the_site_may_introspect_with_their_token() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn the_notification_log_filters_and_stays_in_its_site() {
+    let app = spawn_app().await;
+    let token = admin_token(&app, "alice", &["default"]);
+    let outsider = admin_token(&app, "mallory", &["other"]);
+    let soon = app.create("default", "Soon", "2026-11-26");
+    app.create("default", "Later", "2026-12-15");
+    app.service.sweep().unwrap();
+    let get = |query: &str, token: &str| {
+        let path = format!("/api/v1/sites/default/notifications{query}");
+        let (app, token) = (&app, token.to_owned());
+        async move { call(app, reqwest::Method::GET, &path, Some(&token), None).await }
+    };
+    let (status, _, page) = get("", &token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["total"], 3, "{page}");
+    let (_, _, delivered) = get("?status=sent", &token).await;
+    assert_eq!(delivered["total"], 2);
+    let (_, _, seven) = get("?kind=expires_in_7_days", &token).await;
+    assert_eq!(seven["items"][0]["registration"]["name"], "Soon");
+    let (_, _, mine) = get(&format!("?registration={}", soon.client_id), &token).await;
+    assert_eq!(mine["total"], 2);
+    let (status, _, problem) = get("?kind=soonish&per_page=0", &token).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["kind", "per_page"]);
+    let (status, _, _) = get("", &outsider).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn templates_are_edited_through_the_api_and_checked_first() {
+    let app = spawn_app().await;
+    let token = admin_token(&app, "alice", &["default"]);
+    let base = "/api/v1/sites/default/notification-templates";
+    let (status, _, templates) = call(&app, reqwest::Method::GET, base, Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let kinds: Vec<&str> = templates
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["expires_in_30_days", "expires_in_7_days", "expired"]
+    );
+    assert_eq!(templates[2]["banner"], "alert");
+
+    let patch = |kind: &str, body: Value| {
+        let path = format!("{base}/{kind}");
+        let (app, token) = (&app, token.clone());
+        async move { call(app, reqwest::Method::PATCH, &path, Some(&token), Some(body)).await }
+    };
+    let (status, _, problem) = patch(
+        "expires_in_7_days",
+        json!({"body": "Hi\n{{ registration.secret }}"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        problem["errors"],
+        json!([{"field": "body", "detail": "the body template is invalid at line 2: undefined value"}])
+    );
+    let (status, _, problem) = patch("expired", json!({"banner": "warning"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "banner");
+    let (status, _, _) = patch("expires_in_2_days", json!({"enabled": false})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, _, saved) = patch(
+        "expires_in_7_days",
+        json!({"subject": "Soon: {{ registration.name }}"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(saved["subject"], "Soon: {{ registration.name }}");
+    app.create("default", "Ledger", "2026-11-26");
+    app.service.sweep().unwrap();
+    let log = app.service.notices(&SiteSlug::default_site()).unwrap();
+    assert!(
+        log.iter().any(|entry| entry.subject == "Soon: Ledger"),
+        "{log:?}"
+    );
+}

@@ -1,0 +1,276 @@
+//! The Administrative notification log and the notification templates in the admin API:
+//! `/api/v1/sites/{site}/notifications` and `/api/v1/sites/{site}/notification-templates`.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use registration_core::{BannerSetting, DeliveryStatus, NoticeKind, TemplateEdit};
+use serde::{Deserialize, Serialize};
+
+use crate::admin::{administrator_of, json_body};
+use crate::error::{Error, FieldError};
+use crate::openapi::ProblemJson;
+use crate::wire::{NoticeJson, TemplateJson};
+use crate::{AppState, blocking};
+
+/// Filters and paging of the notification log.
+#[derive(Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct LogQuery {
+    /// Only this kind: expires_in_30_days, expires_in_7_days or expired.
+    #[param(pattern = "^(expires_in_30_days|expires_in_7_days|expired)$")]
+    kind: Option<String>,
+    /// Only notices of this Client ID.
+    registration: Option<String>,
+    /// Only notices with a delivery in this status.
+    #[param(pattern = "^(pending|sent|retrying|dead|skipped|cancelled)$")]
+    status: Option<String>,
+    /// 1-based page number (default 1).
+    #[param(minimum = 1, maximum = 1_000_000)]
+    page: Option<u32>,
+    /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    per_page: Option<u32>,
+}
+
+struct LogFilter {
+    kind: Option<NoticeKind>,
+    registration: Option<String>,
+    status: Option<DeliveryStatus>,
+    page: u32,
+    per_page: u32,
+}
+
+impl LogQuery {
+    /// The query string's values, unchecked.
+    fn from_query_string(raw: Option<&str>) -> Self {
+        let mut query = Self::default();
+        let mut numbers = Vec::new();
+        for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+            match key.as_ref() {
+                "kind" => query.kind = Some(value.into_owned()),
+                "registration" => query.registration = Some(value.into_owned()),
+                "status" => query.status = Some(value.into_owned()),
+                "page" | "per_page" => numbers.push((key.into_owned(), value.into_owned())),
+                _ => {}
+            }
+        }
+        for (key, value) in numbers {
+            // 0 is out of range, so an unparsable number is reported like one.
+            let number = value.parse::<u32>().unwrap_or(0);
+            if key == "page" {
+                query.page = Some(number);
+            } else {
+                query.per_page = Some(number);
+            }
+        }
+        query
+    }
+
+    /// Checks every value, naming each invalid one.
+    fn into_filter(self) -> Result<LogFilter, Error> {
+        let mut fields = Vec::new();
+        let mut invalid = |field: &'static str, detail: &str| {
+            fields.push(FieldError {
+                field,
+                detail: detail.to_owned(),
+            });
+        };
+        let kind = self.kind.as_deref().and_then(|kind| {
+            let parsed = NoticeKind::parse(kind);
+            if parsed.is_none() {
+                invalid(
+                    "kind",
+                    "kind is expires_in_30_days, expires_in_7_days or expired",
+                );
+            }
+            parsed
+        });
+        let status = self.status.as_deref().and_then(|status| {
+            let parsed = DeliveryStatus::parse(status);
+            if parsed.is_none() {
+                invalid(
+                    "status",
+                    "status is pending, sent, retrying, dead, skipped or cancelled",
+                );
+            }
+            parsed
+        });
+        let page = self.page.unwrap_or(1);
+        if !(1..=1_000_000).contains(&page) {
+            invalid("page", "page must be 1 to 1000000");
+        }
+        let per_page = self.per_page.unwrap_or(50);
+        if !(1..=200).contains(&per_page) {
+            invalid("per_page", "per_page must be 1 to 200");
+        }
+        if !fields.is_empty() {
+            return Err(Error::Invalid(fields));
+        }
+        Ok(LogFilter {
+            kind,
+            registration: self.registration,
+            status,
+            page,
+            per_page,
+        })
+    }
+}
+
+/// One page of the notification log, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct NoticePageJson {
+    items: Vec<NoticeJson>,
+    page: u32,
+    per_page: u32,
+    total: usize,
+}
+
+/// The Administrative notification log.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/notifications",
+    params(("site" = String, Path, description = "Site slug"), LogQuery),
+    responses(
+        (status = 200, description = "A page of the log, newest first", body = NoticePageJson),
+        (status = 401, description = "No valid API token", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 404, description = "No such site (or not yours)", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filter or paging", body = ProblemJson, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn log(
+    State(state): State<AppState>,
+    Path(site): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<NoticePageJson>, Error> {
+    let (_, site) = administrator_of(&state, &headers, &site).await?;
+    let filter = LogQuery::from_query_string(raw.as_deref()).into_filter()?;
+    let (zone, entries) = blocking(&state, move |service| {
+        Ok::<_, registration_core::Error>((service.site(&site)?.zone, service.notices(&site)?))
+    })
+    .await??;
+    let matching: Vec<_> = entries
+        .iter()
+        .filter(|entry| filter.kind.is_none_or(|kind| entry.key.kind == kind))
+        .filter(|entry| {
+            filter
+                .registration
+                .as_deref()
+                .is_none_or(|client_id| entry.client_id.as_str() == client_id)
+        })
+        .filter(|entry| {
+            filter
+                .status
+                .is_none_or(|status| entry.deliveries.iter().any(|d| d.status == status))
+        })
+        .collect();
+    let start =
+        usize::try_from((filter.page - 1).saturating_mul(filter.per_page)).unwrap_or(usize::MAX);
+    let items = matching
+        .iter()
+        .skip(start)
+        .take(usize::try_from(filter.per_page).unwrap_or(usize::MAX))
+        .map(|entry| NoticeJson::new(entry, zone))
+        .collect();
+    Ok(Json(NoticePageJson {
+        items,
+        page: filter.page,
+        per_page: filter.per_page,
+        total: matching.len(),
+    }))
+}
+
+/// The site's three notification templates.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/notification-templates",
+    params(("site" = String, Path, description = "Site slug")),
+    responses(
+        (status = 200, description = "The three templates", body = Vec<TemplateJson>),
+        (status = 401, description = "No valid API token", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 404, description = "No such site (or not yours)", body = ProblemJson, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn templates(
+    State(state): State<AppState>,
+    Path(site): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<TemplateJson>>, Error> {
+    let (_, site) = administrator_of(&state, &headers, &site).await?;
+    let templates = blocking(&state, move |service| service.templates(&site)).await??;
+    Ok(Json(templates.iter().map(TemplateJson::new).collect()))
+}
+
+/// Any of the changeable parts of a template; absent fields stay as they are.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TemplatePatch {
+    /// minijinja; must render with example values.
+    subject: Option<String>,
+    /// minijinja; must render with example values.
+    body: Option<String>,
+    /// none or warning (not for expired).
+    #[schema(pattern = "^(none|warning)$")]
+    banner: Option<String>,
+    enabled: Option<bool>,
+}
+
+/// Change a template; it is saved only if it renders.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sites/{site}/notification-templates/{kind}",
+    params(
+        ("site" = String, Path, description = "Site slug"),
+        ("kind" = String, Path, description = "expires_in_30_days, expires_in_7_days or expired"),
+    ),
+    request_body = TemplatePatch,
+    responses(
+        (status = 200, description = "The saved template", body = TemplateJson),
+        (status = 400, description = "Malformed JSON", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API token", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 404, description = "No such site or template kind", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 422, description = "The template does not render (part, line, reason)", body = ProblemJson, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn edit_template(
+    State(state): State<AppState>,
+    Path((site, kind)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<TemplateJson>, Error> {
+    let (admin, site) = administrator_of(&state, &headers, &site).await?;
+    let kind = NoticeKind::parse(&kind).ok_or(Error::NotFound)?;
+    let patch: TemplatePatch = json_body(&headers, &body)?;
+    let banner = match patch
+        .banner
+        .as_deref()
+        .map(BannerSetting::parse)
+        .transpose()
+    {
+        Ok(banner) => banner,
+        Err(error) => {
+            return Err(Error::Invalid(vec![FieldError {
+                field: "banner",
+                detail: error.to_string(),
+            }]));
+        }
+    };
+    let edit = TemplateEdit {
+        subject: patch.subject,
+        body: patch.body,
+        banner,
+        enabled: patch.enabled,
+    };
+    let actor = format!("admin:{}", admin.username);
+    let template = blocking(&state, move |service| {
+        service.edit_template(&site, kind, edit, &actor)
+    })
+    .await??;
+    Ok(Json(TemplateJson::new(&template)))
+}
