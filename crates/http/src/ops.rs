@@ -91,11 +91,22 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
 
 /// `GET /metrics`: Prometheus text format.
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
-        .into_response()
+    let mut text = state.metrics.render();
+    match blocking(&state, |service| service.delivery_counts()).await {
+        Ok(Ok(counts)) => {
+            text.push_str(
+                "# HELP appreg_notice_deliveries Deliveries of recorded notices by kind and status.\n\
+                 # TYPE appreg_notice_deliveries gauge\n",
+            );
+            for (kind, status, count) in counts {
+                text.push_str(&format!(
+                    "appreg_notice_deliveries{{kind=\"{kind}\",status=\"{status}\"}} {count}\n"
+                ));
+            }
+        }
+        _ => tracing::warn!("could not read notice counts for /metrics"),
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 pub(crate) async fn not_found() -> Response {

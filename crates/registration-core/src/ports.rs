@@ -10,11 +10,12 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::admin::{AdminAccount, AdminName, TokenDigest};
+use crate::delivery::DeliveryStatus;
 use crate::delivery::{Delivery, DeliveryFailure};
 use crate::error::{Error, StoreError};
 use crate::log::{AuditContext, NoticeLogEntry, NoticeRecord};
 use crate::registration::{ExpirationDate, Registration, RegistrationId};
-use crate::schedule::NoticeCandidate;
+use crate::schedule::{NoticeCandidate, NoticeKind};
 use crate::secret::{ClientId, ClientSecret};
 use crate::site::{Site, SiteSlug};
 use crate::template::NotificationTemplate;
@@ -177,6 +178,10 @@ pub trait NoticeOutbox: Send + Sync {
         site: &SiteSlug,
         horizon: ExpirationDate,
     ) -> Result<Vec<NoticeCandidate>, StoreError>;
+
+    /// How many deliveries there are per notice kind and delivery status, over all sites
+    /// (for metrics). Kinds and statuses without deliveries are absent.
+    fn delivery_counts(&self) -> Result<Vec<(NoticeKind, DeliveryStatus, u64)>, StoreError>;
 
     /// The Administrative notification log of `site`, newest first (by recording time,
     /// then due time, then kind).

@@ -636,6 +636,11 @@ impl RegistrationService {
         Ok(self.store.admin_by_token(&token.digest())?)
     }
 
+    /// Deliveries per notice kind and status, over all sites (for metrics).
+    pub fn delivery_counts(&self) -> Result<Vec<(NoticeKind, DeliveryStatus, u64)>, Error> {
+        Ok(self.store.delivery_counts()?)
+    }
+
     /// The Administrative notification log of `site`, newest first.
     pub fn notices(&self, site: &SiteSlug) -> Result<Vec<NoticeLogEntry>, Error> {
         let site = self.store.site(site)?;

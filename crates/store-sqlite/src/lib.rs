@@ -15,10 +15,10 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use registration_core::{
-    AdminAccount, AdminName, AdminStore, AuditContext, ClientId, ExpirationDate, KeyStore,
-    NoticeCandidate, NoticeKind, NoticeLogEntry, NoticeOutbox, NoticeRecord, NotificationTemplate,
-    Registration, RegistrationStore, SigningKeyRecord, Site, SiteSlug, SiteStore, StoreError,
-    TemplateStore, TokenDigest, UsageUpdate,
+    AdminAccount, AdminName, AdminStore, AuditContext, ClientId, DeliveryStatus, ExpirationDate,
+    KeyStore, NoticeCandidate, NoticeKind, NoticeLogEntry, NoticeOutbox, NoticeRecord,
+    NotificationTemplate, Registration, RegistrationStore, SigningKeyRecord, Site, SiteSlug,
+    SiteStore, StoreError, TemplateStore, TokenDigest, UsageUpdate,
 };
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -876,6 +876,39 @@ impl NoticeOutbox for SqliteStore {
                 }
             }
             Ok(recorded)
+        })
+    }
+
+    fn delivery_counts(&self) -> Result<Vec<(NoticeKind, DeliveryStatus, u64)>, StoreError> {
+        self.read(|transaction| {
+            let mut statement = transaction
+                .prepare_cached(
+                    "SELECT n.kind, d.status, COUNT(*) FROM deliveries d
+                     JOIN notices n ON n.id = d.notice_id
+                     GROUP BY n.kind, d.status ORDER BY n.kind, d.status",
+                )
+                .map_err(map_error)?;
+            let rows = statement
+                .query_map([], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, i64>(2)?,
+                    ))
+                })
+                .map_err(map_error)?;
+            rows.map(|row| {
+                let (kind, status, count) = row.map_err(map_error)?;
+                let corrupt = |what: &str, text: &str| {
+                    StoreError::Corrupt(format!("stored {what} {text:?} is invalid"))
+                };
+                Ok((
+                    NoticeKind::parse(&kind).ok_or_else(|| corrupt("notice kind", &kind))?,
+                    DeliveryStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+                    u64::try_from(count).map_err(|_| corrupt("count", &count.to_string()))?,
+                ))
+            })
+            .collect()
         })
     }
 

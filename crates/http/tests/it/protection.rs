@@ -221,6 +221,18 @@ async fn health_readiness_and_metrics() {
         metrics.contains("appreg_secret_verification_seconds_count 1"),
         "{metrics}"
     );
+    app.create("default", "Soon", "2026-11-26");
+    app.service.sweep().unwrap();
+    let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains("appreg_notice_deliveries{kind=\"expires_in_7_days\",status=\"sent\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .contains("appreg_notice_deliveries{kind=\"expires_in_30_days\",status=\"skipped\"} 1"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]

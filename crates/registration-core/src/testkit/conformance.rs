@@ -478,6 +478,16 @@ pub fn delete_cancels_open_deliveries(store: &impl Store) {
             (Channel::Email, DeliveryStatus::Cancelled)
         ]
     );
+    let mut counts = store.delivery_counts().unwrap();
+    counts.sort_unstable();
+    assert_eq!(
+        counts,
+        [
+            (NoticeKind::ExpiresIn7Days, DeliveryStatus::Sent, 1),
+            (NoticeKind::ExpiresIn7Days, DeliveryStatus::Cancelled, 1),
+        ],
+        "counts per kind and status, for metrics"
+    );
 }
 
 /// log: newest first, per site.
