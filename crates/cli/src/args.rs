@@ -57,6 +57,22 @@ pub(crate) enum Command {
     /// Notification templates of a site.
     #[command(subcommand)]
     Templates(TemplatesCommand),
+    /// Switch a notification channel on (or off with --off) for an administrator.
+    Subscribe {
+        /// The administrator.
+        username: String,
+        #[command(flatten)]
+        site: SiteArg,
+        /// expires_in_30_days, expires_in_7_days or expired
+        #[arg(long)]
+        template: String,
+        /// in_app (on by default) or email (off by default; needs an e-mail address)
+        #[arg(long)]
+        channel: String,
+        /// Switch it off instead.
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

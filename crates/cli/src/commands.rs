@@ -3,9 +3,9 @@
 
 use anyhow::{Context, Result, anyhow};
 use registration_core::{
-    AdminName, AdminPassword, BannerSetting, ClientId, Error, ExpirationDate, NewRegistration,
-    NoticeKind, RegistrationName, RegistrationService, SiteName, SiteSlug, SiteZone, StoreError,
-    TemplateEdit, parse_email,
+    AdminName, AdminPassword, BannerSetting, Channel, ClientId, Error, ExpirationDate,
+    NewRegistration, NoticeKind, RegistrationName, RegistrationService, SiteName, SiteSlug,
+    SiteZone, StoreError, TemplateEdit, parse_email,
 };
 
 use crate::args::{
@@ -40,6 +40,46 @@ pub(crate) fn execute(
         Command::Admin(command) => admin(service, command, json, actor),
         Command::Site(command) => site(service, command, json, actor),
         Command::Templates(command) => templates(service, command, json, actor),
+        Command::Subscribe {
+            username,
+            site,
+            template,
+            channel,
+            off,
+        } => {
+            let site = site_slug(&site.site)?;
+            let username = AdminName::parse(&username)?;
+            let kind = NoticeKind::parse(&template).ok_or_else(|| {
+                anyhow!(
+                    "unknown template {template:?}: use expires_in_30_days, expires_in_7_days \
+                     or expired"
+                )
+            })?;
+            let channel = match Channel::parse(&channel) {
+                Some(channel @ (Channel::InApp | Channel::Email)) => channel,
+                _ => anyhow::bail!("unknown channel {channel:?}: use in_app or email"),
+            };
+            let subscription = service.subscribe(&site, &username, kind, channel, !off, actor)?;
+            if json {
+                return to_json(&serde_json::json!({
+                    "username": subscription.username.as_str(),
+                    "site": site.as_str(),
+                    "template": subscription.kind.as_str(),
+                    "channel": subscription.channel.as_str(),
+                    "enabled": subscription.enabled,
+                }));
+            }
+            Ok(format!(
+                "{} {} notices of {} for {username} in site {site}.",
+                if subscription.enabled {
+                    "Sending"
+                } else {
+                    "Not sending"
+                },
+                subscription.channel,
+                subscription.kind.template_name(),
+            ))
+        }
         Command::Reg(command) => reg(service, command, json, actor),
         Command::Sweep => {
             let report = service.sweep()?;

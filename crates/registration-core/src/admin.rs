@@ -144,6 +144,23 @@ impl AdminAccount {
     }
 }
 
+/// One administrator's choice for one template and channel. Without one, `in_app` is on and
+/// `email` is off (SPEC 5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub username: AdminName,
+    pub kind: crate::schedule::NoticeKind,
+    pub channel: crate::delivery::Channel,
+    pub enabled: bool,
+}
+
+impl Subscription {
+    /// Whether `channel` is on for a template when the administrator chose nothing.
+    pub fn default_for(channel: crate::delivery::Channel) -> bool {
+        channel == crate::delivery::Channel::InApp
+    }
+}
+
 /// Checks an optional e-mail address lightly: one `@`, no spaces or control characters,
 /// at most 254 characters. Delivery is the real test.
 pub fn parse_email(text: &str) -> Result<String, Error> {

@@ -50,6 +50,12 @@ pub enum Error {
     InvalidBannerSetting,
     #[error("the expired template always shows the red banner; its banner cannot be set")]
     BannerFixedForExpired,
+    #[error("administrator {admin} does not manage site {site}")]
+    NotAdministratorOf { admin: String, site: String },
+    #[error("administrator {0} has no e-mail address; add one before subscribing to e-mail")]
+    NoEmailAddress(String),
+    #[error("subscriptions are for the in_app and email channels; webhooks are per site")]
+    NotASubscriptionChannel,
     #[error("the {part} template is invalid{}: {reason}", line.map(|l| format!(" at line {l}")).unwrap_or_default())]
     InvalidTemplate {
         part: &'static str,

@@ -22,12 +22,14 @@ mod template;
 pub mod testkit;
 mod token;
 
-pub use admin::{AdminAccount, AdminName, AdminPassword, AdminToken, TokenDigest, parse_email};
+pub use admin::{
+    AdminAccount, AdminName, AdminPassword, AdminToken, Subscription, TokenDigest, parse_email,
+};
 pub use delivery::{
     Channel, Delivery, DeliveryFailure, DeliveryState, DeliveryStatus, RetryPolicy,
 };
 pub use error::{Error, SecretDefect, StoreError};
-pub use log::{AuditContext, NoticeLogEntry, NoticeRecord, SITE_ADMINISTRATORS};
+pub use log::{AuditContext, NoticeLogEntry, NoticeRecord};
 pub use ports::{
     AdminStore, Clock, KeyStore, NoticeOutbox, Notifier, RandomSource, RegistrationStore,
     SigningKeyRecord, SiteStore, Store, TemplateStore, UsageUpdate, VerificationCache,

@@ -7,10 +7,6 @@ use crate::schedule::{Disposition, DueNotice, NoticeKey};
 use crate::secret::ClientId;
 use crate::site::SiteSlug;
 
-/// Who the in-app channel addresses until per-user subscriptions exist: every administrator
-/// of the notice's site.
-pub const SITE_ADMINISTRATORS: &str = "site-administrators";
-
 /// A due notice as it is to be recorded: its rendered subject and its planned deliveries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoticeRecord {

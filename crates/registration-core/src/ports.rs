@@ -9,7 +9,7 @@ use std::fmt;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::admin::{AdminAccount, AdminName, TokenDigest};
+use crate::admin::{AdminAccount, AdminName, Subscription, TokenDigest};
 use crate::delivery::DeliveryStatus;
 use crate::delivery::{Delivery, DeliveryFailure};
 use crate::error::{Error, StoreError};
@@ -210,6 +210,22 @@ pub trait AdminStore: Send + Sync {
 
     /// The administrator a token digest belongs to, if any.
     fn admin_by_token(&self, digest: &TokenDigest) -> Result<Option<AdminAccount>, StoreError>;
+
+    /// The administrators of `site`, sorted by username.
+    fn admins_of(&self, site: &SiteSlug) -> Result<Vec<AdminAccount>, StoreError>;
+
+    /// The subscription choices made in `site` (absent ones are the defaults).
+    fn subscriptions(&self, site: &SiteSlug) -> Result<Vec<Subscription>, StoreError>;
+
+    /// Records one choice, replacing an earlier one for the same user, template and channel.
+    /// MUST return [`StoreError::UnknownSite`] / [`StoreError::UnknownAdmin`] when either
+    /// does not exist.
+    fn set_subscription(
+        &self,
+        site: &SiteSlug,
+        subscription: &Subscription,
+        audit: &AuditContext,
+    ) -> Result<(), StoreError>;
 }
 
 /// Per-site notification templates.

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
-use crate::admin::{AdminAccount, AdminName, AdminPassword, AdminToken};
+use crate::admin::{AdminAccount, AdminName, AdminPassword, AdminToken, Subscription};
 use crate::delivery::{Channel, DeliveryState, DeliveryStatus};
 use crate::error::{Error, StoreError};
-use crate::log::{AuditContext, NoticeLogEntry, NoticeRecord, SITE_ADMINISTRATORS};
+use crate::log::{AuditContext, NoticeLogEntry, NoticeRecord};
 use crate::ports::{Clock, RandomSource, SigningKeyRecord, Store, UsageUpdate, VerificationCache};
 use crate::registration::{
     ExpirationDate, NewRegistration, Registration, RegistrationName, random_uuid,
@@ -374,6 +374,7 @@ impl RegistrationService {
         for site in self.store.sites()? {
             report.sites += 1;
             let templates = self.templates(&site.slug)?;
+            let recipients = self.recipients(&site.slug)?;
             let mut records = Vec::new();
             let horizon = candidate_horizon(site.today(now));
             for candidate in self.store.notice_candidates(&site.slug, horizon)? {
@@ -399,7 +400,11 @@ impl RegistrationService {
                         .find(|template| template.kind == notice.key.kind)
                         .cloned()
                         .unwrap_or_else(|| NotificationTemplate::default_for(notice.key.kind));
-                    records.push(self.plan_in_app(notice, &template, &variables));
+                    let to = recipients
+                        .iter()
+                        .filter(|(kind, _, _)| *kind == notice.key.kind)
+                        .map(|(_, recipient, channel)| (recipient.as_str(), *channel));
+                    records.push(self.plan(notice, &template, &variables, to));
                 }
             }
             report.notices_recorded += self.store.record(&records, now)?;
@@ -636,6 +641,40 @@ impl RegistrationService {
         Ok(self.store.admin_by_token(&token.digest())?)
     }
 
+    /// Switches one channel of one template on or off for an administrator of `site`.
+    pub fn subscribe(
+        &self,
+        site: &SiteSlug,
+        username: &AdminName,
+        kind: NoticeKind,
+        channel: Channel,
+        enabled: bool,
+        actor: &str,
+    ) -> Result<Subscription, Error> {
+        if channel == Channel::Webhook {
+            return Err(Error::NotASubscriptionChannel);
+        }
+        let admin = self.store.admin(username)?;
+        if !admin.administers(site) {
+            return Err(Error::NotAdministratorOf {
+                admin: username.to_string(),
+                site: site.to_string(),
+            });
+        }
+        if channel == Channel::Email && enabled && admin.email.is_none() {
+            return Err(Error::NoEmailAddress(username.to_string()));
+        }
+        let subscription = Subscription {
+            username: username.clone(),
+            kind,
+            channel,
+            enabled,
+        };
+        self.store
+            .set_subscription(site, &subscription, &self.audit(actor))?;
+        Ok(subscription)
+    }
+
     /// Deliveries per notice kind and status, over all sites (for metrics).
     pub fn delivery_counts(&self) -> Result<Vec<(NoticeKind, DeliveryStatus, u64)>, Error> {
         Ok(self.store.delivery_counts()?)
@@ -649,23 +688,47 @@ impl RegistrationService {
 }
 
 impl RegistrationService {
-    /// Until per-user subscriptions exist, a delivered notice goes in-app to the site's
-    /// administrators (stored is delivered for in-app); a superseded one, or one whose
-    /// template is switched off, is skipped. The subject is rendered from the template;
-    /// templates are checked on save, so a failure here means the store was edited by hand,
-    /// and the template's name stands in rather than losing the notice.
-    fn plan_in_app(
+    /// (kind, recipient, channel) for every subscription that is on in `site`: in-app for
+    /// each administrator unless they switched it off, e-mail for those who switched it on.
+    fn recipients(&self, site: &SiteSlug) -> Result<Vec<(NoticeKind, String, Channel)>, Error> {
+        let admins = self.store.admins_of(site)?;
+        let choices = self.store.subscriptions(site)?;
+        let mut recipients = Vec::new();
+        for admin in &admins {
+            for kind in NoticeKind::ALL {
+                for channel in [Channel::InApp, Channel::Email] {
+                    let enabled = choices
+                        .iter()
+                        .find(|s| {
+                            s.username == admin.username && s.kind == kind && s.channel == channel
+                        })
+                        .map_or(Subscription::default_for(channel), |s| s.enabled);
+                    let recipient = match channel {
+                        Channel::Email => admin.email.clone(),
+                        _ => Some(admin.username.to_string()),
+                    };
+                    if let (true, Some(recipient)) = (enabled, recipient) {
+                        recipients.push((kind, recipient, channel));
+                    }
+                }
+            }
+        }
+        Ok(recipients)
+    }
+
+    /// One delivery per recipient and channel. In-app deliveries are delivered by being
+    /// stored; e-mail ones wait (`pending`) for the delivery worker. A superseded notice, or
+    /// one whose template is switched off, is skipped for everyone. The subject is rendered
+    /// from the template; templates are checked on save, so a failure here means the store
+    /// was edited by hand, and the template's name stands in rather than losing the notice.
+    fn plan<'a>(
         &self,
         notice: DueNotice,
         template: &NotificationTemplate,
         variables: &NoticeVariables,
+        recipients: impl Iterator<Item = (&'a str, Channel)>,
     ) -> NoticeRecord {
         let deliver = notice.disposition == Disposition::Deliver && template.enabled;
-        let (status, attempts) = if deliver {
-            (DeliveryStatus::Sent, 1)
-        } else {
-            (DeliveryStatus::Skipped, 0)
-        };
         let subject = self
             .renderer
             .render(&template.subject, &template.body, variables)
@@ -679,15 +742,25 @@ impl RegistrationService {
                 },
                 |rendered| rendered.subject,
             );
+        let deliveries = recipients
+            .map(|(recipient, channel)| {
+                let (status, attempts) = match (deliver, channel) {
+                    (false, _) => (DeliveryStatus::Skipped, 0),
+                    (true, Channel::InApp) => (DeliveryStatus::Sent, 1),
+                    (true, _) => (DeliveryStatus::Pending, 0),
+                };
+                DeliveryState {
+                    recipient: recipient.to_owned(),
+                    channel,
+                    status,
+                    attempts,
+                }
+            })
+            .collect();
         NoticeRecord {
             subject,
             notice,
-            deliveries: vec![DeliveryState {
-                recipient: SITE_ADMINISTRATORS.to_owned(),
-                channel: Channel::InApp,
-                status,
-                attempts,
-            }],
+            deliveries,
         }
     }
 }

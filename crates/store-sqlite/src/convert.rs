@@ -7,7 +7,7 @@ use registration_core::{
     Disposition, ExpirationDate, NoticeCandidate, NoticeKey, NoticeKind, NoticeLogEntry,
     NotificationTemplate, Registration, RegistrationId, RegistrationName, RegistrationRecord,
     Rejections, ScheduleSubject, SecretHash, SecretHint, SigningKeyRecord, Site, SiteName,
-    SitePolicy, SiteSlug, SiteZone, StoreError,
+    SitePolicy, SiteSlug, SiteZone, StoreError, Subscription,
 };
 use rusqlite::{ErrorCode, Row};
 use time::format_description::FormatItem;
@@ -220,6 +220,19 @@ pub(crate) fn parse_candidate(row: &Row<'_>) -> Result<NoticeCandidate, StoreErr
         client_id: client_id(&text(row, 1)?)?,
         name: RegistrationName::parse(&name).map_err(|_| corrupt("name", &name))?,
         recorded,
+    })
+}
+
+/// Columns: username, kind, channel, enabled.
+pub(crate) fn parse_subscription(row: &Row<'_>) -> Result<Subscription, StoreError> {
+    let username = text(row, 0)?;
+    let kind = text(row, 1)?;
+    let channel = text(row, 2)?;
+    Ok(Subscription {
+        username: AdminName::parse(&username).map_err(|_| corrupt("admin name", &username))?,
+        kind: NoticeKind::parse(&kind).ok_or_else(|| corrupt("notice kind", &kind))?,
+        channel: Channel::parse(&channel).ok_or_else(|| corrupt("channel", &channel))?,
+        enabled: row.get(3).map_err(map_error)?,
     })
 }
 

@@ -18,7 +18,7 @@ use registration_core::{
     AdminAccount, AdminName, AdminStore, AuditContext, ClientId, DeliveryStatus, ExpirationDate,
     KeyStore, NoticeCandidate, NoticeKind, NoticeLogEntry, NoticeOutbox, NoticeRecord,
     NotificationTemplate, Registration, RegistrationStore, SigningKeyRecord, Site, SiteSlug,
-    SiteStore, StoreError, TemplateStore, TokenDigest, UsageUpdate,
+    SiteStore, StoreError, Subscription, TemplateStore, TokenDigest, UsageUpdate,
 };
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -28,7 +28,7 @@ use time::OffsetDateTime;
 use crate::convert::{
     REGISTRATION_COLUMNS, audit_image, counter, disposition_str, instant_text, map_error,
     parse_admin, parse_candidate, parse_delivery, parse_log_entry, parse_registration,
-    parse_signing_key, parse_site, parse_template, registration_columns,
+    parse_signing_key, parse_site, parse_subscription, parse_template, registration_columns,
 };
 
 /// How long a statement waits for another process's lock before reporting `Busy`.
@@ -714,6 +714,84 @@ impl AdminStore for SqliteStore {
                 Some(username) => find_admin(transaction, &username),
                 None => Ok(None),
             }
+        })
+    }
+
+    fn admins_of(&self, site: &SiteSlug) -> Result<Vec<AdminAccount>, StoreError> {
+        self.read(|transaction| {
+            let mut statement = transaction
+                .prepare_cached(
+                    "SELECT username FROM admin_sites WHERE site = ?1 ORDER BY username",
+                )
+                .map_err(map_error)?;
+            let usernames: Vec<String> = statement
+                .query_map([site.as_str()], |row| row.get(0))
+                .map_err(map_error)?
+                .collect::<Result<_, _>>()
+                .map_err(map_error)?;
+            usernames
+                .iter()
+                .filter_map(|username| find_admin(transaction, username).transpose())
+                .collect()
+        })
+    }
+
+    fn subscriptions(&self, site: &SiteSlug) -> Result<Vec<Subscription>, StoreError> {
+        self.read(|transaction| {
+            let mut statement = transaction
+                .prepare_cached(
+                    "SELECT username, kind, channel, enabled FROM subscriptions WHERE site = ?1",
+                )
+                .map_err(map_error)?;
+            let rows = statement
+                .query_map([site.as_str()], |row| Ok(parse_subscription(row)))
+                .map_err(map_error)?;
+            rows.map(|row| row.map_err(map_error)?).collect()
+        })
+    }
+
+    fn set_subscription(
+        &self,
+        site: &SiteSlug,
+        subscription: &Subscription,
+        audit: &AuditContext,
+    ) -> Result<(), StoreError> {
+        self.write(|transaction| {
+            if !site_exists(transaction, site)? {
+                return Err(StoreError::UnknownSite(site.to_string()));
+            }
+            if find_admin(transaction, subscription.username.as_str())?.is_none() {
+                return Err(StoreError::UnknownAdmin(subscription.username.to_string()));
+            }
+            transaction
+                .execute(
+                    "INSERT INTO subscriptions (site, username, kind, channel, enabled)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (site, username, kind, channel)
+                     DO UPDATE SET enabled = excluded.enabled",
+                    params![
+                        site.as_str(),
+                        subscription.username.as_str(),
+                        subscription.kind.as_str(),
+                        subscription.channel.as_str(),
+                        subscription.enabled
+                    ],
+                )
+                .map_err(map_error)?;
+            let after = serde_json::json!({
+                "template": subscription.kind.as_str(),
+                "channel": subscription.channel.as_str(),
+                "enabled": subscription.enabled,
+            });
+            write_audit(
+                transaction,
+                audit,
+                site,
+                "subscription.set",
+                subscription.username.as_str(),
+                None,
+                Some(after.to_string()),
+            )
         })
     }
 }

@@ -120,4 +120,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX registrations_due ON registrations (site, enabled, expiration_date);
     DROP INDEX registrations_by_expiration;
     ",
+    // 6: administrators' subscription choices (absent: in-app on, e-mail off).
+    r"
+    CREATE TABLE subscriptions (
+        site TEXT NOT NULL REFERENCES sites (slug),
+        username TEXT NOT NULL REFERENCES admins (username),
+        kind TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+        PRIMARY KEY (site, username, kind, channel)
+    ) STRICT;
+    ",
 ];

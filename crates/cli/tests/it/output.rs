@@ -44,6 +44,31 @@ impl Fixture {
             None,
             &["reg", "disable", "--site", "berlin", &credentials[4].0],
         );
+        appreg.ok(
+            None,
+            &[
+                "admin",
+                "add",
+                "alice",
+                "--site",
+                "berlin",
+                "--email",
+                "alice@example.com",
+            ],
+        );
+        appreg.ok(
+            None,
+            &[
+                "subscribe",
+                "alice",
+                "--site",
+                "berlin",
+                "--template",
+                "expired",
+                "--channel",
+                "email",
+            ],
+        );
         Self {
             appreg,
             credentials,

@@ -255,6 +255,7 @@ fn templates_are_checked_on_save_and_used_by_the_sweep() {
             "--off",
         ],
     );
+    appreg.ok(None, &["admin", "add", "alice", "--site", "default"]);
     appreg.create(CREATED_AT, "default", "Ledger", "2026-11-28");
     appreg.create(CREATED_AT, "default", "Payroll", "2026-12-20");
     assert_eq!(sweep(&appreg, CREATED_AT), 3);
@@ -286,5 +287,141 @@ fn templates_are_checked_on_save_and_used_by_the_sweep() {
             "skipped".into()
         )),
         "a switched-off template is logged but not delivered: {summary:?}"
+    );
+}
+
+#[test]
+fn subscriptions_choose_who_gets_which_notice_on_which_channel() {
+    let appreg = Appreg::new();
+    appreg.ok(
+        None,
+        &[
+            "admin",
+            "add",
+            "alice",
+            "--site",
+            "default",
+            "--email",
+            "alice@example.com",
+        ],
+    );
+    appreg.ok(None, &["admin", "add", "bob", "--site", "default"]);
+    appreg.ok(None, &["site", "add", "other"]);
+    appreg.ok(
+        None,
+        &[
+            "admin",
+            "add",
+            "olga",
+            "--site",
+            "other",
+            "--email",
+            "olga@example.com",
+        ],
+    );
+    fn subscribe<'a>(args: &[&'a str]) -> Vec<&'a str> {
+        let mut all = vec!["subscribe"];
+        all.extend_from_slice(args);
+        all
+    }
+    appreg.ok(
+        None,
+        &subscribe(&[
+            "alice",
+            "--site",
+            "default",
+            "--template",
+            "expires_in_7_days",
+            "--channel",
+            "email",
+        ]),
+    );
+    appreg.ok(
+        None,
+        &subscribe(&[
+            "bob",
+            "--site",
+            "default",
+            "--template",
+            "expires_in_7_days",
+            "--channel",
+            "in_app",
+            "--off",
+        ]),
+    );
+    assert_eq!(
+        appreg.fails(
+            None,
+            &subscribe(&[
+                "bob",
+                "--site",
+                "default",
+                "--template",
+                "expired",
+                "--channel",
+                "email"
+            ])
+        ),
+        "administrator bob has no e-mail address; add one before subscribing to e-mail"
+    );
+    assert_eq!(
+        appreg.fails(
+            None,
+            &subscribe(&[
+                "olga",
+                "--site",
+                "default",
+                "--template",
+                "expired",
+                "--channel",
+                "email"
+            ])
+        ),
+        "administrator olga does not manage site default"
+    );
+    assert_eq!(
+        appreg.fails(
+            None,
+            &subscribe(&[
+                "alice",
+                "--site",
+                "default",
+                "--template",
+                "expired",
+                "--channel",
+                "webhook"
+            ])
+        ),
+        "unknown channel \"webhook\": use in_app or email"
+    );
+
+    appreg.create(CREATED_AT, "default", "Ledger", "2026-11-26");
+    assert_eq!(sweep(&appreg, CREATED_AT), 2);
+    let entries = appreg.json(None, &["notices", "list", "--site", "default"]);
+    let deliveries = |index: usize| {
+        entries[index]["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {} {}",
+                    d["channel"].as_str().unwrap(),
+                    d["recipient"].as_str().unwrap(),
+                    d["status"].as_str().unwrap()
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(entries[0]["kind"], "expires_in_7_days");
+    assert_eq!(
+        deliveries(0),
+        ["in_app alice sent", "email alice@example.com pending"],
+        "bob switched in-app off for this template; olga is another site's"
+    );
+    assert_eq!(
+        deliveries(1),
+        ["in_app alice skipped", "in_app bob skipped"],
+        "superseded"
     );
 }

@@ -221,6 +221,16 @@ async fn health_readiness_and_metrics() {
         metrics.contains("appreg_secret_verification_seconds_count 1"),
         "{metrics}"
     );
+    // Deliveries go to the site's administrators (in-app by default).
+    app.service
+        .add_admin(
+            registration_core::AdminName::parse("alice").unwrap(),
+            vec![registration_core::SiteSlug::default_site()],
+            None,
+            None,
+            "test",
+        )
+        .unwrap();
     app.create("default", "Soon", "2026-11-26");
     app.service.sweep().unwrap();
     let metrics = get("/metrics").await.unwrap().text().await.unwrap();

@@ -747,6 +747,73 @@ pub fn templates_are_saved_per_site_and_kind(store: &impl Store) {
     );
 }
 
+/// AdminStore: administrators per site, and subscription choices replacing each other.
+pub fn subscriptions_are_choices_per_site_user_kind_and_channel(store: &impl Store) {
+    store.add_site(&site("other", "UTC"), &audit()).unwrap();
+    let admin = |name: &str, sites: &[&str]| crate::AdminAccount {
+        username: crate::AdminName::parse(name).unwrap(),
+        password_hash: secret_hash(),
+        email: None,
+        sites: sites.iter().map(|s| slug(s)).collect(),
+        created_at: NOW,
+    };
+    store
+        .add_admin(&admin("zoe", &["default"]), &audit())
+        .unwrap();
+    store
+        .add_admin(&admin("adam", &["default", "other"]), &audit())
+        .unwrap();
+    store
+        .add_admin(&admin("olga", &["other"]), &audit())
+        .unwrap();
+    let names = |admins: Vec<crate::AdminAccount>| {
+        admins
+            .into_iter()
+            .map(|a| a.username.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(store.admins_of(&slug("default")).unwrap()),
+        ["adam", "zoe"]
+    );
+    assert_eq!(
+        names(store.admins_of(&slug("other")).unwrap()),
+        ["adam", "olga"]
+    );
+
+    let choice = |enabled| crate::Subscription {
+        username: crate::AdminName::parse("zoe").unwrap(),
+        kind: NoticeKind::Expired,
+        channel: Channel::Email,
+        enabled,
+    };
+    assert_eq!(store.subscriptions(&slug("default")), Ok(Vec::new()));
+    store
+        .set_subscription(&slug("default"), &choice(true), &audit())
+        .unwrap();
+    store
+        .set_subscription(&slug("default"), &choice(false), &audit())
+        .unwrap();
+    assert_eq!(
+        store.subscriptions(&slug("default")),
+        Ok(vec![choice(false)]),
+        "replaced"
+    );
+    assert_eq!(
+        store.subscriptions(&slug("other")),
+        Ok(Vec::new()),
+        "per site"
+    );
+    let stranger = crate::Subscription {
+        username: crate::AdminName::parse("nobody").unwrap(),
+        ..choice(true)
+    };
+    assert_eq!(
+        store.set_subscription(&slug("default"), &stranger, &audit()),
+        Err(StoreError::UnknownAdmin("nobody".into()))
+    );
+}
+
 /// Generates one `#[test]` per conformance check. `$make` returns `(guard, store)`; the
 /// guard (e.g. a temporary directory) lives as long as the test.
 #[macro_export]
@@ -769,6 +836,7 @@ macro_rules! store_conformance_tests {
             admins_and_tokens_round_trip,
             templates_are_saved_per_site_and_kind,
             candidates_are_the_registrations_that_can_be_due,
+            subscriptions_are_choices_per_site_user_kind_and_channel,
         );
         #[test]
         fn conformance_concurrent_recording_records_once() {
