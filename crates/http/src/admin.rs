@@ -197,8 +197,52 @@ pub(crate) struct PageJson {
     total: usize,
 }
 
-const MAX_PER_PAGE: u32 = 200;
-const MAX_PAGE: u32 = 1_000_000;
+/// A checked page request, shared by every paged list of the admin API.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Paging {
+    pub(crate) page: u32,
+    pub(crate) per_page: u32,
+}
+
+impl Paging {
+    const MAX_PAGE: u32 = 1_000_000;
+    const MAX_PER_PAGE: u32 = 200;
+
+    /// Page 1 and 50 per page unless given; out-of-range values are added to `fields`.
+    pub(crate) fn check(
+        page: Option<u32>,
+        per_page: Option<u32>,
+        fields: &mut Vec<FieldError>,
+    ) -> Self {
+        let paging = Self {
+            page: page.unwrap_or(1),
+            per_page: per_page.unwrap_or(50),
+        };
+        if !(1..=Self::MAX_PAGE).contains(&paging.page) {
+            fields.push(FieldError {
+                field: "page",
+                detail: format!("page must be 1 to {}", Self::MAX_PAGE),
+            });
+        }
+        if !(1..=Self::MAX_PER_PAGE).contains(&paging.per_page) {
+            fields.push(FieldError {
+                field: "per_page",
+                detail: format!("per_page must be 1 to {}", Self::MAX_PER_PAGE),
+            });
+        }
+        paging
+    }
+
+    /// The items of this page.
+    pub(crate) fn slice<'a, T>(&self, items: &'a [T]) -> impl Iterator<Item = &'a T> {
+        let start =
+            usize::try_from((self.page - 1).saturating_mul(self.per_page)).unwrap_or(usize::MAX);
+        items
+            .iter()
+            .skip(start)
+            .take(usize::try_from(self.per_page).unwrap_or(usize::MAX))
+    }
+}
 
 /// List a site's registrations.
 #[utoipa::path(
@@ -221,21 +265,8 @@ pub(crate) async fn list(
 ) -> Result<Json<PageJson>, Error> {
     let (_, site) = administrator_of(&state, &headers, &site).await?;
     let query = ListQuery::parse(raw.as_deref())?;
-    let page = query.page.unwrap_or(1);
-    let per_page = query.per_page.unwrap_or(50);
     let mut fields = Vec::new();
-    if !(1..=MAX_PAGE).contains(&page) {
-        fields.push(FieldError {
-            field: "page",
-            detail: format!("page must be 1 to {MAX_PAGE}"),
-        });
-    }
-    if !(1..=MAX_PER_PAGE).contains(&per_page) {
-        fields.push(FieldError {
-            field: "per_page",
-            detail: format!("per_page must be 1 to {MAX_PER_PAGE}"),
-        });
-    }
+    let paging = Paging::check(query.page, query.per_page, &mut fields);
     let sort = query.sort.unwrap_or_else(|| "name".into());
     let (descending, key) = match sort.strip_prefix('-') {
         Some(key) => (true, key.to_owned()),
@@ -271,19 +302,15 @@ pub(crate) async fn list(
     if descending {
         snapshots.reverse();
     }
-    let total = snapshots.len();
-    let start = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
-    let items = snapshots
-        .iter()
-        .skip(start)
-        .take(usize::try_from(per_page).unwrap_or(usize::MAX))
+    let items = paging
+        .slice(&snapshots)
         .map(|snapshot| RegistrationJson::new(snapshot, None))
         .collect();
     Ok(Json(PageJson {
         items,
-        page,
-        per_page,
-        total,
+        page: paging.page,
+        per_page: paging.per_page,
+        total: snapshots.len(),
     }))
 }
 

@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use registration_core::{BannerSetting, DeliveryStatus, NoticeKind, TemplateEdit};
 use serde::{Deserialize, Serialize};
 
-use crate::admin::{administrator_of, json_body};
+use crate::admin::{Paging, administrator_of, json_body};
 use crate::error::{Error, FieldError};
 use crate::openapi::ProblemJson;
 use crate::wire::{NoticeJson, TemplateJson};
@@ -38,8 +38,7 @@ struct LogFilter {
     kind: Option<NoticeKind>,
     registration: Option<String>,
     status: Option<DeliveryStatus>,
-    page: u32,
-    per_page: u32,
+    paging: Paging,
 }
 
 impl LogQuery {
@@ -97,14 +96,7 @@ impl LogQuery {
             }
             parsed
         });
-        let page = self.page.unwrap_or(1);
-        if !(1..=1_000_000).contains(&page) {
-            invalid("page", "page must be 1 to 1000000");
-        }
-        let per_page = self.per_page.unwrap_or(50);
-        if !(1..=200).contains(&per_page) {
-            invalid("per_page", "per_page must be 1 to 200");
-        }
+        let paging = Paging::check(self.page, self.per_page, &mut fields);
         if !fields.is_empty() {
             return Err(Error::Invalid(fields));
         }
@@ -112,8 +104,7 @@ impl LogQuery {
             kind,
             registration: self.registration,
             status,
-            page,
-            per_page,
+            paging,
         })
     }
 }
@@ -167,18 +158,15 @@ pub(crate) async fn log(
                 .is_none_or(|status| entry.deliveries.iter().any(|d| d.status == status))
         })
         .collect();
-    let start =
-        usize::try_from((filter.page - 1).saturating_mul(filter.per_page)).unwrap_or(usize::MAX);
-    let items = matching
-        .iter()
-        .skip(start)
-        .take(usize::try_from(filter.per_page).unwrap_or(usize::MAX))
+    let items = filter
+        .paging
+        .slice(&matching)
         .map(|entry| NoticeJson::new(entry, zone))
         .collect();
     Ok(Json(NoticePageJson {
         items,
-        page: filter.page,
-        per_page: filter.per_page,
+        page: filter.paging.page,
+        per_page: filter.paging.per_page,
         total: matching.len(),
     }))
 }
