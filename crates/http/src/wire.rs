@@ -74,6 +74,8 @@ pub struct NoticeJson {
     expiration_date: String,
     disposition: &'static str,
     subject: String,
+    /// The rendered message, as the in-app notification shows it.
+    body: String,
     deliveries: Vec<DeliveryJson>,
 }
 
@@ -111,6 +113,7 @@ impl NoticeJson {
             expiration_date: entry.key.expiration_date.to_string(),
             disposition: disposition_label(entry.disposition),
             subject: entry.subject.clone(),
+            body: entry.body.clone(),
             deliveries: entry
                 .deliveries
                 .iter()

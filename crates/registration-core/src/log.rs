@@ -12,6 +12,8 @@ use crate::site::SiteSlug;
 pub struct NoticeRecord {
     pub notice: DueNotice,
     pub subject: String,
+    /// The rendered message: what the in-app notification shows and later channels send.
+    pub body: String,
     pub deliveries: Vec<DeliveryState>,
 }
 
@@ -26,6 +28,7 @@ pub struct NoticeLogEntry {
     pub client_id: ClientId,
     pub disposition: Disposition,
     pub subject: String,
+    pub body: String,
     pub due_at: OffsetDateTime,
     pub recorded_at: OffsetDateTime,
     pub deliveries: Vec<DeliveryState>,

@@ -729,19 +729,27 @@ impl RegistrationService {
         recipients: impl Iterator<Item = (&'a str, Channel)>,
     ) -> NoticeRecord {
         let deliver = notice.disposition == Disposition::Deliver && template.enabled;
-        let subject = self
-            .renderer
-            .render(&template.subject, &template.body, variables)
-            .map_or_else(
-                |_| {
+        let (subject, body) =
+            match self
+                .renderer
+                .render(&template.subject, &template.body, variables)
+            {
+                Ok(rendered) => (rendered.subject, rendered.body),
+                Err(_) => (
                     format!(
                         "{}: {}",
                         notice.key.kind.template_name(),
                         variables.registration_name
-                    )
-                },
-                |rendered| rendered.subject,
-            );
+                    ),
+                    format!(
+                        "{} ({}), site {}: see {}",
+                        variables.registration_name,
+                        variables.client_id,
+                        variables.site_name,
+                        variables.console_url
+                    ),
+                ),
+            };
         let deliveries = recipients
             .map(|(recipient, channel)| {
                 let (status, attempts) = match (deliver, channel) {
@@ -759,6 +767,7 @@ impl RegistrationService {
             .collect();
         NoticeRecord {
             subject,
+            body,
             notice,
             deliveries,
         }

@@ -49,13 +49,15 @@ const SUBJECT_30: &str = r#"App registration "{{ registration.name }}" {% if day
 const SUBJECT_7: &str = SUBJECT_30;
 const SUBJECT_EXPIRED: &str = r#"App registration "{{ registration.name }}" has expired"#;
 
-const BODY_EXPIRING: &str = r#"The App registration "{{ registration.name }}" of site {{ site.name }} expires on {{ registration.expiration_date }}: it can obtain tokens until {{ registration.expires_at }}.
+/// Also right when rendered late (a superseded notice logged after the date).
+const BODY_EXPIRING: &str = r#"{% if days_left < 0 %}The App registration "{{ registration.name }}" of site {{ site.name }} expired on {{ registration.expiration_date }} and no longer obtains tokens (since {{ registration.expires_at }}).{% else %}The App registration "{{ registration.name }}" of site {{ site.name }} expires on {{ registration.expiration_date }}: it can obtain tokens until {{ registration.expires_at }}.{% endif %}
 
   Client ID: {{ registration.client_id }}
 
-Services that use it will then be refused. Renew it to keep them working: set a new
+{% if days_left < 0 %}Any service still using it is failing now. Renew it (set a new expiration date; the Client ID
+and secret stay the same), or disable or delete it if it is no longer needed.{% else %}Services that use it will then be refused. Renew it to keep them working: set a new
 expiration date (the Client ID and secret stay the same). Or replace it with a new
-registration and give the services the new credentials.
+registration and give the services the new credentials.{% endif %}
 
 {{ console_url }}
 "#;

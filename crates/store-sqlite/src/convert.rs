@@ -155,7 +155,7 @@ fn parse_disposition(text: &str) -> Result<Disposition, StoreError> {
 }
 
 /// Columns: id, registration_id, expiration_date, kind, site, registration_name, client_id,
-/// disposition, subject, due_at, recorded_at. Deliveries are filled in by the caller.
+/// disposition, subject, due_at, recorded_at, body. Deliveries are filled in by the caller.
 pub(crate) fn parse_log_entry(row: &Row<'_>) -> Result<NoticeLogEntry, StoreError> {
     let kind = text(row, 3)?;
     Ok(NoticeLogEntry {
@@ -169,6 +169,7 @@ pub(crate) fn parse_log_entry(row: &Row<'_>) -> Result<NoticeLogEntry, StoreErro
         client_id: client_id(&text(row, 6)?)?,
         disposition: parse_disposition(&text(row, 7)?)?,
         subject: text(row, 8)?,
+        body: text(row, 11)?,
         due_at: parse_instant(&text(row, 9)?)?,
         recorded_at: parse_instant(&text(row, 10)?)?,
         deliveries: Vec::new(),

@@ -908,8 +908,9 @@ impl NoticeOutbox for SqliteStore {
                 .prepare_cached(
                     // The SELECT re-checks the facts the sweep computed from, atomically.
                     "INSERT INTO notices (registration_id, expiration_date, kind, site,
-                        registration_name, client_id, disposition, subject, due_at, recorded_at)
-                     SELECT id, expiration_date, ?3, site, name, client_id, ?4, ?5, ?6, ?7
+                        registration_name, client_id, disposition, subject, due_at, recorded_at,
+                        body)
+                     SELECT id, expiration_date, ?3, site, name, client_id, ?4, ?5, ?6, ?7, ?8
                      FROM registrations
                      WHERE id = ?1 AND expiration_date = ?2 AND enabled = 1
                      ON CONFLICT (registration_id, expiration_date, kind) DO NOTHING",
@@ -933,6 +934,7 @@ impl NoticeOutbox for SqliteStore {
                         record.subject,
                         instant_text(record.notice.due_at),
                         instant_text(recorded_at),
+                        record.body,
                     ])
                     .map_err(map_error)?;
                 if inserted == 0 {
@@ -995,7 +997,7 @@ impl NoticeOutbox for SqliteStore {
             let mut notices = transaction
                 .prepare(
                     "SELECT id, registration_id, expiration_date, kind, site, registration_name,
-                        client_id, disposition, subject, due_at, recorded_at
+                        client_id, disposition, subject, due_at, recorded_at, body
                      FROM notices WHERE site = ?1
                      ORDER BY recorded_at DESC, due_at DESC, kind DESC",
                 )

@@ -131,4 +131,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (site, username, kind, channel)
     ) STRICT;
     ",
+    // 7: the rendered message of each notice (the in-app notification's content).
+    r"
+    ALTER TABLE notices ADD COLUMN body TEXT NOT NULL DEFAULT '';
+    ",
 ];

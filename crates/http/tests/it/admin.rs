@@ -424,8 +424,20 @@ async fn templates_are_edited_through_the_api_and_checked_first() {
     app.create("default", "Ledger", "2026-11-26");
     app.service.sweep().unwrap();
     let log = app.service.notices(&SiteSlug::default_site()).unwrap();
+    let notice = log
+        .iter()
+        .find(|entry| entry.subject == "Soon: Ledger")
+        .expect("the saved subject is used");
     assert!(
-        log.iter().any(|entry| entry.subject == "Soon: Ledger"),
-        "{log:?}"
+        notice.body.starts_with(
+            "The App registration \"Ledger\" of site Default site expires on 2026-11-26"
+        ),
+        "the default body is rendered and kept: {}",
+        notice.body
+    );
+    assert!(
+        notice.body.contains("/sites/default/app-registrations/"),
+        "{}",
+        notice.body
     );
 }

@@ -67,6 +67,22 @@ fn the_subject_says_how_close_the_date_is() {
 }
 
 #[test]
+fn an_expires_in_body_rendered_after_the_date_speaks_of_the_past() {
+    let template = NotificationTemplate::default_for(NoticeKind::ExpiresIn30Days);
+    let rendered = SandboxedRenderer::default()
+        .render(&template.subject, &template.body, &variables(-1))
+        .unwrap();
+    assert!(rendered.body.starts_with(
+        "The App registration \"Billing sync\" of site Berlin office expired on 2027-01-31"
+    ));
+    assert!(
+        rendered
+            .body
+            .contains("Any service still using it is failing now.")
+    );
+}
+
+#[test]
 fn default_templates_pass_the_check_on_save() {
     let renderer = SandboxedRenderer::default();
     for kind in NoticeKind::ALL {

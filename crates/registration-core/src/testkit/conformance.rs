@@ -103,6 +103,7 @@ fn notice(registration: &Registration, kind: NoticeKind, disposition: Dispositio
             due_at: kind.due_at(expiration_date, SiteZone::utc()),
         },
         subject: format!("{}: {}", kind.template_name(), registration.name()),
+        body: format!("{} of {} is due.\nSecond line.", kind, registration.name()),
         deliveries: vec![
             DeliveryState {
                 recipient: "alice".into(),
@@ -396,6 +397,7 @@ pub fn notices_are_recorded_at_most_once(store: &impl Store) {
         entry.subject, seven.subject,
         "a key already present is left unchanged"
     );
+    assert_eq!(entry.body, seven.body, "the rendered body reads back whole");
     assert_eq!(entry.disposition, Disposition::Deliver);
     assert_eq!(entry.registration_name, "Billing sync");
     assert_eq!(&entry.client_id, registration.client_id());

@@ -60,6 +60,7 @@ fn write_until_killed(path: &Path) {
                     due_at: kind.due_at(expiration_date, SiteZone::utc()),
                 },
                 subject: format!("notice {step} {kind}"),
+                body: String::new(),
                 deliveries: Vec::new(),
             });
         }
