@@ -220,6 +220,15 @@ const FIND_REGISTRATION: &str = concat!(
     " FROM registrations WHERE site = ?1 AND client_id = ?2"
 );
 
+/// `StoreError::UnknownSite` unless `site` exists.
+fn require_site(transaction: &Transaction<'_>, site: &SiteSlug) -> Result<(), StoreError> {
+    if site_exists(transaction, site)? {
+        Ok(())
+    } else {
+        Err(StoreError::UnknownSite(site.to_string()))
+    }
+}
+
 fn find_registration(
     transaction: &Transaction<'_>,
     site: &SiteSlug,
@@ -319,9 +328,7 @@ impl RegistrationStore for SqliteStore {
     fn insert(&self, registration: &Registration, audit: &AuditContext) -> Result<(), StoreError> {
         let record = registration.record();
         self.write(|transaction| {
-            if !site_exists(transaction, &record.site)? {
-                return Err(StoreError::UnknownSite(record.site.to_string()));
-            }
+            require_site(transaction, &record.site)?;
             transaction
                 .execute(
                     &format!(
@@ -448,9 +455,7 @@ impl RegistrationStore for SqliteStore {
 
     fn list(&self, site: &SiteSlug) -> Result<Vec<Registration>, StoreError> {
         self.read(|transaction| {
-            if !site_exists(transaction, site)? {
-                return Err(StoreError::UnknownSite(site.to_string()));
-            }
+            require_site(transaction, site)?;
             let mut statement = transaction
                 .prepare(&format!(
                     "SELECT {REGISTRATION_COLUMNS} FROM registrations
@@ -611,9 +616,7 @@ impl AdminStore for SqliteStore {
                 return Err(StoreError::DuplicateAdmin(admin.username.to_string()));
             }
             for site in &admin.sites {
-                if !site_exists(transaction, site)? {
-                    return Err(StoreError::UnknownSite(site.to_string()));
-                }
+                require_site(transaction, site)?;
             }
             transaction
                 .execute(
@@ -757,9 +760,7 @@ impl AdminStore for SqliteStore {
         audit: &AuditContext,
     ) -> Result<(), StoreError> {
         self.write(|transaction| {
-            if !site_exists(transaction, site)? {
-                return Err(StoreError::UnknownSite(site.to_string()));
-            }
+            require_site(transaction, site)?;
             if find_admin(transaction, subscription.username.as_str())?.is_none() {
                 return Err(StoreError::UnknownAdmin(subscription.username.to_string()));
             }
@@ -799,9 +800,7 @@ impl AdminStore for SqliteStore {
 impl TemplateStore for SqliteStore {
     fn templates(&self, site: &SiteSlug) -> Result<Vec<NotificationTemplate>, StoreError> {
         self.read(|transaction| {
-            if !site_exists(transaction, site)? {
-                return Err(StoreError::UnknownSite(site.to_string()));
-            }
+            require_site(transaction, site)?;
             let mut statement = transaction
                 .prepare_cached(
                     "SELECT kind, subject, body, enabled, banner FROM notification_templates
@@ -822,9 +821,7 @@ impl TemplateStore for SqliteStore {
         audit: &AuditContext,
     ) -> Result<(), StoreError> {
         self.write(|transaction| {
-            if !site_exists(transaction, site)? {
-                return Err(StoreError::UnknownSite(site.to_string()));
-            }
+            require_site(transaction, site)?;
             transaction
                 .execute(
                     "INSERT INTO notification_templates (site, kind, subject, body, enabled, banner)

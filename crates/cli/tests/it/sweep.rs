@@ -3,10 +3,10 @@
 use std::process::Stdio;
 use std::sync::Arc;
 
-use registration_core::testkit::SeededRandom;
+use registration_core::testkit::{SeededRandom, shared_secret_hash};
 use registration_core::{
     AuditContext, ClientId, ClientSecret, ExpirationDate, Registration, RegistrationId,
-    RegistrationName, RegistrationRecord, RegistrationStore, Rejections, SecretHasher, SiteSlug,
+    RegistrationName, RegistrationRecord, RegistrationStore, Rejections, SiteSlug,
 };
 use serde_json::Value;
 use store_sqlite::SqliteStore;
@@ -135,10 +135,7 @@ fn concurrent_sweep_processes_record_nothing_twice() {
     let appreg = Appreg::new();
     let store = SqliteStore::open(&appreg.db()).unwrap();
     let random = SeededRandom::new(5);
-    let hash = SecretHasher::recommended()
-        .unwrap()
-        .hash(&ClientSecret::generate(&random).unwrap(), &random)
-        .unwrap();
+    let hash = shared_secret_hash();
     let audit = AuditContext {
         actor: "test:seed".into(),
         at: time::macros::datetime!(2026-11-23 09:00 UTC),

@@ -14,15 +14,15 @@
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
-use std::sync::{Arc, Barrier, OnceLock};
+use std::sync::{Arc, Barrier};
 
 use time::{Duration, OffsetDateTime, macros::datetime};
 
 use crate::{
     AuditContext, Channel, ClientId, ClientSecret, DeliveryState, DeliveryStatus, Disposition,
     DueNotice, ExpirationDate, NoticeKey, NoticeKind, NoticeRecord, Registration, RegistrationId,
-    RegistrationName, RegistrationRecord, Rejections, SecretHash, SecretHasher, SigningKeyRecord,
-    Site, SiteName, SitePolicy, SiteSlug, SiteZone, Store, StoreError, UsageUpdate,
+    RegistrationName, RegistrationRecord, Rejections, SigningKeyRecord, Site, SiteName, SitePolicy,
+    SiteSlug, SiteZone, Store, StoreError, UsageUpdate,
 };
 
 use super::SeededRandom;
@@ -51,19 +51,6 @@ fn site(text: &str, zone: &str) -> Site {
     }
 }
 
-fn secret_hash() -> SecretHash {
-    static HASH: OnceLock<SecretHash> = OnceLock::new();
-    HASH.get_or_init(|| {
-        let random = SeededRandom::new(0);
-        let secret = ClientSecret::generate(&random).unwrap();
-        SecretHasher::recommended()
-            .unwrap()
-            .hash(&secret, &random)
-            .unwrap()
-    })
-    .clone()
-}
-
 /// A registration with every field set to something a round trip could get wrong.
 fn registration(site: &str, name: &str, seed: u64) -> Registration {
     let random = SeededRandom::new(seed);
@@ -75,7 +62,7 @@ fn registration(site: &str, name: &str, seed: u64) -> Registration {
         name: RegistrationName::parse(name).unwrap(),
         expiration_date: ExpirationDate::parse("2027-02-28").unwrap(),
         enabled: true,
-        secret_hash: secret_hash(),
+        secret_hash: super::shared_secret_hash(),
         secret_hint: secret.hint(),
         registration_date: datetime!(2026-11-23 09:15:42.123456789 UTC),
         last_used: None,
@@ -667,7 +654,7 @@ pub fn admins_and_tokens_round_trip(store: &impl Store) {
     assert_eq!(store.admin_count(), Ok(0));
     let alice = crate::AdminAccount {
         username: crate::AdminName::parse("alice").unwrap(),
-        password_hash: secret_hash(),
+        password_hash: super::shared_secret_hash(),
         email: Some("alice@example.com".into()),
         sites: vec![slug("acme-eu"), slug("default")],
         created_at: NOW,
@@ -754,7 +741,7 @@ pub fn subscriptions_are_choices_per_site_user_kind_and_channel(store: &impl Sto
     store.add_site(&site("other", "UTC"), &audit()).unwrap();
     let admin = |name: &str, sites: &[&str]| crate::AdminAccount {
         username: crate::AdminName::parse(name).unwrap(),
-        password_hash: secret_hash(),
+        password_hash: super::shared_secret_hash(),
         email: None,
         sites: sites.iter().map(|s| slug(s)).collect(),
         created_at: NOW,

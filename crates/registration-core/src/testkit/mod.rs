@@ -1,12 +1,13 @@
 //! Deterministic stand-ins for the clock and the random source, for tests of this crate and
 //! of the adapters (feature `testkit`). Never use them in production wiring.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use time::{Duration, OffsetDateTime};
 
 use crate::error::Error;
 use crate::ports::{Clock, RandomSource};
+use crate::secret::{ClientSecret, SecretHash, SecretHasher};
 
 /// A clock that stands still until a test moves it.
 #[derive(Debug)]
@@ -78,6 +79,23 @@ impl RandomSource for FailingRandom {
     fn fill_bytes(&self, _dest: &mut [u8]) -> Result<(), Error> {
         Err(Error::EntropyUnavailable)
     }
+}
+
+/// One real argon2id hash, computed once per process: for tests that need registrations
+/// but not their secrets (a hash costs ~20 ms).
+///
+/// # Panics
+/// If the minimum-cost hasher cannot be built, which would be a bug in this crate.
+pub fn shared_secret_hash() -> SecretHash {
+    static HASH: OnceLock<SecretHash> = OnceLock::new();
+    HASH.get_or_init(|| {
+        let random = SeededRandom::new(0);
+        let secret = ClientSecret::generate(&random).expect("seeded randomness never fails");
+        SecretHasher::recommended()
+            .and_then(|hasher| hasher.hash(&secret, &random))
+            .expect("the minimum-cost hasher works")
+    })
+    .clone()
 }
 
 pub mod conformance;

@@ -6,20 +6,19 @@
 //! over random zones, dates, commands and clock jumps is the property.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
-use registration_core::testkit::SeededRandom;
+use registration_core::testkit::{SeededRandom, shared_secret_hash};
 use registration_core::{
     ClientId, ClientSecret, Disposition, ExpirationDate, NoticeKey, NoticeKind, Registration,
-    RegistrationId, RegistrationName, RegistrationRecord, Rejections, SecretHash, Site, State,
-    due_notices, next_due_at,
+    RegistrationId, RegistrationName, RegistrationRecord, Rejections, Site, State, due_notices,
+    next_due_at,
 };
 use time::{Date, Duration, Month, OffsetDateTime};
 
 use crate::zones::{reference_local_date, reference_start_of_day};
-use crate::{ZONES, hasher, site};
+use crate::{ZONES, site};
 
 #[derive(Debug, Clone)]
 struct Model {
@@ -217,17 +216,6 @@ impl System {
         .map(|notice| notice.key)
         .collect()
     }
-}
-
-/// Hashing costs ~20 ms; one hash serves every case (the model test is not about secrets).
-fn shared_secret_hash() -> SecretHash {
-    static HASH: OnceLock<SecretHash> = OnceLock::new();
-    HASH.get_or_init(|| {
-        let random = SeededRandom::new(0);
-        let secret = ClientSecret::generate(&random).unwrap();
-        hasher().hash(&secret, &random).unwrap()
-    })
-    .clone()
 }
 
 impl StateMachineTest for System {

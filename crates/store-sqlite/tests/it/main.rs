@@ -6,12 +6,10 @@
 mod crash;
 mod sqlite;
 
-use std::sync::OnceLock;
-
-use registration_core::testkit::SeededRandom;
+use registration_core::testkit::{SeededRandom, shared_secret_hash};
 use registration_core::{
     ClientId, ClientSecret, ExpirationDate, Registration, RegistrationId, RegistrationName,
-    RegistrationRecord, Rejections, SecretHash, SecretHasher, SiteSlug,
+    RegistrationRecord, Rejections, SiteSlug,
 };
 use store_sqlite::SqliteStore;
 use tempfile::TempDir;
@@ -24,19 +22,6 @@ fn fresh_store() -> (TempDir, SqliteStore) {
 
 registration_core::store_conformance_tests!(fresh_store);
 
-fn secret_hash() -> SecretHash {
-    static HASH: OnceLock<SecretHash> = OnceLock::new();
-    HASH.get_or_init(|| {
-        let random = SeededRandom::new(0);
-        let secret = ClientSecret::generate(&random).unwrap();
-        SecretHasher::recommended()
-            .unwrap()
-            .hash(&secret, &random)
-            .unwrap()
-    })
-    .clone()
-}
-
 /// A registration of site `default` without paying for a hash each time.
 pub(crate) fn registration(name: &str, seed: u64) -> Registration {
     let random = SeededRandom::new(seed);
@@ -48,7 +33,7 @@ pub(crate) fn registration(name: &str, seed: u64) -> Registration {
         name: RegistrationName::parse(name).unwrap(),
         expiration_date: ExpirationDate::parse("2027-01-31").unwrap(),
         enabled: true,
-        secret_hash: secret_hash(),
+        secret_hash: shared_secret_hash(),
         secret_hint: secret.hint(),
         registration_date: time::macros::datetime!(2026-11-23 09:00 UTC),
         last_used: None,
