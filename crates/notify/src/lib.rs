@@ -1,110 +1,75 @@
-//! Notification rendering for appreg: registration-core's [`TemplateRenderer`] on a sandboxed
-//! minijinja. Delivery (in-app, e-mail, webhooks) arrives with the notifications issue.
+//! Notifications for appreg: rendering of the Administrative templates (a sandboxed
+//! minijinja behind registration-core's [`TemplateRenderer`](registration_core::TemplateRenderer))
+//! and delivery of recorded notices by e-mail (SMTP, lettre) and signed webhook POSTs.
+//!
+//! In-app notices need no delivery: recording them is delivering them. The delivery worker
+//! itself (claims, retries, leases) is `RegistrationService::deliver_due`; this crate only
+//! sends one message and reports how that went.
 
-use minijinja::{Environment, UndefinedBehavior, context};
-use registration_core::{Error, NoticeVariables, RenderedNotice, TemplateRenderer};
+mod email;
+mod render;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+mod webhook;
 
-/// How much work one render may do: enough for any sensible message, far too little for a
-/// loop over millions of items.
-const FUEL: u64 = 50_000;
-const MAX_SUBJECT_CHARS: usize = 250;
-const MAX_BODY_BYTES: usize = 64 * 1024;
+use std::time::Duration;
 
-/// minijinja in a sandbox: no loader (so no `include`, `import` or `extends` can read a
-/// file), strict undefined variables, bounded fuel, recursion and output.
-pub struct SandboxedRenderer {
-    environment: Environment<'static>,
+use registration_core::{Channel, Delivery, DeliveryFailure, Notifier};
+
+pub use email::{EmailSender, SmtpSettings};
+pub use render::SandboxedRenderer;
+pub use webhook::{WebhookSender, sign, webhook_payload};
+
+/// How long one delivery attempt may take before it counts as failed (and is retried).
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What can go wrong setting delivery up. Attempts themselves fail as
+/// [`DeliveryFailure`]s, which the worker retries.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "invalid SMTP URL: {0} (expected smtp://host:port, smtps://host:port or smtp://host:port?tls=required)"
+    )]
+    InvalidSmtpUrl(String),
+    #[error("invalid sender address {0:?}: expected an address such as appreg@example.com")]
+    InvalidMailFrom(String),
+    #[error("the HTTP client for webhooks could not be created: {0}")]
+    HttpClient(String),
 }
 
-impl std::fmt::Debug for SandboxedRenderer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SandboxedRenderer").finish_non_exhaustive()
+/// The notifier of `appreg serve` and `appreg sweep`: e-mail when an SMTP server is
+/// configured, webhooks always.
+#[derive(Debug)]
+pub struct ChannelNotifier {
+    email: Option<EmailSender>,
+    webhook: WebhookSender,
+}
+
+impl ChannelNotifier {
+    pub fn new(email: Option<EmailSender>, webhook: WebhookSender) -> Self {
+        Self { email, webhook }
     }
 }
 
-impl Default for SandboxedRenderer {
-    fn default() -> Self {
-        let mut environment = Environment::new();
-        environment.set_undefined_behavior(UndefinedBehavior::Strict);
-        environment.set_fuel(Some(FUEL));
-        environment.set_recursion_limit(16);
-        // Plain-text messages: no HTML escaping.
-        environment.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-        Self { environment }
-    }
-}
-
-fn invalid(part: &'static str, error: &minijinja::Error) -> Error {
-    let reason = match error.detail() {
-        Some(detail) => format!("{}: {detail}", error.kind()),
-        None => error.kind().to_string(),
-    };
-    Error::InvalidTemplate {
-        part,
-        line: error.line(),
-        reason,
-    }
-}
-
-impl SandboxedRenderer {
-    fn render_part(
-        &self,
-        part: &'static str,
-        source: &str,
-        variables: &NoticeVariables,
-    ) -> Result<String, Error> {
-        let values = context! {
-            registration => context! {
-                name => &variables.registration_name,
-                client_id => &variables.client_id,
-                expiration_date => &variables.expiration_date,
-                expires_at => &variables.expires_at,
-            },
-            days_left => variables.days_left,
-            site => context! { name => &variables.site_name },
-            console_url => &variables.console_url,
-        };
-        self.environment
-            .render_str(source, values)
-            .map_err(|error| invalid(part, &error))
-    }
-}
-
-impl TemplateRenderer for SandboxedRenderer {
-    fn render(
-        &self,
-        subject: &str,
-        body: &str,
-        variables: &NoticeVariables,
-    ) -> Result<RenderedNotice, Error> {
-        // One line: a line break in a subject would be a header injection in e-mail.
-        let subject = self
-            .render_part("subject", subject, variables)?
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if subject.is_empty() {
-            return Err(Error::InvalidTemplate {
-                part: "subject",
-                line: None,
-                reason: "it renders to nothing".into(),
-            });
+impl Notifier for ChannelNotifier {
+    fn channels(&self) -> Vec<Channel> {
+        let mut channels = Vec::new();
+        if self.email.is_some() {
+            channels.push(Channel::Email);
         }
-        if subject.chars().count() > MAX_SUBJECT_CHARS {
-            return Err(Error::InvalidTemplate {
-                part: "subject",
-                line: None,
-                reason: format!("it renders to more than {MAX_SUBJECT_CHARS} characters"),
-            });
+        channels.push(Channel::Webhook);
+        channels
+    }
+
+    fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryFailure> {
+        match (delivery.channel, &self.email) {
+            (Channel::InApp, _) => Ok(()),
+            (Channel::Email, Some(email)) => email.send(delivery),
+            (Channel::Email, None) => Err(DeliveryFailure {
+                reason: "no SMTP server is configured (--smtp-url)".into(),
+                permanent: false,
+            }),
+            (Channel::Webhook, _) => self.webhook.send(delivery),
         }
-        let body = self.render_part("body", body, variables)?;
-        if body.len() > MAX_BODY_BYTES {
-            return Err(Error::InvalidTemplate {
-                part: "body",
-                line: None,
-                reason: format!("it renders to more than {} KiB", MAX_BODY_BYTES / 1024),
-            });
-        }
-        Ok(RenderedNotice { subject, body })
     }
 }

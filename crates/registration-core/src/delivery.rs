@@ -2,9 +2,13 @@
 
 use std::fmt;
 
+use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use crate::schedule::NoticeKey;
+use crate::secret::ClientId;
+use crate::site::SiteSlug;
+use crate::webhook::WebhookSecret;
 
 /// How a notice reaches a recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -38,15 +42,22 @@ impl fmt::Display for Channel {
     }
 }
 
-/// One rendered message for one recipient on one channel.
+/// One rendered message for one recipient on one channel, as the delivery worker sends it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     pub notice: NoticeKey,
+    pub site: SiteSlug,
+    /// The registration's name and Client ID when the notice was recorded.
+    pub registration_name: String,
+    pub client_id: ClientId,
+    pub due_at: OffsetDateTime,
     /// A username for `in_app`, an address for `email`, an endpoint URL for `webhook`.
     pub recipient: String,
     pub channel: Channel,
     pub subject: String,
     pub body: String,
+    /// The endpoint's signing secret, for `webhook` deliveries.
+    pub signing_secret: Option<WebhookSecret>,
 }
 
 impl Delivery {
@@ -62,6 +73,58 @@ impl Delivery {
             self.recipient
         )
     }
+
+    /// A short, stable identifier derived from the idempotency key, for headers that carry
+    /// it (`Message-ID`, `webhook-id`): 32 hex digits, without the recipient's address.
+    pub fn message_id(&self) -> String {
+        let digest = Sha256::digest(self.idempotency_key().as_bytes());
+        digest[..16]
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+}
+
+/// Identifies one delivery of one notice.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DeliveryTarget {
+    pub notice: NoticeKey,
+    pub recipient: String,
+    pub channel: Channel,
+}
+
+impl Delivery {
+    pub fn target(&self) -> DeliveryTarget {
+        DeliveryTarget {
+            notice: self.notice,
+            recipient: self.recipient.clone(),
+            channel: self.channel,
+        }
+    }
+}
+
+/// A worker's claim on deliveries: until `until`, no other worker takes them; only the
+/// holder of `id` can record their outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub id: String,
+    pub until: OffsetDateTime,
+}
+
+/// A delivery a worker has claimed, with the attempts made before this one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedDelivery {
+    pub delivery: Delivery,
+    pub attempts_made: u32,
+}
+
+/// What an attempt changed: the new status, and when to try again if it failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryOutcome {
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    pub next_attempt_at: Option<OffsetDateTime>,
+    pub last_error: Option<String>,
 }
 
 /// Where a delivery stands, as the Administrative notification log shows it.
@@ -124,6 +187,24 @@ pub struct DeliveryState {
     pub channel: Channel,
     pub status: DeliveryStatus,
     pub attempts: u32,
+    /// When a `retrying` delivery is tried next.
+    pub next_attempt_at: Option<OffsetDateTime>,
+    /// Why the last attempt failed (`retrying`, `dead`).
+    pub last_error: Option<String>,
+}
+
+impl DeliveryState {
+    /// A delivery as the sweep plans it, before any attempt.
+    pub fn planned(recipient: &str, channel: Channel, status: DeliveryStatus) -> Self {
+        Self {
+            recipient: recipient.to_owned(),
+            channel,
+            status,
+            attempts: u32::from(status == DeliveryStatus::Sent),
+            next_attempt_at: None,
+            last_error: None,
+        }
+    }
 }
 
 /// Why a delivery attempt failed, as the notifier saw it.
@@ -173,5 +254,44 @@ impl RetryPolicy {
             .min(self.max_delay);
         let jitter = jitter.clamp(0.0, 1.0);
         Some(failed_at + backoff * (0.5 + jitter / 2.0))
+    }
+
+    /// The outcome of an attempt made at `now` after `attempts_made` earlier ones: `sent`,
+    /// `retrying` with the next attempt's time, or `dead` after the last try or a permanent
+    /// failure.
+    pub fn outcome(
+        &self,
+        attempts_made: u32,
+        result: Result<(), &DeliveryFailure>,
+        now: OffsetDateTime,
+        jitter: f64,
+    ) -> DeliveryOutcome {
+        let attempts = attempts_made.saturating_add(1);
+        let failure = match result {
+            Ok(()) => {
+                return DeliveryOutcome {
+                    status: DeliveryStatus::Sent,
+                    attempts,
+                    next_attempt_at: None,
+                    last_error: None,
+                };
+            }
+            Err(failure) => failure,
+        };
+        let next_attempt_at = if failure.permanent {
+            None
+        } else {
+            self.next_attempt(attempts, now, jitter)
+        };
+        DeliveryOutcome {
+            status: if next_attempt_at.is_some() {
+                DeliveryStatus::Retrying
+            } else {
+                DeliveryStatus::Dead
+            },
+            attempts,
+            next_attempt_at,
+            last_error: Some(failure.reason.clone()),
+        }
     }
 }

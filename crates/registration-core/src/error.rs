@@ -62,6 +62,10 @@ pub enum Error {
         line: Option<usize>,
         reason: String,
     },
+    #[error("invalid webhook URL: {0}")]
+    InvalidWebhookUrl(&'static str),
+    #[error("a webhook signing secret is whsec_ followed by a base64 key")]
+    MalformedWebhookSecret,
     /// A storage port refused or failed; see [`StoreError`] for the contract.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -106,6 +110,10 @@ pub enum StoreError {
     DuplicateAdmin(String),
     #[error("administrator {0:?} does not exist")]
     UnknownAdmin(String),
+    #[error("site {site} already has a webhook endpoint {url}")]
+    DuplicateWebhook { site: String, url: String },
+    #[error("site {site} has no webhook endpoint {url}")]
+    UnknownWebhook { site: String, url: String },
     #[error("the registration was changed by someone else; reload and try again")]
     Conflict,
     #[error(

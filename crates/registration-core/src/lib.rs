@@ -21,18 +21,21 @@ mod template;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod token;
+mod webhook;
 
 pub use admin::{
     AdminAccount, AdminName, AdminPassword, AdminToken, Subscription, TokenDigest, parse_email,
 };
 pub use delivery::{
-    Channel, Delivery, DeliveryFailure, DeliveryState, DeliveryStatus, RetryPolicy,
+    Channel, ClaimedDelivery, Delivery, DeliveryFailure, DeliveryOutcome, DeliveryState,
+    DeliveryStatus, DeliveryTarget, Lease, RetryPolicy,
 };
 pub use error::{Error, SecretDefect, StoreError};
 pub use log::{AuditContext, NoticeLogEntry, NoticeRecord};
 pub use ports::{
     AdminStore, Clock, KeyStore, NoticeOutbox, Notifier, RandomSource, RegistrationStore,
     SigningKeyRecord, SiteStore, Store, TemplateStore, UsageUpdate, VerificationCache,
+    WebhookStore,
 };
 pub use registration::{
     Created, ExpirationDate, LAST_USED_RESOLUTION, NewRegistration, Registration, RegistrationId,
@@ -44,8 +47,8 @@ pub use schedule::{
 };
 pub use secret::{ClientId, ClientSecret, SecretHash, SecretHasher, SecretHint};
 pub use service::{
-    CheckedClient, ClientCheck, PendingVerification, RegistrationPatch, RegistrationService,
-    SIGNING_KEYS_KEPT, Snapshot, SweepReport, TemplateEdit,
+    CheckedClient, ClientCheck, DELIVERY_LEASE, DeliveryReport, PendingVerification,
+    RegistrationPatch, RegistrationService, SIGNING_KEYS_KEPT, Snapshot, SweepReport, TemplateEdit,
 };
 pub use site::{Site, SiteName, SitePolicy, SiteSlug, SiteZone};
 pub use status::{ExpiresLabel, State, Status, days_left, expiry_instant};
@@ -57,3 +60,4 @@ pub use token::{
     AccessTokenClaims, DEFAULT_TOKEN_LIFETIME, Refusal, TokenDecision, TokenRequest,
     decide_token_request, issuer,
 };
+pub use webhook::{WebhookEndpoint, WebhookSecret, WebhookUrl};

@@ -10,8 +10,10 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::admin::{AdminAccount, AdminName, Subscription, TokenDigest};
-use crate::delivery::DeliveryStatus;
-use crate::delivery::{Delivery, DeliveryFailure};
+use crate::delivery::{
+    Channel, ClaimedDelivery, Delivery, DeliveryFailure, DeliveryOutcome, DeliveryStatus,
+    DeliveryTarget, Lease,
+};
 use crate::error::{Error, StoreError};
 use crate::log::{AuditContext, NoticeLogEntry, NoticeRecord};
 use crate::registration::{ExpirationDate, Registration, RegistrationId};
@@ -19,6 +21,7 @@ use crate::schedule::{NoticeCandidate, NoticeKind};
 use crate::secret::{ClientId, ClientSecret};
 use crate::site::{Site, SiteSlug};
 use crate::template::NotificationTemplate;
+use crate::webhook::{WebhookEndpoint, WebhookUrl};
 
 /// The current instant.
 pub trait Clock: Send + Sync {
@@ -186,6 +189,63 @@ pub trait NoticeOutbox: Send + Sync {
     /// The Administrative notification log of `site`, newest first (by recording time,
     /// then due time, then kind).
     fn log(&self, site: &SiteSlug) -> Result<Vec<NoticeLogEntry>, StoreError>;
+
+    /// Claims up to `limit` open deliveries on `channels` that are due at `now` (never tried,
+    /// or their next attempt has come) and not leased, or whose lease ran out, by leasing
+    /// them to `lease`; oldest notices first. A `webhook` delivery comes with its endpoint's
+    /// signing secret.
+    /// MUST NOT give a delivery to two claims while the first lease runs, even when several
+    /// processes or nodes claim at the same time.
+    fn claim_deliveries(
+        &self,
+        channels: &[Channel],
+        now: OffsetDateTime,
+        lease: &Lease,
+        limit: usize,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError>;
+
+    /// Records the outcome of an attempt and ends the lease. Returns `false` and changes
+    /// nothing when the delivery is no longer leased under `lease_id` (its lease ran out and
+    /// another worker claimed it, or it was cancelled meanwhile).
+    fn finish_delivery(
+        &self,
+        target: &DeliveryTarget,
+        lease_id: &str,
+        outcome: &DeliveryOutcome,
+    ) -> Result<bool, StoreError>;
+
+    /// How many open deliveries on `channels` are due at `now`, leased or not.
+    fn due_delivery_count(
+        &self,
+        channels: &[Channel],
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
+}
+
+/// The webhook endpoints of each site.
+pub trait WebhookStore: Send + Sync {
+    /// MUST return [`StoreError::UnknownSite`] when there is no such site and
+    /// [`StoreError::DuplicateWebhook`] when the site already has this URL. The audit entry
+    /// MUST NOT contain the signing secret.
+    fn add_webhook(
+        &self,
+        site: &SiteSlug,
+        endpoint: &WebhookEndpoint,
+        audit: &AuditContext,
+    ) -> Result<(), StoreError>;
+
+    /// The endpoints of `site`, sorted by URL.
+    /// MUST return [`StoreError::UnknownSite`] when there is no such site.
+    fn webhooks(&self, site: &SiteSlug) -> Result<Vec<WebhookEndpoint>, StoreError>;
+
+    /// Removes the endpoint and cancels its open deliveries, together.
+    /// MUST return [`StoreError::UnknownWebhook`] when the site has no such endpoint.
+    fn remove_webhook(
+        &self,
+        site: &SiteSlug,
+        url: &WebhookUrl,
+        audit: &AuditContext,
+    ) -> Result<(), StoreError>;
 }
 
 /// Site Administrators and their API tokens.
@@ -246,17 +306,26 @@ pub trait TemplateStore: Send + Sync {
 
 /// Everything storage provides, for wiring one store into the service.
 pub trait Store:
-    SiteStore + RegistrationStore + NoticeOutbox + KeyStore + AdminStore + TemplateStore
+    SiteStore + RegistrationStore + NoticeOutbox + KeyStore + AdminStore + TemplateStore + WebhookStore
 {
 }
 
 impl<T> Store for T where
-    T: SiteStore + RegistrationStore + NoticeOutbox + KeyStore + AdminStore + TemplateStore
+    T: SiteStore
+        + RegistrationStore
+        + NoticeOutbox
+        + KeyStore
+        + AdminStore
+        + TemplateStore
+        + WebhookStore
 {
 }
 
 /// Sends one delivery over its channel.
 pub trait Notifier: Send + Sync {
+    /// The channels this notifier can deliver on (e-mail only when a server is configured).
+    fn channels(&self) -> Vec<Channel>;
+
     /// MUST be safe to call again with the same delivery after a failure or a crash: it
     /// passes [`Delivery::idempotency_key`] on where the channel supports it.
     fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryFailure>;

@@ -7,10 +7,12 @@ use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
 use crate::admin::{AdminAccount, AdminName, AdminPassword, AdminToken, Subscription};
-use crate::delivery::{Channel, DeliveryState, DeliveryStatus};
+use crate::delivery::{Channel, DeliveryState, DeliveryStatus, Lease, RetryPolicy};
 use crate::error::{Error, StoreError};
 use crate::log::{AuditContext, NoticeLogEntry, NoticeRecord};
-use crate::ports::{Clock, RandomSource, SigningKeyRecord, Store, UsageUpdate, VerificationCache};
+use crate::ports::{
+    Clock, Notifier, RandomSource, SigningKeyRecord, Store, UsageUpdate, VerificationCache,
+};
 use crate::registration::{
     ExpirationDate, NewRegistration, Registration, RegistrationName, random_uuid,
 };
@@ -22,6 +24,7 @@ use crate::template::{
     BannerSetting, NoticeVariables, NotificationTemplate, TemplateRenderer, check_template,
 };
 use crate::token::{TokenDecision, TokenRequest, decide_token_request};
+use crate::webhook::{WebhookEndpoint, WebhookSecret, WebhookUrl};
 
 /// A registration, its site, and what is derived from them at the service's `now`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +43,34 @@ pub struct SweepReport {
     /// Notices newly recorded by this sweep (a concurrent sweep may have recorded others).
     pub notices_recorded: usize,
 }
+
+/// What one round of the delivery worker did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// Deliveries claimed and attempted.
+    pub attempted: usize,
+    pub sent: usize,
+    pub retrying: usize,
+    pub dead: usize,
+    /// Attempts whose outcome was not recorded: their lease ran out during the attempt and
+    /// another worker took them over (they may be sent twice, never lost).
+    pub lease_lost: usize,
+}
+
+impl DeliveryReport {
+    pub fn add(&mut self, other: DeliveryReport) {
+        self.attempted += other.attempted;
+        self.sent += other.sent;
+        self.retrying += other.retrying;
+        self.dead += other.dead;
+        self.lease_lost += other.lease_lost;
+    }
+}
+
+/// How long a worker holds the deliveries it claimed. Longer than a batch of attempts can
+/// take (each is bounded by the notifier's timeout), so a live worker keeps its claims and a
+/// crashed one's are taken over a few minutes later.
+pub const DELIVERY_LEASE: Duration = Duration::minutes(5);
 
 /// The outcome of the cheap first step of client authentication.
 #[derive(Debug)]
@@ -105,6 +136,7 @@ pub struct RegistrationService {
     renderer: Arc<dyn TemplateRenderer>,
     /// Where administrators reach the console; notices link to it.
     public_url: String,
+    retry_policy: RetryPolicy,
 }
 
 impl std::fmt::Debug for RegistrationService {
@@ -131,7 +163,15 @@ impl RegistrationService {
             hasher,
             renderer,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            retry_policy: RetryPolicy::default(),
         }
+    }
+
+    /// Replaces the default [`RetryPolicy`] of the delivery worker.
+    #[must_use]
+    pub fn with_retry_policy(mut self, retry_policy: RetryPolicy) -> Self {
+        self.retry_policy = retry_policy;
+        self
     }
 
     pub fn now(&self) -> OffsetDateTime {
@@ -685,11 +725,97 @@ impl RegistrationService {
         let site = self.store.site(site)?;
         Ok(self.store.log(&site.slug)?)
     }
+
+    /// Adds a webhook endpoint to `site` and returns it with its new signing secret (shown
+    /// to the caller once).
+    pub fn add_webhook(
+        &self,
+        site: &SiteSlug,
+        url: WebhookUrl,
+        actor: &str,
+    ) -> Result<WebhookEndpoint, Error> {
+        let endpoint = WebhookEndpoint {
+            url,
+            secret: WebhookSecret::generate(self.random.as_ref())?,
+            created_at: self.clock.now(),
+        };
+        self.store
+            .add_webhook(site, &endpoint, &self.audit(actor))?;
+        Ok(endpoint)
+    }
+
+    pub fn webhooks(&self, site: &SiteSlug) -> Result<Vec<WebhookEndpoint>, Error> {
+        Ok(self.store.webhooks(site)?)
+    }
+
+    /// Removes an endpoint; its deliveries still waiting are cancelled.
+    pub fn remove_webhook(
+        &self,
+        site: &SiteSlug,
+        url: &WebhookUrl,
+        actor: &str,
+    ) -> Result<(), Error> {
+        Ok(self.store.remove_webhook(site, url, &self.audit(actor))?)
+    }
+
+    /// One round of the delivery worker: claims up to `limit` deliveries that are due on the
+    /// channels `notifier` serves, attempts each once, and records `sent`, `retrying` (with
+    /// the next attempt's time from the retry policy) or `dead`. Returns what it did; a
+    /// round that attempted fewer than `limit` found nothing more due.
+    pub fn deliver_due(
+        &self,
+        notifier: &dyn Notifier,
+        limit: usize,
+    ) -> Result<DeliveryReport, Error> {
+        let channels = notifier.channels();
+        let now = self.clock.now();
+        let mut lease_id = [0_u8; 16];
+        self.random.fill_bytes(&mut lease_id)?;
+        let lease = Lease {
+            id: lease_id.iter().map(|byte| format!("{byte:02x}")).collect(),
+            until: now + DELIVERY_LEASE,
+        };
+        let claimed = self.store.claim_deliveries(&channels, now, &lease, limit)?;
+        let mut report = DeliveryReport::default();
+        for claim in claimed {
+            report.attempted += 1;
+            let result = notifier.deliver(&claim.delivery);
+            let outcome = self.retry_policy.outcome(
+                claim.attempts_made,
+                result.as_ref().map(|_| ()),
+                self.clock.now(),
+                self.jitter()?,
+            );
+            let recorded =
+                self.store
+                    .finish_delivery(&claim.delivery.target(), &lease.id, &outcome)?;
+            match (recorded, outcome.status) {
+                (false, _) => report.lease_lost += 1,
+                (true, DeliveryStatus::Sent) => report.sent += 1,
+                (true, DeliveryStatus::Retrying) => report.retrying += 1,
+                (true, _) => report.dead += 1,
+            }
+        }
+        Ok(report)
+    }
+
+    /// How many deliveries on `channels` are due now (waiting for a worker or being sent).
+    pub fn due_delivery_count(&self, channels: &[Channel]) -> Result<u64, Error> {
+        Ok(self.store.due_delivery_count(channels, self.clock.now())?)
+    }
+
+    /// A number in `[0, 1)` that spreads retries apart.
+    fn jitter(&self) -> Result<f64, Error> {
+        let mut bytes = [0_u8; 4];
+        self.random.fill_bytes(&mut bytes)?;
+        Ok(f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0))
+    }
 }
 
 impl RegistrationService {
     /// (kind, recipient, channel) for every subscription that is on in `site`: in-app for
-    /// each administrator unless they switched it off, e-mail for those who switched it on.
+    /// each administrator unless they switched it off, e-mail for those who switched it on,
+    /// and every kind for each of the site's webhook endpoints.
     fn recipients(&self, site: &SiteSlug) -> Result<Vec<(NoticeKind, String, Channel)>, Error> {
         let admins = self.store.admins_of(site)?;
         let choices = self.store.subscriptions(site)?;
@@ -713,11 +839,16 @@ impl RegistrationService {
                 }
             }
         }
+        for endpoint in self.store.webhooks(site)? {
+            for kind in NoticeKind::ALL {
+                recipients.push((kind, endpoint.url.to_string(), Channel::Webhook));
+            }
+        }
         Ok(recipients)
     }
 
     /// One delivery per recipient and channel. In-app deliveries are delivered by being
-    /// stored; e-mail ones wait (`pending`) for the delivery worker. A superseded notice, or
+    /// stored; e-mail and webhook ones wait (`pending`) for the delivery worker. A superseded notice, or
     /// one whose template is switched off, is skipped for everyone. The subject is rendered
     /// from the template; templates are checked on save, so a failure here means the store
     /// was edited by hand, and the template's name stands in rather than losing the notice.
@@ -752,17 +883,12 @@ impl RegistrationService {
             };
         let deliveries = recipients
             .map(|(recipient, channel)| {
-                let (status, attempts) = match (deliver, channel) {
-                    (false, _) => (DeliveryStatus::Skipped, 0),
-                    (true, Channel::InApp) => (DeliveryStatus::Sent, 1),
-                    (true, _) => (DeliveryStatus::Pending, 0),
+                let status = match (deliver, channel) {
+                    (false, _) => DeliveryStatus::Skipped,
+                    (true, Channel::InApp) => DeliveryStatus::Sent,
+                    (true, _) => DeliveryStatus::Pending,
                 };
-                DeliveryState {
-                    recipient: recipient.to_owned(),
-                    channel,
-                    status,
-                    attempts,
-                }
+                DeliveryState::planned(recipient, channel, status)
             })
             .collect();
         NoticeRecord {

@@ -3,11 +3,12 @@
 //! passed on.
 
 use registration_core::{
-    AdminAccount, AdminName, BannerSetting, Channel, ClientId, DeliveryState, DeliveryStatus,
-    Disposition, ExpirationDate, NoticeCandidate, NoticeKey, NoticeKind, NoticeLogEntry,
-    NotificationTemplate, Registration, RegistrationId, RegistrationName, RegistrationRecord,
-    Rejections, ScheduleSubject, SecretHash, SecretHint, SigningKeyRecord, Site, SiteName,
-    SitePolicy, SiteSlug, SiteZone, StoreError, Subscription,
+    AdminAccount, AdminName, BannerSetting, Channel, ClaimedDelivery, ClientId, Delivery,
+    DeliveryState, DeliveryStatus, Disposition, ExpirationDate, NoticeCandidate, NoticeKey,
+    NoticeKind, NoticeLogEntry, NotificationTemplate, Registration, RegistrationId,
+    RegistrationName, RegistrationRecord, Rejections, ScheduleSubject, SecretHash, SecretHint,
+    SigningKeyRecord, Site, SiteName, SitePolicy, SiteSlug, SiteZone, StoreError, Subscription,
+    WebhookEndpoint, WebhookSecret, WebhookUrl,
 };
 use rusqlite::{ErrorCode, Row};
 use time::format_description::FormatItem;
@@ -176,15 +177,67 @@ pub(crate) fn parse_log_entry(row: &Row<'_>) -> Result<NoticeLogEntry, StoreErro
     })
 }
 
-/// Columns: notice_id, recipient, channel, status, attempts.
+fn channel(text: &str) -> Result<Channel, StoreError> {
+    Channel::parse(text).ok_or_else(|| corrupt("channel", text))
+}
+
+/// Columns: notice_id, recipient, channel, status, attempts, next_attempt_at, last_error.
 pub(crate) fn parse_delivery(row: &Row<'_>) -> Result<DeliveryState, StoreError> {
-    let channel = text(row, 2)?;
     let status = text(row, 3)?;
     Ok(DeliveryState {
         recipient: text(row, 1)?,
-        channel: Channel::parse(&channel).ok_or_else(|| corrupt("channel", &channel))?,
+        channel: channel(&text(row, 2)?)?,
         status: DeliveryStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
         attempts: row.get(4).map_err(map_error)?,
+        next_attempt_at: optional_instant(row, 5)?,
+        last_error: row.get(6).map_err(map_error)?,
+    })
+}
+
+/// The columns of a claim, in the order `parse_claimed` reads them.
+pub(crate) const CLAIM_COLUMNS: &str = "d.recipient, d.channel, d.attempts, n.registration_id, \
+    n.expiration_date, n.kind, n.site, n.registration_name, n.client_id, n.due_at, n.subject, \
+    n.body, w.secret";
+
+pub(crate) fn parse_claimed(row: &Row<'_>) -> Result<ClaimedDelivery, StoreError> {
+    let kind = text(row, 5)?;
+    let signing_secret = row
+        .get::<_, Option<String>>(12)
+        .map_err(map_error)?
+        .map(|secret| {
+            WebhookSecret::parse(&secret)
+                .map_err(|_| StoreError::Corrupt("a stored webhook secret is invalid".into()))
+        })
+        .transpose()?;
+    Ok(ClaimedDelivery {
+        delivery: Delivery {
+            notice: NoticeKey {
+                registration_id: registration_id(&text(row, 3)?)?,
+                expiration_date: expiration_date(&text(row, 4)?)?,
+                kind: NoticeKind::parse(&kind).ok_or_else(|| corrupt("notice kind", &kind))?,
+            },
+            site: site_slug(&text(row, 6)?)?,
+            registration_name: text(row, 7)?,
+            client_id: client_id(&text(row, 8)?)?,
+            due_at: parse_instant(&text(row, 9)?)?,
+            recipient: text(row, 0)?,
+            channel: channel(&text(row, 1)?)?,
+            subject: text(row, 10)?,
+            body: text(row, 11)?,
+            signing_secret,
+        },
+        attempts_made: row.get(2).map_err(map_error)?,
+    })
+}
+
+/// Columns: url, secret, created_at.
+pub(crate) fn parse_webhook(row: &Row<'_>) -> Result<WebhookEndpoint, StoreError> {
+    let url = text(row, 0)?;
+    Ok(WebhookEndpoint {
+        url: WebhookUrl::parse(&url).map_err(|_| corrupt("webhook URL", &url))?,
+        secret: WebhookSecret::parse(&text(row, 1)?)
+            .map_err(|_| StoreError::Corrupt(format!("the secret of webhook {url} is invalid")))?,
+        created_at: parse_instant(&text(row, 2)?)?,
     })
 }
 

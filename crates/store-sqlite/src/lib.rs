@@ -15,10 +15,12 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use registration_core::{
-    AdminAccount, AdminName, AdminStore, AuditContext, ClientId, DeliveryStatus, ExpirationDate,
-    KeyStore, NoticeCandidate, NoticeKind, NoticeLogEntry, NoticeOutbox, NoticeRecord,
-    NotificationTemplate, Registration, RegistrationStore, SigningKeyRecord, Site, SiteSlug,
-    SiteStore, StoreError, Subscription, TemplateStore, TokenDigest, UsageUpdate,
+    AdminAccount, AdminName, AdminStore, AuditContext, Channel, ClaimedDelivery, ClientId,
+    DeliveryOutcome, DeliveryStatus, DeliveryTarget, ExpirationDate, KeyStore, Lease,
+    NoticeCandidate, NoticeKind, NoticeLogEntry, NoticeOutbox, NoticeRecord, NotificationTemplate,
+    Registration, RegistrationStore, SigningKeyRecord, Site, SiteSlug, SiteStore, StoreError,
+    Subscription, TemplateStore, TokenDigest, UsageUpdate, WebhookEndpoint, WebhookStore,
+    WebhookUrl,
 };
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -26,9 +28,10 @@ use rusqlite::{
 use time::OffsetDateTime;
 
 use crate::convert::{
-    REGISTRATION_COLUMNS, audit_image, counter, disposition_str, instant_text, map_error,
-    parse_admin, parse_candidate, parse_delivery, parse_log_entry, parse_registration,
-    parse_signing_key, parse_site, parse_subscription, parse_template, registration_columns,
+    CLAIM_COLUMNS, REGISTRATION_COLUMNS, audit_image, counter, disposition_str, instant_text,
+    map_error, parse_admin, parse_candidate, parse_claimed, parse_delivery, parse_log_entry,
+    parse_registration, parse_signing_key, parse_site, parse_subscription, parse_template,
+    parse_webhook, registration_columns,
 };
 
 /// How long a statement waits for another process's lock before reporting `Busy`.
@@ -1011,7 +1014,8 @@ impl NoticeOutbox for SqliteStore {
                 .collect::<Result<_, StoreError>>()?;
             let mut deliveries = transaction
                 .prepare(
-                    "SELECT d.notice_id, d.recipient, d.channel, d.status, d.attempts
+                    "SELECT d.notice_id, d.recipient, d.channel, d.status, d.attempts,
+                        d.next_attempt_at, d.last_error
                      FROM deliveries d JOIN notices n ON n.id = d.notice_id
                      WHERE n.site = ?1 ORDER BY d.notice_id, d.position",
                 )
@@ -1030,6 +1034,227 @@ impl NoticeOutbox for SqliteStore {
                 entry.deliveries = by_notice.remove(id).unwrap_or_default();
             }
             Ok(entries.into_iter().map(|(_, entry)| entry).collect())
+        })
+    }
+
+    fn claim_deliveries(
+        &self,
+        channels: &[Channel],
+        now: OffsetDateTime,
+        lease: &Lease,
+        limit: usize,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        if channels.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let now = instant_text(now);
+        // The write lock is taken first (BEGIN IMMEDIATE): two workers cannot both read a
+        // delivery as unleased before either leases it.
+        self.write(|transaction| {
+            let mut select = transaction
+                .prepare_cached(&format!(
+                    "SELECT {CLAIM_COLUMNS}, d.notice_id
+                     FROM deliveries d JOIN notices n ON n.id = d.notice_id
+                     LEFT JOIN webhooks w
+                        ON d.channel = 'webhook' AND w.site = n.site AND w.url = d.recipient
+                     WHERE d.status IN ('pending', 'retrying') AND d.channel IN ({})
+                       AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?1)
+                       AND (d.lease_until IS NULL OR d.lease_until <= ?1)
+                       AND (d.channel <> 'webhook' OR w.secret IS NOT NULL)
+                     ORDER BY d.notice_id, d.position
+                     LIMIT ?2",
+                    channel_list(channels)
+                ))
+                .map_err(map_error)?;
+            let rows = select
+                .query_map(params![now, counter(limit as u64)?], |row| {
+                    Ok(row.get::<_, i64>(13).map(|id| (id, parse_claimed(row))))
+                })
+                .map_err(map_error)?;
+            let mut lease_one = transaction
+                .prepare_cached(
+                    "UPDATE deliveries SET lease_id = ?4, lease_until = ?5
+                     WHERE notice_id = ?1 AND channel = ?2 AND recipient = ?3",
+                )
+                .map_err(map_error)?;
+            let mut claimed = Vec::new();
+            for row in rows {
+                let (notice_id, claim) = row.map_err(map_error)?.map_err(map_error)?;
+                let claim = claim?;
+                let delivery = &claim.delivery;
+                lease_one
+                    .execute(params![
+                        notice_id,
+                        delivery.channel.as_str(),
+                        delivery.recipient,
+                        lease.id,
+                        instant_text(lease.until),
+                    ])
+                    .map_err(map_error)?;
+                claimed.push(claim);
+            }
+            Ok(claimed)
+        })
+    }
+
+    fn finish_delivery(
+        &self,
+        target: &DeliveryTarget,
+        lease_id: &str,
+        outcome: &DeliveryOutcome,
+    ) -> Result<bool, StoreError> {
+        self.write(|transaction| {
+            let changed = transaction
+                .prepare_cached(
+                    "UPDATE deliveries SET status = ?1, attempts = ?2, next_attempt_at = ?3,
+                        last_error = ?4, lease_id = NULL, lease_until = NULL
+                     WHERE notice_id = (SELECT id FROM notices
+                            WHERE registration_id = ?5 AND expiration_date = ?6 AND kind = ?7)
+                       AND channel = ?8 AND recipient = ?9 AND lease_id = ?10
+                       AND status IN ('pending', 'retrying')",
+                )
+                .map_err(map_error)?
+                .execute(params![
+                    outcome.status.as_str(),
+                    outcome.attempts,
+                    outcome.next_attempt_at.map(instant_text),
+                    outcome.last_error,
+                    target.notice.registration_id.to_string(),
+                    target.notice.expiration_date.to_string(),
+                    target.notice.kind.as_str(),
+                    target.channel.as_str(),
+                    target.recipient,
+                    lease_id,
+                ])
+                .map_err(map_error)?;
+            Ok(changed == 1)
+        })
+    }
+
+    fn due_delivery_count(
+        &self,
+        channels: &[Channel],
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        if channels.is_empty() {
+            return Ok(0);
+        }
+        self.read(|transaction| {
+            let count: i64 = transaction
+                .prepare_cached(&format!(
+                    "SELECT COUNT(*) FROM deliveries
+                     WHERE status IN ('pending', 'retrying') AND channel IN ({})
+                       AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)",
+                    channel_list(channels)
+                ))
+                .map_err(map_error)?
+                .query_row([instant_text(now)], |row| row.get(0))
+                .map_err(map_error)?;
+            Ok(count.unsigned_abs())
+        })
+    }
+}
+
+/// `'email', 'webhook'`: channel names are fixed identifiers, safe to inline.
+fn channel_list(channels: &[Channel]) -> String {
+    channels
+        .iter()
+        .map(|channel| format!("'{}'", channel.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl WebhookStore for SqliteStore {
+    fn add_webhook(
+        &self,
+        site: &SiteSlug,
+        endpoint: &WebhookEndpoint,
+        audit: &AuditContext,
+    ) -> Result<(), StoreError> {
+        self.write(|transaction| {
+            require_site(transaction, site)?;
+            let inserted = transaction
+                .execute(
+                    "INSERT INTO webhooks (site, url, secret, created_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (site, url) DO NOTHING",
+                    params![
+                        site.as_str(),
+                        endpoint.url.as_str(),
+                        endpoint.secret.expose(),
+                        instant_text(endpoint.created_at)
+                    ],
+                )
+                .map_err(map_error)?;
+            if inserted == 0 {
+                return Err(StoreError::DuplicateWebhook {
+                    site: site.to_string(),
+                    url: endpoint.url.to_string(),
+                });
+            }
+            write_audit(
+                transaction,
+                audit,
+                site,
+                "webhook.add",
+                endpoint.url.as_str(),
+                None,
+                None,
+            )
+        })
+    }
+
+    fn webhooks(&self, site: &SiteSlug) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        self.read(|transaction| {
+            require_site(transaction, site)?;
+            let mut statement = transaction
+                .prepare_cached(
+                    "SELECT url, secret, created_at FROM webhooks WHERE site = ?1 ORDER BY url",
+                )
+                .map_err(map_error)?;
+            let rows = statement
+                .query_map([site.as_str()], |row| Ok(parse_webhook(row)))
+                .map_err(map_error)?;
+            rows.map(|row| row.map_err(map_error)?).collect()
+        })
+    }
+
+    fn remove_webhook(
+        &self,
+        site: &SiteSlug,
+        url: &WebhookUrl,
+        audit: &AuditContext,
+    ) -> Result<(), StoreError> {
+        self.write(|transaction| {
+            let removed = transaction
+                .execute(
+                    "DELETE FROM webhooks WHERE site = ?1 AND url = ?2",
+                    [site.as_str(), url.as_str()],
+                )
+                .map_err(map_error)?;
+            if removed == 0 {
+                return Err(StoreError::UnknownWebhook {
+                    site: site.to_string(),
+                    url: url.to_string(),
+                });
+            }
+            transaction
+                .execute(
+                    "UPDATE deliveries SET status = 'cancelled', lease_id = NULL, lease_until = NULL
+                     WHERE status IN ('pending', 'retrying') AND channel = 'webhook'
+                       AND recipient = ?2
+                       AND notice_id IN (SELECT id FROM notices WHERE site = ?1)",
+                    [site.as_str(), url.as_str()],
+                )
+                .map_err(map_error)?;
+            write_audit(
+                transaction,
+                audit,
+                site,
+                "webhook.remove",
+                url.as_str(),
+                None,
+                None,
+            )
         })
     }
 }

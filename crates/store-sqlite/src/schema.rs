@@ -135,4 +135,23 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE notices ADD COLUMN body TEXT NOT NULL DEFAULT '';
     ",
+    // 8: the delivery worker (retries, leases, last error) and site webhook endpoints.
+    r"
+    ALTER TABLE deliveries ADD COLUMN next_attempt_at TEXT;
+    ALTER TABLE deliveries ADD COLUMN lease_id TEXT;
+    ALTER TABLE deliveries ADD COLUMN lease_until TEXT;
+    ALTER TABLE deliveries ADD COLUMN last_error TEXT;
+    -- Claims read only open deliveries, however many have been sent.
+    CREATE INDEX deliveries_open ON deliveries (notice_id, position)
+        WHERE status IN ('pending', 'retrying');
+
+    -- The signing secret is kept in clear: the server signs every POST with it.
+    CREATE TABLE webhooks (
+        site TEXT NOT NULL REFERENCES sites (slug),
+        url TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (site, url)
+    ) STRICT;
+    ",
 ];

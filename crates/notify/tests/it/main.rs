@@ -1,6 +1,9 @@
-//! The sandboxed renderer: default messages, and every way a template is refused.
+//! notify's tests: the sandboxed renderer (default messages, every way a template is
+//! refused), and delivery to a real SMTP sink and a real webhook receiver on 127.0.0.1.
 
 #![allow(clippy::unwrap_used)]
+
+mod delivery;
 
 use notify::SandboxedRenderer;
 use registration_core::{

@@ -19,10 +19,11 @@ use std::sync::{Arc, Barrier};
 use time::{Duration, OffsetDateTime, macros::datetime};
 
 use crate::{
-    AuditContext, Channel, ClientId, ClientSecret, DeliveryState, DeliveryStatus, Disposition,
-    DueNotice, ExpirationDate, NoticeKey, NoticeKind, NoticeRecord, Registration, RegistrationId,
-    RegistrationName, RegistrationRecord, Rejections, SigningKeyRecord, Site, SiteName, SitePolicy,
-    SiteSlug, SiteZone, Store, StoreError, UsageUpdate,
+    AuditContext, Channel, ClientId, ClientSecret, DeliveryOutcome, DeliveryState, DeliveryStatus,
+    Disposition, DueNotice, ExpirationDate, Lease, NoticeKey, NoticeKind, NoticeRecord,
+    Registration, RegistrationId, RegistrationName, RegistrationRecord, Rejections,
+    SigningKeyRecord, Site, SiteName, SitePolicy, SiteSlug, SiteZone, Store, StoreError,
+    UsageUpdate, WebhookEndpoint, WebhookSecret, WebhookUrl,
 };
 
 use super::SeededRandom;
@@ -92,18 +93,8 @@ fn notice(registration: &Registration, kind: NoticeKind, disposition: Dispositio
         subject: format!("{}: {}", kind.template_name(), registration.name()),
         body: format!("{} of {} is due.\nSecond line.", kind, registration.name()),
         deliveries: vec![
-            DeliveryState {
-                recipient: "alice".into(),
-                channel: Channel::InApp,
-                status: DeliveryStatus::Sent,
-                attempts: 1,
-            },
-            DeliveryState {
-                recipient: "ops@example.com".into(),
-                channel: Channel::Email,
-                status: DeliveryStatus::Pending,
-                attempts: 0,
-            },
+            DeliveryState::planned("alice", Channel::InApp, DeliveryStatus::Sent),
+            DeliveryState::planned("ops@example.com", Channel::Email, DeliveryStatus::Pending),
         ],
     }
 }
@@ -525,6 +516,315 @@ pub fn log_is_newest_first_and_per_site(store: &impl Store) {
     assert_eq!(store.log(&slug("other")).unwrap().len(), 1);
 }
 
+const HOOK: &str = "https://hooks.example.com/appreg";
+
+fn endpoint(url: &str, seed: u64) -> WebhookEndpoint {
+    WebhookEndpoint {
+        url: WebhookUrl::parse(url).unwrap(),
+        secret: WebhookSecret::generate(&SeededRandom::new(seed)).unwrap(),
+        created_at: NOW,
+    }
+}
+
+fn lease(id: &str, until: OffsetDateTime) -> Lease {
+    Lease {
+        id: id.into(),
+        until,
+    }
+}
+
+fn outcome(status: DeliveryStatus, attempts: u32, next: Option<OffsetDateTime>) -> DeliveryOutcome {
+    DeliveryOutcome {
+        status,
+        attempts,
+        next_attempt_at: next,
+        last_error: (status != DeliveryStatus::Sent).then(|| "connection refused".into()),
+    }
+}
+
+/// A 7-day notice with an in-app (sent), an e-mail and a webhook delivery (both pending).
+fn notice_with_webhook(registration: &Registration) -> NoticeRecord {
+    let mut record = notice(
+        registration,
+        NoticeKind::ExpiresIn7Days,
+        Disposition::Deliver,
+    );
+    record.deliveries.push(DeliveryState::planned(
+        HOOK,
+        Channel::Webhook,
+        DeliveryStatus::Pending,
+    ));
+    record
+}
+
+/// WebhookStore: endpoints per site, secrets kept, duplicates refused, removal cancels.
+pub fn webhooks_round_trip_and_removal_cancels_deliveries(store: &impl Store) {
+    store.add_site(&site("other", "UTC"), &audit()).unwrap();
+    let hook = endpoint(HOOK, 1);
+    store
+        .add_webhook(&slug("default"), &hook, &audit())
+        .unwrap();
+    store
+        .add_webhook(
+            &slug("default"),
+            &endpoint("http://127.0.0.1:9/a", 2),
+            &audit(),
+        )
+        .unwrap();
+    assert_eq!(
+        store.add_webhook(&slug("default"), &endpoint(HOOK, 3), &audit()),
+        Err(StoreError::DuplicateWebhook {
+            site: "default".into(),
+            url: HOOK.into()
+        })
+    );
+    assert_eq!(
+        store.add_webhook(&slug("nowhere"), &endpoint(HOOK, 3), &audit()),
+        Err(StoreError::UnknownSite("nowhere".into()))
+    );
+    let listed = store.webhooks(&slug("default")).unwrap();
+    let urls: Vec<&str> = listed.iter().map(|e| e.url.as_str()).collect();
+    assert_eq!(urls, ["http://127.0.0.1:9/a", HOOK], "sorted by URL");
+    assert_eq!(listed[1], hook, "the secret and creation time round-trip");
+    assert!(
+        store.webhooks(&slug("other")).unwrap().is_empty(),
+        "per site"
+    );
+    assert_eq!(
+        store.remove_webhook(&slug("other"), &hook.url, &audit()),
+        Err(StoreError::UnknownWebhook {
+            site: "other".into(),
+            url: HOOK.into()
+        }),
+        "another site's endpoint is not found"
+    );
+
+    let registration = registration("default", "Billing sync", 1);
+    store.insert(&registration, &audit()).unwrap();
+    store
+        .record(&[notice_with_webhook(&registration)], NOW)
+        .unwrap();
+    store
+        .remove_webhook(&slug("default"), &hook.url, &audit())
+        .unwrap();
+    assert_eq!(store.webhooks(&slug("default")).unwrap().len(), 1);
+    let log = store.log(&slug("default")).unwrap();
+    let webhook = log[0]
+        .deliveries
+        .iter()
+        .find(|d| d.channel == Channel::Webhook)
+        .unwrap();
+    assert_eq!(webhook.status, DeliveryStatus::Cancelled);
+}
+
+/// claim_deliveries / finish_delivery: leases, retries, takeover after a lease runs out.
+pub fn deliveries_are_claimed_under_a_lease_and_finished(store: &impl Store) {
+    let hook = endpoint(HOOK, 1);
+    store
+        .add_webhook(&slug("default"), &hook, &audit())
+        .unwrap();
+    let registration = registration("default", "Billing sync", 1);
+    store.insert(&registration, &audit()).unwrap();
+    store
+        .record(&[notice_with_webhook(&registration)], NOW)
+        .unwrap();
+    let both = [Channel::Email, Channel::Webhook];
+    assert_eq!(store.due_delivery_count(&both, NOW).unwrap(), 2);
+    assert_eq!(
+        store.due_delivery_count(&[Channel::InApp], NOW).unwrap(),
+        0,
+        "in-app deliveries are sent when recorded"
+    );
+
+    let first = lease("lease-1", NOW + Duration::minutes(5));
+    let claimed = store
+        .claim_deliveries(&[Channel::Email], NOW, &first, 10)
+        .unwrap();
+    assert_eq!(claimed.len(), 1, "only the channels asked for");
+    let email = &claimed[0];
+    assert_eq!(email.attempts_made, 0);
+    assert_eq!(email.delivery.recipient, "ops@example.com");
+    assert_eq!(email.delivery.site, slug("default"));
+    assert_eq!(email.delivery.client_id, *registration.client_id());
+    assert_eq!(email.delivery.registration_name, "Billing sync");
+    assert_eq!(
+        email.delivery.subject,
+        "App registration expires in 7 days: Billing sync"
+    );
+    assert!(email.delivery.body.contains("Second line."));
+    assert_eq!(email.delivery.signing_secret, None);
+    assert!(
+        store
+            .claim_deliveries(
+                &both,
+                NOW,
+                &lease("lease-2", NOW + Duration::minutes(5)),
+                10
+            )
+            .unwrap()
+            .iter()
+            .all(|c| c.delivery.channel == Channel::Webhook),
+        "a leased delivery is not claimed again while the lease runs"
+    );
+
+    let retry_at = NOW + Duration::minutes(1);
+    assert!(
+        store
+            .finish_delivery(
+                &email.delivery.target(),
+                "lease-1",
+                &outcome(DeliveryStatus::Retrying, 1, Some(retry_at)),
+            )
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_deliveries(
+                &both,
+                NOW + Duration::seconds(30),
+                &lease("lease-3", NOW + Duration::minutes(6)),
+                10
+            )
+            .unwrap()
+            .is_empty(),
+        "not before its next attempt"
+    );
+    let retry = lease("lease-4", retry_at + Duration::minutes(5));
+    let again = store.claim_deliveries(&both, retry_at, &retry, 10).unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts_made, 1);
+    assert!(
+        !store
+            .finish_delivery(
+                &email.delivery.target(),
+                "lease-1",
+                &outcome(DeliveryStatus::Sent, 2, None)
+            )
+            .unwrap(),
+        "an old lease cannot record an outcome"
+    );
+
+    let takeover_at = retry.until + Duration::seconds(1);
+    let takeover = store
+        .claim_deliveries(
+            &both,
+            takeover_at,
+            &lease("lease-5", takeover_at + Duration::minutes(5)),
+            10,
+        )
+        .unwrap();
+    let channels: Vec<Channel> = takeover.iter().map(|c| c.delivery.channel).collect();
+    assert_eq!(
+        channels,
+        [Channel::Email, Channel::Webhook],
+        "expired leases are taken over"
+    );
+    let webhook = &takeover[1];
+    assert_eq!(webhook.delivery.signing_secret.as_ref(), Some(&hook.secret));
+    assert!(
+        !store
+            .finish_delivery(
+                &email.delivery.target(),
+                "lease-4",
+                &outcome(DeliveryStatus::Sent, 2, None)
+            )
+            .unwrap(),
+        "the worker whose lease ran out lost it"
+    );
+    assert!(
+        store
+            .finish_delivery(
+                &email.delivery.target(),
+                "lease-5",
+                &outcome(DeliveryStatus::Dead, 2, None)
+            )
+            .unwrap()
+    );
+    assert!(
+        store
+            .finish_delivery(
+                &webhook.delivery.target(),
+                "lease-5",
+                &outcome(DeliveryStatus::Sent, 1, None)
+            )
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .due_delivery_count(&both, takeover_at + Duration::days(1))
+            .unwrap(),
+        0
+    );
+
+    let log = store.log(&slug("default")).unwrap();
+    let states: Vec<(Channel, DeliveryStatus, u32, Option<&str>)> = log[0]
+        .deliveries
+        .iter()
+        .map(|d| (d.channel, d.status, d.attempts, d.last_error.as_deref()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (Channel::InApp, DeliveryStatus::Sent, 1, None),
+            (
+                Channel::Email,
+                DeliveryStatus::Dead,
+                2,
+                Some("connection refused")
+            ),
+            (Channel::Webhook, DeliveryStatus::Sent, 1, None),
+        ],
+        "the log shows outcomes, attempts and the last error"
+    );
+}
+
+/// claim_deliveries: concurrent workers never hold the same delivery.
+pub fn concurrent_claims_take_each_delivery_once<S: Store + 'static>(store: Arc<S>) {
+    for i in 0..20 {
+        let registration = registration("default", &format!("Registration {i}"), i);
+        store.insert(&registration, &audit()).unwrap();
+        store
+            .record(
+                &[notice(
+                    &registration,
+                    NoticeKind::Expired,
+                    Disposition::Deliver,
+                )],
+                NOW,
+            )
+            .unwrap();
+    }
+    let threads = 4;
+    let barrier = Arc::new(Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|worker| {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut mine = Vec::new();
+                loop {
+                    let lease = lease(&format!("worker-{worker}"), NOW + Duration::minutes(5));
+                    let claimed = store
+                        .claim_deliveries(&[Channel::Email], NOW, &lease, 3)
+                        .unwrap();
+                    if claimed.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(claimed.into_iter().map(|c| c.delivery.client_id));
+                }
+            })
+        })
+        .collect();
+    let mut claimed: Vec<ClientId> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    assert_eq!(claimed.len(), 20, "every delivery claimed exactly once");
+    claimed.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+    claimed.dedup();
+    assert_eq!(claimed.len(), 20, "no delivery claimed twice");
+}
+
 /// record: concurrent callers with the same notices record each identity once.
 pub fn concurrent_recording_records_once<S: Store + 'static>(store: Arc<S>) {
     let registrations: Vec<Registration> = (0..20)
@@ -826,7 +1126,16 @@ macro_rules! store_conformance_tests {
             templates_are_saved_per_site_and_kind,
             candidates_are_the_registrations_that_can_be_due,
             subscriptions_are_choices_per_site_user_kind_and_channel,
+            webhooks_round_trip_and_removal_cancels_deliveries,
+            deliveries_are_claimed_under_a_lease_and_finished,
         );
+        #[test]
+        fn conformance_concurrent_claims_take_each_delivery_once() {
+            let (_guard, store) = ($make)();
+            $crate::testkit::conformance::concurrent_claims_take_each_delivery_once(
+                ::std::sync::Arc::new(store),
+            );
+        }
         #[test]
         fn conformance_concurrent_recording_records_once() {
             let (_guard, store) = ($make)();

@@ -1,0 +1,125 @@
+//! Webhook POSTs signed as in the Standard Webhooks scheme
+//! (<https://www.standardwebhooks.com>): headers `webhook-id`, `webhook-timestamp` and
+//! `webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, KeyInit, Mac};
+use registration_core::{Clock, Delivery, DeliveryFailure, WebhookSecret};
+use sha2::Sha256;
+use time::format_description::well_known::Rfc3339;
+
+use crate::Error;
+
+/// Sends webhook deliveries: one JSON POST per delivery, no redirects followed (the
+/// configured URL is the only place a signed notice goes).
+pub struct WebhookSender {
+    client: reqwest::blocking::Client,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for WebhookSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSender").finish_non_exhaustive()
+    }
+}
+
+impl WebhookSender {
+    /// Must be called outside an async runtime (the blocking client runs its own).
+    pub fn new(clock: Arc<dyn Clock>, timeout: Duration) -> Result<Self, Error> {
+        // reqwest is built without a default TLS provider: use ring's. Installing twice is
+        // harmless (the first one stays).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::blocking::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("appreg-webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| Error::HttpClient(error.to_string()))?;
+        Ok(Self { client, clock })
+    }
+
+    pub(crate) fn send(&self, delivery: &Delivery) -> Result<(), DeliveryFailure> {
+        let retry = |reason: String| DeliveryFailure {
+            reason,
+            permanent: false,
+        };
+        let Some(secret) = &delivery.signing_secret else {
+            return Err(DeliveryFailure {
+                reason: "the endpoint has no signing secret".into(),
+                permanent: true,
+            });
+        };
+        let id = format!("msg_{}", delivery.message_id());
+        let timestamp = self.clock.now().unix_timestamp();
+        let body = webhook_payload(delivery);
+        let signature = sign(secret, &id, timestamp, &body);
+        let response = self
+            .client
+            .post(&delivery.recipient)
+            .header("content-type", "application/json")
+            .header("webhook-id", &id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(body)
+            .send()
+            .map_err(|error| retry(describe(&error)))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(retry(format!("the receiver answered {status}")))
+        }
+    }
+}
+
+/// `v1,<signature>` for one message, as the receiver recomputes it.
+pub fn sign(secret: &WebhookSecret, id: &str, timestamp: i64, body: &str) -> String {
+    let key = secret.key().unwrap_or_default();
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
+    format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+}
+
+/// The JSON body of a webhook POST: a Standard Webhooks envelope (`type`, `timestamp`,
+/// `data`) around the notice.
+pub fn webhook_payload(delivery: &Delivery) -> String {
+    let rfc3339 = |instant: time::OffsetDateTime| instant.format(&Rfc3339).unwrap_or_default();
+    serde_json::json!({
+        "type": format!("app_registration.{}", delivery.notice.kind),
+        "timestamp": rfc3339(delivery.due_at),
+        "data": {
+            "site": delivery.site.as_str(),
+            "kind": delivery.notice.kind.as_str(),
+            "registration": {
+                "id": delivery.notice.registration_id.to_string(),
+                "name": delivery.registration_name,
+                "client_id": delivery.client_id.as_str(),
+                "expiration_date": delivery.notice.expiration_date.to_string(),
+            },
+            "due_at": rfc3339(delivery.due_at),
+            "subject": delivery.subject,
+            "body": delivery.body,
+        }
+    })
+    .to_string()
+}
+
+/// A transport error without the URL's query (which could carry a token of the receiver's).
+fn describe(error: &reqwest::Error) -> String {
+    let what = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "failed"
+    };
+    let source = std::error::Error::source(error)
+        .map(|source| format!(": {source}"))
+        .unwrap_or_default();
+    format!("the POST {what}{source}")
+}
