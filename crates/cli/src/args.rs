@@ -36,6 +36,8 @@ pub(crate) enum Command {
         /// (default: http://<listen address>).
         #[arg(long)]
         public_url: Option<String>,
+        #[command(flatten)]
+        delivery: DeliveryArgs,
     },
     /// Token signing keys.
     #[command(subcommand)]
@@ -49,8 +51,15 @@ pub(crate) enum Command {
     /// App registrations of a site.
     #[command(subcommand)]
     Reg(RegCommand),
-    /// Evaluate every registration's notification schedule now and record what is due.
-    Sweep,
+    /// Evaluate every registration's notification schedule now, record what is due, and
+    /// deliver what is due (e-mail, webhooks) before returning.
+    Sweep {
+        #[command(flatten)]
+        delivery: DeliveryArgs,
+    },
+    /// Webhook endpoints of a site: every notice is POSTed to each, signed.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// The Administrative notification log.
     #[command(subcommand)]
     Notices(NoticesCommand),
@@ -72,6 +81,44 @@ pub(crate) enum Command {
         /// Switch it off instead.
         #[arg(long)]
         off: bool,
+    },
+}
+
+/// How notices leave the building.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct DeliveryArgs {
+    /// SMTP server for e-mail notices: smtp://host:port (plain), smtp://host:port?tls=required
+    /// (STARTTLS) or smtps://host:port; credentials as smtp://user:password@host:port.
+    /// Without it, e-mail deliveries wait in the outbox.
+    #[arg(long, env = "APPREG_SMTP_URL", hide_env_values = true)]
+    pub(crate) smtp_url: Option<String>,
+    /// The From: address of e-mail notices.
+    #[arg(long, env = "APPREG_MAIL_FROM", default_value = "appreg@localhost")]
+    pub(crate) mail_from: String,
+    /// Seconds one delivery attempt (SMTP conversation or webhook POST) may take.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub(crate) delivery_timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum WebhookCommand {
+    /// Add an endpoint; prints its signing secret once.
+    Add {
+        #[command(flatten)]
+        site: SiteArg,
+        /// http:// or https:// URL, without credentials.
+        url: String,
+    },
+    /// List a site's endpoints (never their secrets).
+    List {
+        #[command(flatten)]
+        site: SiteArg,
+    },
+    /// Remove an endpoint; its deliveries still waiting are cancelled.
+    Remove {
+        #[command(flatten)]
+        site: SiteArg,
+        url: String,
     },
 }
 

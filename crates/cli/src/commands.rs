@@ -5,15 +5,15 @@ use anyhow::{Context, Result, anyhow};
 use registration_core::{
     AdminName, AdminPassword, BannerSetting, Channel, ClientId, Error, ExpirationDate,
     NewRegistration, NoticeKind, RegistrationName, RegistrationService, SiteName, SiteSlug,
-    SiteZone, StoreError, TemplateEdit, parse_email,
+    SiteZone, StoreError, TemplateEdit, WebhookUrl, parse_email,
 };
 
 use crate::args::{
     AdminCommand, Command, KeysCommand, NoticesCommand, RegCommand, SiteCommand, Target,
-    TemplatesCommand,
+    TemplatesCommand, WebhookCommand,
 };
 use crate::render::{
-    SiteJson, SweepJson, notices_table, registration_details, registrations_table, sites_table,
+    SiteJson, notices_table, registration_details, registrations_table, sites_table, table,
 };
 use registration_http::wire::{NoticeJson, RegistrationJson, TemplateJson};
 
@@ -24,7 +24,7 @@ pub(crate) fn execute(
     actor: &str,
 ) -> Result<String> {
     match command {
-        Command::Serve { .. } => unreachable!("main runs serve before dispatching commands"),
+        Command::Serve { .. } => unreachable!("main runs serve with its notifier"),
         Command::Keys(KeysCommand::Rotate) => {
             let keys = service.rotate_signing_key()?;
             let kids: Vec<&str> = keys.iter().map(|key| key.kid.as_str()).collect();
@@ -81,16 +81,8 @@ pub(crate) fn execute(
             ))
         }
         Command::Reg(command) => reg(service, command, json, actor),
-        Command::Sweep => {
-            let report = service.sweep()?;
-            if json {
-                return to_json(&SweepJson::from(report));
-            }
-            Ok(format!(
-                "Swept {} site(s), {} registration(s): {} notice(s) recorded.",
-                report.sites, report.registrations_evaluated, report.notices_recorded
-            ))
-        }
+        Command::Webhook(command) => webhook(service, command, json, actor),
+        Command::Sweep { .. } => unreachable!("main runs sweep with its notifier"),
         Command::Notices(NoticesCommand::List { site }) => {
             let slug = site_slug(&site.site)?;
             let zone = service.site(&slug)?.zone;
@@ -244,6 +236,80 @@ fn templates(
         "Templates of site {slug}:\n{}",
         crate::render::table(&["Kind", "Name", "Enabled", "Banner", "Subject"], &rows)
     ))
+}
+
+fn webhook(
+    service: &RegistrationService,
+    command: WebhookCommand,
+    json: bool,
+    actor: &str,
+) -> Result<String> {
+    match command {
+        WebhookCommand::Add { site, url } => {
+            let site = site_slug(&site.site)?;
+            let endpoint = service.add_webhook(&site, WebhookUrl::parse(&url)?, actor)?;
+            if json {
+                return to_json(&serde_json::json!({
+                    "site": site.as_str(),
+                    "url": endpoint.url.as_str(),
+                    "secret": endpoint.secret.expose(),
+                    "created_at": rfc3339(endpoint.created_at),
+                }));
+            }
+            Ok(format!(
+                "Webhook endpoint {} added to site {site}; it receives every notice.\n\n  \
+                 signing secret  {}\n\n\
+                 The secret is shown only this once. Receivers verify the webhook-signature \
+                 header of each POST with it (Standard Webhooks, HMAC-SHA256).",
+                endpoint.url,
+                endpoint.secret.expose()
+            ))
+        }
+        WebhookCommand::List { site } => {
+            let site = site_slug(&site.site)?;
+            let endpoints = service.webhooks(&site)?;
+            if json {
+                let listed: Vec<serde_json::Value> = endpoints
+                    .iter()
+                    .map(|endpoint| {
+                        serde_json::json!({
+                            "url": endpoint.url.as_str(),
+                            "created_at": rfc3339(endpoint.created_at),
+                        })
+                    })
+                    .collect();
+                return to_json(&listed);
+            }
+            if endpoints.is_empty() {
+                return Ok(format!("Site {site} has no webhook endpoints."));
+            }
+            let rows: Vec<Vec<String>> = endpoints
+                .iter()
+                .map(|endpoint| vec![endpoint.url.to_string(), rfc3339(endpoint.created_at)])
+                .collect();
+            Ok(table(&["URL", "Added"], &rows))
+        }
+        WebhookCommand::Remove { site, url } => {
+            let site = site_slug(&site.site)?;
+            let url = WebhookUrl::parse(&url)?;
+            service.remove_webhook(&site, &url, actor)?;
+            if json {
+                return to_json(
+                    &serde_json::json!({ "site": site.as_str(), "removed": url.as_str() }),
+                );
+            }
+            Ok(format!(
+                "Webhook endpoint {url} removed from site {site}; its waiting deliveries are \
+                 cancelled."
+            ))
+        }
+    }
+}
+
+fn rfc3339(instant: time::OffsetDateTime) -> String {
+    instant
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 fn to_json(value: &impl serde::Serialize) -> Result<String> {

@@ -5,6 +5,7 @@
 
 mod args;
 mod commands;
+mod delivery;
 mod render;
 mod serve;
 mod system;
@@ -45,6 +46,7 @@ fn run(cli: Cli) -> Result<String> {
             clock.start_text()
         );
     }
+    let clock = Arc::new(clock);
     let store = SqliteStore::open(&cli.db)
         .with_context(|| format!("cannot use the database {}", cli.db.display()))?;
     let public_url = match &cli.command {
@@ -57,17 +59,28 @@ fn run(cli: Cli) -> Result<String> {
     };
     let service = RegistrationService::new(
         Arc::new(store),
-        Arc::new(clock),
+        clock.clone(),
         Arc::new(OsRandom),
         SecretHasher::recommended()?,
         Arc::new(notify::SandboxedRenderer::default()),
         &public_url,
     );
-    if let Command::Serve { listen, public_url } = cli.command {
-        serve::serve(Arc::new(service), listen, public_url)?;
-        return Ok(String::new());
+    match cli.command {
+        Command::Serve {
+            listen,
+            public_url,
+            delivery,
+        } => {
+            let notifier = delivery::notifier(&delivery, clock)?;
+            serve::serve(Arc::new(service), listen, public_url, notifier)?;
+            Ok(String::new())
+        }
+        Command::Sweep { delivery } => {
+            let notifier = delivery::notifier(&delivery, clock)?;
+            delivery::sweep(&service, &notifier, cli.json)
+        }
+        command => commands::execute(&service, command, cli.json, &actor()),
     }
-    commands::execute(&service, cli.command, cli.json, &actor())
 }
 
 /// Where notices link to when neither `serve --public-url` nor `APPREG_PUBLIC_URL` says.

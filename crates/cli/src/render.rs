@@ -2,7 +2,7 @@
 //! docs/cli.md) and aligned tables for people. Domain types do not derive `Serialize`; the
 //! wire shapes live here.
 
-use registration_core::{NoticeLogEntry, Site, SiteZone, Snapshot, SweepReport};
+use registration_core::{DeliveryReport, NoticeLogEntry, Site, SiteZone, Snapshot, SweepReport};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -28,14 +28,36 @@ pub(crate) struct SweepJson {
     sites: usize,
     registrations_evaluated: usize,
     notices_recorded: usize,
+    deliveries: DeliveriesJson,
+    /// E-mail deliveries due that no SMTP server was given for.
+    waiting_for_smtp: u64,
 }
 
-impl From<SweepReport> for SweepJson {
-    fn from(report: SweepReport) -> Self {
+#[derive(Debug, Serialize)]
+struct DeliveriesJson {
+    attempted: usize,
+    sent: usize,
+    retrying: usize,
+    dead: usize,
+}
+
+impl SweepJson {
+    pub(crate) fn new(
+        report: SweepReport,
+        deliveries: DeliveryReport,
+        waiting_for_smtp: u64,
+    ) -> Self {
         Self {
             sites: report.sites,
             registrations_evaluated: report.registrations_evaluated,
             notices_recorded: report.notices_recorded,
+            deliveries: DeliveriesJson {
+                attempted: deliveries.attempted,
+                sent: deliveries.sent,
+                retrying: deliveries.retrying,
+                dead: deliveries.dead,
+            },
+            waiting_for_smtp,
         }
     }
 }
@@ -171,7 +193,16 @@ pub(crate) fn notices_table(entries: &[NoticeLogEntry], zone: SiteZone) -> Strin
             let deliveries: Vec<String> = entry
                 .deliveries
                 .iter()
-                .map(|d| format!("{} {}: {}", d.channel, d.recipient, d.status))
+                .map(|d| {
+                    let mut text = format!("{} {}: {}", d.channel, d.recipient, d.status);
+                    if let Some(next) = d.next_attempt_at {
+                        text.push_str(&format!(" (next try {})", local_minute(zone, next)));
+                    }
+                    if let Some(error) = &d.last_error {
+                        text.push_str(&format!(" [{error}]"));
+                    }
+                    text
+                })
                 .collect();
             vec![
                 local_minute(zone, entry.recorded_at),

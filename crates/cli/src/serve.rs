@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use notify::ChannelNotifier;
 use registration_core::{RandomSource, RegistrationService};
 use registration_http::{Config, Server};
 
@@ -14,6 +15,7 @@ pub(crate) fn serve(
     service: Arc<RegistrationService>,
     listen: SocketAddr,
     public_url: Option<String>,
+    notifier: ChannelNotifier,
 ) -> Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -27,7 +29,7 @@ pub(crate) fn serve(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    let outcome = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
@@ -45,13 +47,18 @@ pub(crate) fn serve(
                 password.expose_secret()
             );
         }
-        let server = Server::new(service, Config::new(public_url.clone()), cache_key)?;
+        let server = Server::new(service, Config::new(public_url.clone()), cache_key)?
+            .with_notifier(Arc::new(notifier));
         eprintln!("appreg: listening on http://{address} (public URL {public_url})");
         tracing::info!(%address, %public_url, "listening");
         server.run(listener, shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(())
-    })
+    });
+    // A delivery attempt still running is abandoned after this; its lease runs out and
+    // another worker retries it (at least once, never lost).
+    runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    outcome
 }
 
 /// Completes on Ctrl-C or SIGTERM.

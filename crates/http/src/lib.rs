@@ -1,5 +1,5 @@
 //! appreg's HTTP server (axum on tokio): the per-site OAuth 2.0 endpoints of SPEC section 7
-//! and the operations endpoints. Glue over `registration_core::RegistrationService`: every
+//! and the operations endpoints, with the background sweeper and delivery worker. Glue over `registration_core::RegistrationService`: every
 //! rule is the domain's; this crate parses, bounds the expensive work, and renders.
 
 mod admin;
@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::routing::{get, post};
-use registration_core::{DEFAULT_TOKEN_LIFETIME, RegistrationService};
+use registration_core::{DEFAULT_TOKEN_LIFETIME, Notifier, RegistrationService};
 use time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -57,6 +57,9 @@ pub struct Config {
     pub flush_interval: std::time::Duration,
     /// How often the notification sweep runs (also once at start).
     pub sweep_interval: std::time::Duration,
+    /// How often the delivery worker looks for deliveries that became due (retries); it
+    /// also runs at once after every sweep that recorded notices.
+    pub delivery_interval: std::time::Duration,
 }
 
 impl Config {
@@ -69,6 +72,7 @@ impl Config {
             budgets: BudgetPolicy::default(),
             flush_interval: std::time::Duration::from_secs(60),
             sweep_interval: std::time::Duration::from_secs(60),
+            delivery_interval: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -84,6 +88,10 @@ pub(crate) struct AppState {
     budgets: Arc<FailureBudgets>,
     usage: Arc<UsageRecorder>,
     metrics: Arc<Metrics>,
+    /// Sends e-mail and webhook deliveries; without one, they wait in the outbox.
+    notifier: Option<Arc<dyn Notifier>>,
+    /// Wakes the delivery worker when a sweep recorded notices.
+    deliveries_recorded: Arc<tokio::sync::Notify>,
 }
 
 /// Runs blocking domain work (SQLite, argon2) on tokio's blocking pool.
@@ -130,8 +138,18 @@ impl Server {
                 budgets: Arc::new(FailureBudgets::default()),
                 usage: Arc::new(UsageRecorder::default()),
                 metrics: Arc::new(Metrics::default()),
+                notifier: None,
+                deliveries_recorded: Arc::new(tokio::sync::Notify::new()),
             },
         })
+    }
+
+    /// Runs the delivery worker with `notifier` (build it outside the async runtime: the
+    /// webhook client is a blocking one).
+    #[must_use]
+    pub fn with_notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
+        self.state.notifier = Some(notifier);
+        self
     }
 
     pub fn router(&self) -> Router {
@@ -185,6 +203,7 @@ impl Server {
         let state = self.state.clone();
         let background = tokio::spawn(maintain(state.clone()));
         let sweeper = tokio::spawn(sweep_periodically(state.clone()));
+        let deliverer = tokio::spawn(deliver_continuously(state.clone()));
         let app = self
             .router()
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -193,6 +212,7 @@ impl Server {
             .await?;
         background.abort();
         sweeper.abort();
+        deliverer.abort();
         flush_usage(&state).await;
         Ok(())
     }
@@ -236,6 +256,7 @@ async fn sweep_periodically(state: AppState) {
         match blocking(&state, |service| service.sweep()).await {
             Ok(Ok(report)) if report.notices_recorded > 0 => {
                 tracing::info!(notices = report.notices_recorded, "sweep recorded notices");
+                state.deliveries_recorded.notify_one();
             }
             Ok(Ok(report)) => tracing::debug!(
                 registrations = report.registrations_evaluated,
@@ -243,6 +264,56 @@ async fn sweep_periodically(state: AppState) {
             ),
             Ok(Err(error)) => tracing::warn!(%error, "sweep failed; retrying next interval"),
             Err(error) => tracing::warn!(%error, "sweep failed; retrying next interval"),
+        }
+    }
+}
+
+/// Deliveries attempted per round: small, so that stopping the server waits for at most a
+/// few attempts (each bounded by the notifier's timeout).
+const DELIVERY_BATCH: usize = 8;
+
+/// The delivery worker: rounds of [`RegistrationService::deliver_due`] until nothing more is
+/// due, then waits for a sweep or the delivery interval. Several servers may run it on one
+/// database; leases keep them from sending the same delivery concurrently.
+async fn deliver_continuously(state: AppState) {
+    let Some(notifier) = state.notifier.clone() else {
+        return;
+    };
+    loop {
+        loop {
+            let notifier = notifier.clone();
+            let round = blocking(&state, move |service| {
+                service.deliver_due(notifier.as_ref(), DELIVERY_BATCH)
+            })
+            .await;
+            match round {
+                Ok(Ok(report)) => {
+                    if report.attempted > 0 {
+                        tracing::info!(
+                            attempted = report.attempted,
+                            sent = report.sent,
+                            retrying = report.retrying,
+                            dead = report.dead,
+                            "deliveries attempted"
+                        );
+                    }
+                    if report.attempted < DELIVERY_BATCH {
+                        break;
+                    }
+                }
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "delivery round failed; retrying later");
+                    break;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "delivery round failed; retrying later");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            () = state.deliveries_recorded.notified() => {}
+            () = tokio::time::sleep(state.config.delivery_interval) => {}
         }
     }
 }

@@ -89,8 +89,13 @@ pub struct NoticeRegistrationJson {
 pub struct DeliveryJson {
     recipient: String,
     channel: &'static str,
+    /// `pending`, `sent`, `retrying`, `dead`, `skipped` or `cancelled`.
     status: &'static str,
     attempts: u32,
+    /// When a `retrying` delivery is tried next (site time).
+    next_attempt_at: Option<String>,
+    /// Why the last attempt failed.
+    last_error: Option<String>,
 }
 
 pub fn disposition_label(disposition: Disposition) -> &'static str {
@@ -122,6 +127,10 @@ impl NoticeJson {
                     channel: delivery.channel.as_str(),
                     status: delivery.status.as_str(),
                     attempts: delivery.attempts,
+                    next_attempt_at: delivery
+                        .next_attempt_at
+                        .map(|instant| rfc3339(zone.local(instant))),
+                    last_error: delivery.last_error.clone(),
                 })
                 .collect(),
         }

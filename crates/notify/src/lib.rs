@@ -20,6 +20,12 @@ pub use email::{EmailSender, SmtpSettings};
 pub use render::SandboxedRenderer;
 pub use webhook::{WebhookSender, sign, webhook_payload};
 
+/// Makes ring the process's TLS provider for reqwest (built without one, to keep aws-lc and
+/// its licence out). Idempotent: the first installed provider stays.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// How long one delivery attempt may take before it counts as failed (and is retried).
 pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 

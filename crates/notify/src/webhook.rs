@@ -30,9 +30,7 @@ impl std::fmt::Debug for WebhookSender {
 impl WebhookSender {
     /// Must be called outside an async runtime (the blocking client runs its own).
     pub fn new(clock: Arc<dyn Clock>, timeout: Duration) -> Result<Self, Error> {
-        // reqwest is built without a default TLS provider: use ring's. Installing twice is
-        // harmless (the first one stays).
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::install_tls_provider();
         let client = reqwest::blocking::Client::builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -118,8 +116,15 @@ fn describe(error: &reqwest::Error) -> String {
     } else {
         "failed"
     };
-    let source = std::error::Error::source(error)
+    // The innermost cause says most ("Connection refused (os error 111)").
+    let mut innermost: Option<&dyn std::error::Error> = None;
+    let mut next = std::error::Error::source(error);
+    while let Some(source) = next {
+        innermost = Some(source);
+        next = source.source();
+    }
+    let cause = innermost
         .map(|source| format!(": {source}"))
         .unwrap_or_default();
-    format!("the POST {what}{source}")
+    format!("the POST {what}{cause}")
 }

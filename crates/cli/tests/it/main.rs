@@ -109,3 +109,9 @@ impl Appreg {
 }
 
 pub(crate) const CREATED_AT: &str = "2026-11-23T09:00:00Z";
+
+/// A blocking HTTP client (reqwest is built without a default TLS provider).
+pub(crate) fn http_client() -> reqwest::blocking::Client {
+    notify::install_tls_provider();
+    reqwest::blocking::Client::new()
+}

@@ -84,7 +84,7 @@ fn serve_issues_tokens_stops_on_sigterm_and_never_logs_secrets() {
     let (client_id, secret) = appreg.create(CREATED_AT, "default", "Billing sync", "2027-01-31");
     let (other_id, other_secret) = appreg.create(CREATED_AT, "default", "Ledger", "2027-01-31");
     let server = start(&appreg);
-    let http = reqwest::blocking::Client::new();
+    let http = crate::http_client();
     let token_url = format!("{}/sites/default/oauth2/token", server.base);
 
     let issued: Value = http
@@ -175,7 +175,7 @@ fn appreg_now_past_the_expiration_date_refuses_tokens_and_counts_the_calls() {
     let appreg = Appreg::new();
     let (client_id, secret) = appreg.create(CREATED_AT, "default", "Billing sync", "2026-11-30");
     let request = |server: &Running| {
-        reqwest::blocking::Client::new()
+        crate::http_client()
             .post(format!("{}/sites/default/oauth2/token", server.base))
             .basic_auth(&client_id, Some(&secret))
             .form(&[("grant_type", "client_credentials")])

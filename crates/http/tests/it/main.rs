@@ -94,7 +94,10 @@ pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestA
         base,
         clock,
         service,
-        client: reqwest::Client::new(),
+        client: {
+            notify::install_tls_provider();
+            reqwest::Client::new()
+        },
         shutdown: Some(shutdown),
         server: Some(server),
         _dir: dir,
