@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod errors;
+mod notifications;
 mod output;
 mod registrations;
 mod serve;

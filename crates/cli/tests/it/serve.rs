@@ -10,9 +10,9 @@ use serde_json::Value;
 
 use crate::{Appreg, CREATED_AT};
 
-struct Running {
+pub(crate) struct Running {
     child: Child,
-    base: String,
+    pub(crate) base: String,
     log: mpsc::Receiver<String>,
     /// What the server printed on stdout (the bootstrap administrator's password).
     terminal: std::thread::JoinHandle<String>,
@@ -25,8 +25,15 @@ fn start(appreg: &Appreg) -> Running {
 
 /// The same with `APPREG_NOW` set to `now`.
 fn start_at(appreg: &Appreg, now: &str) -> Running {
+    start_with(appreg, now, &[])
+}
+
+/// The same with more `serve` options.
+pub(crate) fn start_with(appreg: &Appreg, now: &str, options: &[&str]) -> Running {
+    let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+    args.extend_from_slice(options);
     let mut child = appreg
-        .command(Some(now), &["serve", "--listen", "127.0.0.1:0"])
+        .command(Some(now), &args)
         .env("APPREG_LOG", "debug")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -60,8 +67,21 @@ fn start_at(appreg: &Appreg, now: &str) -> Running {
 }
 
 impl Running {
+    /// Waits until the server logs a line containing `text`; returns that line.
+    pub(crate) fn wait_for_log(&self, text: &str) -> String {
+        loop {
+            let line = self
+                .log
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("the server logs {text:?} within 30 s"));
+            if line.contains(text) {
+                return line;
+            }
+        }
+    }
+
     /// Sends SIGTERM, waits for a clean exit, and returns (stdout, everything logged).
-    fn stop(mut self) -> (String, String) {
+    pub(crate) fn stop(mut self) -> (String, String) {
         let pid = self.child.id().to_string();
         let status = std::process::Command::new("kill")
             .args(["-TERM", &pid])
