@@ -24,6 +24,9 @@ pub enum Error {
     /// No valid bearer token on an admin API call.
     #[error("authentication required")]
     Unauthenticated,
+    /// Authenticated, in the right site, but not allowed to do this (403).
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
     /// Field-by-field validation failures (422).
     #[error("invalid fields")]
     Invalid(Vec<FieldError>),
@@ -58,6 +61,7 @@ fn field_of(error: &registration_core::Error) -> Option<&'static str> {
         }
         Core::InvalidTemplate { part, .. } => Some(part),
         Core::BannerFixedForExpired | Core::InvalidBannerSetting => Some("banner"),
+        Core::NoEmailAddress(_) => Some("enabled"),
         _ => None,
     }
 }
@@ -163,6 +167,7 @@ impl IntoResponse for Error {
                 );
                 response
             }
+            Error::Forbidden(reason) => problem(StatusCode::FORBIDDEN, "Forbidden", reason),
             Error::Invalid(errors) => invalid(StatusCode::UNPROCESSABLE_ENTITY, &errors),
             Error::UnsupportedMediaType => problem(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

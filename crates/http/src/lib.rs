@@ -175,6 +175,14 @@ impl Server {
                 "/api/v1/sites/{site}/notification-templates/{kind}",
                 axum::routing::patch(notices::edit_template),
             )
+            .route(
+                "/api/v1/sites/{site}/subscriptions",
+                get(notices::subscriptions),
+            )
+            .route(
+                "/api/v1/sites/{site}/subscriptions/{username}/{kind}/{channel}",
+                axum::routing::put(notices::subscribe),
+            )
             .route("/api/v1/openapi.json", get(openapi::document))
             .layer(RequestBodyLimitLayer::new(MAX_JSON_BYTES));
         Router::new()

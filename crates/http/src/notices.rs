@@ -1,17 +1,20 @@
-//! The Administrative notification log and the notification templates in the admin API:
-//! `/api/v1/sites/{site}/notifications` and `/api/v1/sites/{site}/notification-templates`.
+//! The Administrative notification log, the notification templates and the subscriptions in
+//! the admin API: `/api/v1/sites/{site}/notifications`, `…/notification-templates` and
+//! `…/subscriptions`.
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use registration_core::{BannerSetting, DeliveryStatus, NoticeKind, TemplateEdit};
+use registration_core::{
+    AdminName, BannerSetting, Channel, DeliveryStatus, NoticeKind, TemplateEdit,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::admin::{Paging, administrator_of, json_body};
 use crate::error::{Error, FieldError};
 use crate::openapi::ProblemJson;
-use crate::wire::{NoticeJson, TemplateJson};
+use crate::wire::{NoticeJson, SubscriptionJson, TemplateJson};
 use crate::{AppState, blocking};
 
 /// Filters and paging of the notification log.
@@ -261,4 +264,93 @@ pub(crate) async fn edit_template(
     })
     .await??;
     Ok(Json(TemplateJson::new(&template)))
+}
+
+/// Who receives which template on which channel in the site: every administrator × template
+/// × channel, with the choice in effect.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/subscriptions",
+    params(("site" = String, Path, description = "Site slug")),
+    responses(
+        (status = 200, description = "The choices in effect, by username", body = Vec<SubscriptionJson>),
+        (status = 401, description = "No valid API token", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 404, description = "No such site (or not yours)", body = ProblemJson, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn subscriptions(
+    State(state): State<AppState>,
+    Path(site): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<SubscriptionJson>>, Error> {
+    let (_, site) = administrator_of(&state, &headers, &site).await?;
+    let rows = blocking(&state, move |service| {
+        service.effective_subscriptions(&site)
+    })
+    .await??;
+    Ok(Json(rows.iter().map(SubscriptionJson::new).collect()))
+}
+
+/// A subscription switched on or off.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SubscriptionChange {
+    enabled: bool,
+}
+
+/// Switch one of your own channels for one template on or off (e-mail needs an address).
+#[utoipa::path(
+    put,
+    path = "/api/v1/sites/{site}/subscriptions/{username}/{kind}/{channel}",
+    params(
+        ("site" = String, Path, description = "Site slug"),
+        ("username" = String, Path, description = "Your username"),
+        ("kind" = String, Path, description = "expires_in_30_days, expires_in_7_days or expired"),
+        ("channel" = String, Path, description = "in_app or email"),
+    ),
+    request_body = SubscriptionChange,
+    responses(
+        (status = 200, description = "The choice now in effect", body = SubscriptionJson),
+        (status = 400, description = "Malformed JSON", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API token", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 403, description = "Another administrator's subscription", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 404, description = "No such site, template or channel", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 422, description = "E-mail without an address on file", body = ProblemJson, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn subscribe(
+    State(state): State<AppState>,
+    Path((site, username, kind, channel)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<SubscriptionJson>, Error> {
+    let (admin, site) = administrator_of(&state, &headers, &site).await?;
+    let kind = NoticeKind::parse(&kind).ok_or(Error::NotFound)?;
+    let channel = match Channel::parse(&channel) {
+        Some(channel @ (Channel::InApp | Channel::Email)) => channel,
+        _ => return Err(Error::NotFound),
+    };
+    let username = AdminName::parse(&username).map_err(|_| Error::NotFound)?;
+    // Each administrator decides what they receive: nobody silences a colleague's alerts.
+    if username != admin.username {
+        return Err(Error::Forbidden(
+            "Administrators change only their own subscriptions.",
+        ));
+    }
+    let change: SubscriptionChange = json_body(&headers, &body)?;
+    let actor = format!("admin:{}", admin.username);
+    let email = admin.email.clone();
+    let subscription = blocking(&state, move |service| {
+        service.subscribe(&site, &username, kind, channel, change.enabled, &actor)
+    })
+    .await??;
+    Ok(Json(SubscriptionJson::new(
+        &registration_core::SubscriptionRow {
+            subscription,
+            email,
+        },
+    )))
 }

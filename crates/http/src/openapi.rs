@@ -51,7 +51,9 @@ impl Modify for BearerToken {
         admin::remove,
         notices::log,
         notices::templates,
-        notices::edit_template
+        notices::edit_template,
+        notices::subscriptions,
+        notices::subscribe
     ),
     components(schemas(RegistrationJson, ProblemJson, FieldError)),
     modifiers(&BearerToken)

@@ -2,7 +2,8 @@
 //! section 8 names the fields). Domain types do not derive `Serialize`; these do.
 
 use registration_core::{
-    ClientSecret, Disposition, NoticeKind, NoticeLogEntry, NotificationTemplate, SiteZone, Snapshot,
+    ClientSecret, Disposition, NoticeKind, NoticeLogEntry, NotificationTemplate, SiteZone,
+    Snapshot, SubscriptionRow,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -133,6 +134,31 @@ impl NoticeJson {
                     last_error: delivery.last_error.clone(),
                 })
                 .collect(),
+        }
+    }
+}
+
+/// One administrator's choice in effect for one template and channel.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SubscriptionJson {
+    username: String,
+    /// `expires_in_30_days`, `expires_in_7_days` or `expired`.
+    template: &'static str,
+    /// `in_app` or `email`.
+    channel: &'static str,
+    enabled: bool,
+    /// Whether the administrator has an e-mail address (e-mail needs one).
+    has_email: bool,
+}
+
+impl SubscriptionJson {
+    pub fn new(row: &SubscriptionRow) -> Self {
+        Self {
+            username: row.subscription.username.to_string(),
+            template: row.subscription.kind.as_str(),
+            channel: row.subscription.channel.as_str(),
+            enabled: row.subscription.enabled,
+            has_email: row.email.is_some(),
         }
     }
 }

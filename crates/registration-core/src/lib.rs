@@ -48,7 +48,8 @@ pub use schedule::{
 pub use secret::{ClientId, ClientSecret, SecretHash, SecretHasher, SecretHint};
 pub use service::{
     CheckedClient, ClientCheck, DELIVERY_LEASE, DeliveryReport, PendingVerification,
-    RegistrationPatch, RegistrationService, SIGNING_KEYS_KEPT, Snapshot, SweepReport, TemplateEdit,
+    RegistrationPatch, RegistrationService, SIGNING_KEYS_KEPT, Snapshot, SubscriptionRow,
+    SweepReport, TemplateEdit,
 };
 pub use site::{Site, SiteName, SitePolicy, SiteSlug, SiteZone};
 pub use status::{ExpiresLabel, State, Status, days_left, expiry_instant};

@@ -44,6 +44,14 @@ pub struct SweepReport {
     pub notices_recorded: usize,
 }
 
+/// One administrator's choice in effect for one template and channel, with the address
+/// e-mail would go to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionRow {
+    pub subscription: Subscription,
+    pub email: Option<String>,
+}
+
 /// What one round of the delivery worker did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DeliveryReport {
@@ -715,6 +723,37 @@ impl RegistrationService {
         Ok(subscription)
     }
 
+    /// Every administrator of `site` × template × channel (`in_app`, `email`), with the
+    /// choice in effect (the default where they made none), sorted by username.
+    pub fn effective_subscriptions(&self, site: &SiteSlug) -> Result<Vec<SubscriptionRow>, Error> {
+        let site = self.store.site(site)?;
+        let admins = self.store.admins_of(&site.slug)?;
+        let choices = self.store.subscriptions(&site.slug)?;
+        let mut rows = Vec::new();
+        for admin in admins {
+            for kind in NoticeKind::ALL {
+                for channel in [Channel::InApp, Channel::Email] {
+                    let enabled = choices
+                        .iter()
+                        .find(|s| {
+                            s.username == admin.username && s.kind == kind && s.channel == channel
+                        })
+                        .map_or(Subscription::default_for(channel), |s| s.enabled);
+                    rows.push(SubscriptionRow {
+                        subscription: Subscription {
+                            username: admin.username.clone(),
+                            kind,
+                            channel,
+                            enabled,
+                        },
+                        email: admin.email.clone(),
+                    });
+                }
+            }
+        }
+        Ok(rows)
+    }
+
     /// Deliveries per notice kind and status, over all sites (for metrics).
     pub fn delivery_counts(&self) -> Result<Vec<(NoticeKind, DeliveryStatus, u64)>, Error> {
         Ok(self.store.delivery_counts()?)
@@ -817,26 +856,14 @@ impl RegistrationService {
     /// each administrator unless they switched it off, e-mail for those who switched it on,
     /// and every kind for each of the site's webhook endpoints.
     fn recipients(&self, site: &SiteSlug) -> Result<Vec<(NoticeKind, String, Channel)>, Error> {
-        let admins = self.store.admins_of(site)?;
-        let choices = self.store.subscriptions(site)?;
         let mut recipients = Vec::new();
-        for admin in &admins {
-            for kind in NoticeKind::ALL {
-                for channel in [Channel::InApp, Channel::Email] {
-                    let enabled = choices
-                        .iter()
-                        .find(|s| {
-                            s.username == admin.username && s.kind == kind && s.channel == channel
-                        })
-                        .map_or(Subscription::default_for(channel), |s| s.enabled);
-                    let recipient = match channel {
-                        Channel::Email => admin.email.clone(),
-                        _ => Some(admin.username.to_string()),
-                    };
-                    if let (true, Some(recipient)) = (enabled, recipient) {
-                        recipients.push((kind, recipient, channel));
-                    }
-                }
+        for row in self.effective_subscriptions(site)? {
+            let recipient = match row.subscription.channel {
+                Channel::Email => row.email,
+                _ => Some(row.subscription.username.to_string()),
+            };
+            if let (true, Some(recipient)) = (row.subscription.enabled, recipient) {
+                recipients.push((row.subscription.kind, recipient, row.subscription.channel));
             }
         }
         for endpoint in self.store.webhooks(site)? {

@@ -441,3 +441,81 @@ async fn templates_are_edited_through_the_api_and_checked_first() {
         notice.body
     );
 }
+
+#[tokio::test]
+async fn administrators_see_the_sites_subscriptions_and_change_only_their_own() {
+    let app = spawn_app().await;
+    let alice = admin_token(&app, "alice", &["default"]);
+    admin_token(&app, "bob", &["default"]);
+    let stranger = admin_token(&app, "carol", &["other"]);
+    let base = "/api/v1/sites/default/subscriptions";
+    let (status, _, rows) = call(&app, reqwest::Method::GET, base, Some(&alice), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = rows.as_array().unwrap();
+    assert_eq!(
+        rows.len(),
+        12,
+        "2 administrators × 3 templates × 2 channels"
+    );
+    assert_eq!(
+        rows[0],
+        json!({"username": "alice", "template": "expires_in_30_days", "channel": "in_app",
+               "enabled": true, "has_email": false}),
+        "in-app is on by default"
+    );
+    assert_eq!(rows[1]["channel"], "email");
+    assert_eq!(rows[1]["enabled"], false, "e-mail is off by default");
+
+    let put = |path: &str, token: &str, enabled: bool| {
+        let (app, path, token) = (&app, format!("{base}/{path}"), token.to_owned());
+        async move {
+            call(
+                app,
+                reqwest::Method::PUT,
+                &path,
+                Some(&token),
+                Some(json!({ "enabled": enabled })),
+            )
+            .await
+        }
+    };
+    let (status, _, problem) = put("alice/expired/email", &alice, true).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "enabled");
+    let (status, _, changed) = put("alice/expired/in_app", &alice, false).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(changed["enabled"], false);
+    let (status, _, problem) = put("bob/expired/in_app", &alice, false).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    for path in [
+        "alice/expired/webhook",
+        "alice/expires_in_2_days/in_app",
+        "al!ce/expired/in_app",
+    ] {
+        let (status, _, _) = put(path, &alice, false).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let (status, _, _) = put("carol/expired/in_app", &stranger, false).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another site's administrator"
+    );
+    let (status, _, _) = call(&app, reqwest::Method::GET, base, Some(&stranger), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (_, _, rows) = call(&app, reqwest::Method::GET, base, Some(&alice), None).await;
+    let expired_in_app: Vec<(&str, bool)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["template"] == "expired" && r["channel"] == "in_app")
+        .map(|r| {
+            (
+                r["username"].as_str().unwrap(),
+                r["enabled"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(expired_in_app, [("alice", false), ("bob", true)]);
+}
