@@ -10,8 +10,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use registration_core::{
-    AdminAccount, ClientId, ExpirationDate, NewRegistration, RegistrationName, RegistrationPatch,
-    SiteSlug, Snapshot,
+    AdminAccount, ClientId, ExpirationDate, ListQuery, NewRegistration, RegistrationName,
+    RegistrationPatch, SiteSlug, SortKey,
 };
 use serde::{Deserialize, Serialize};
 
@@ -140,22 +140,22 @@ pub(crate) struct PatchBody {
 /// Paging, order and search of the registration list.
 #[derive(Debug, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(crate) struct ListQuery {
+pub(crate) struct ListParams {
     /// 1-based page number (default 1).
     #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<u32>,
     /// 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     per_page: Option<u32>,
-    /// name, client_id, registration_date, expiration_date or last_used; prefix `-` for
-    /// descending (default name).
-    #[param(pattern = "^-?(name|client_id|registration_date|expiration_date|last_used)$")]
+    /// name, client_id, registration_date, enabled, expiration_date or last_used; prefix `-`
+    /// for descending (default name).
+    #[param(pattern = "^-?(name|client_id|registration_date|enabled|expiration_date|last_used)$")]
     sort: Option<String>,
     /// Case-insensitive search in name and Client ID.
     q: Option<String>,
 }
 
-impl ListQuery {
+impl ListParams {
     /// Parses the query string; malformed numbers are field errors, not a bare 400.
     fn parse(raw: Option<&str>) -> Result<Self, Error> {
         let mut query = Self::default();
@@ -194,7 +194,7 @@ pub(crate) struct PageJson {
     items: Vec<RegistrationJson>,
     page: u32,
     per_page: u32,
-    total: usize,
+    total: u64,
 }
 
 /// A checked page request, shared by every paged list of the admin API.
@@ -248,7 +248,7 @@ impl Paging {
 #[utoipa::path(
     get,
     path = "/api/v1/sites/{site}/registrations",
-    params(("site" = String, Path, description = "Site slug"), ListQuery),
+    params(("site" = String, Path, description = "Site slug"), ListParams),
     responses(
         (status = 200, description = "A page of registrations", body = PageJson),
         (status = 401, description = "No valid API token", body = ProblemJson, content_type = "application/problem+json"),
@@ -264,72 +264,44 @@ pub(crate) async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<PageJson>, Error> {
     let (_, site) = administrator_of(&state, &headers, &site).await?;
-    let query = ListQuery::parse(raw.as_deref())?;
+    let query = ListParams::parse(raw.as_deref())?;
     let mut fields = Vec::new();
     let paging = Paging::check(query.page, query.per_page, &mut fields);
     let sort = query.sort.unwrap_or_else(|| "name".into());
     let (descending, key) = match sort.strip_prefix('-') {
-        Some(key) => (true, key.to_owned()),
-        None => (false, sort.clone()),
+        Some(key) => (true, key),
+        None => (false, sort.as_str()),
     };
-    if ![
-        "name",
-        "client_id",
-        "registration_date",
-        "expiration_date",
-        "last_used",
-    ]
-    .contains(&key.as_str())
-    {
+    let key = SortKey::parse(key);
+    if key.is_none() {
         fields.push(FieldError {
             field: "sort",
-            detail: "sort by name, client_id, registration_date, expiration_date or last_used \
-                     (prefix - for descending)"
+            detail: "sort by name, client_id, registration_date, enabled, expiration_date or \
+                     last_used (prefix - for descending)"
                 .into(),
         });
     }
-    if !fields.is_empty() {
+    let (Some(sort), true) = (key, fields.is_empty()) else {
         return Err(Error::Invalid(fields));
-    }
-    let mut snapshots = blocking(&state, move |service| service.list(&site)).await??;
-    if let Some(needle) = query.q.map(|q| q.to_lowercase()).filter(|q| !q.is_empty()) {
-        snapshots.retain(|s| {
-            s.registration.name().unique_key().contains(&needle)
-                || s.registration.client_id().as_str().contains(&needle)
-        });
-    }
-    sort_snapshots(&mut snapshots, &key);
-    if descending {
-        snapshots.reverse();
-    }
-    let items = paging
-        .slice(&snapshots)
-        .map(|snapshot| RegistrationJson::new(snapshot, None))
-        .collect();
+    };
+    let list_query = ListQuery {
+        search: query.q.filter(|q| !q.trim().is_empty()),
+        sort,
+        descending,
+        offset: u64::from(paging.page - 1) * u64::from(paging.per_page),
+        limit: paging.per_page,
+    };
+    let (snapshots, total) =
+        blocking(&state, move |service| service.list_page(&site, &list_query)).await??;
     Ok(Json(PageJson {
-        items,
+        items: snapshots
+            .iter()
+            .map(|snapshot| RegistrationJson::new(snapshot, None))
+            .collect(),
         page: paging.page,
         per_page: paging.per_page,
-        total: snapshots.len(),
+        total,
     }))
-}
-
-/// The store lists by name; other orders are applied here, ties broken by Client ID.
-fn sort_snapshots(snapshots: &mut [Snapshot], key: &str) {
-    let record = |s: &Snapshot| s.registration.record().clone();
-    match key {
-        "client_id" => {
-            snapshots.sort_by(|a, b| a.registration.client_id().cmp(b.registration.client_id()))
-        }
-        "registration_date" => {
-            snapshots.sort_by_key(|s| (record(s).registration_date, record(s).client_id))
-        }
-        "expiration_date" => {
-            snapshots.sort_by_key(|s| (record(s).expiration_date, record(s).client_id))
-        }
-        "last_used" => snapshots.sort_by_key(|s| (record(s).last_used, record(s).client_id)),
-        _ => {}
-    }
 }
 
 /// Create a registration; the response alone carries its `client_secret`.

@@ -183,6 +183,7 @@ impl Server {
                 "/api/v1/sites/{site}/subscriptions/{username}/{kind}/{channel}",
                 axum::routing::put(notices::subscribe),
             )
+            .route("/api/v1/sites/{site}/banners", get(notices::banners))
             .route("/api/v1/openapi.json", get(openapi::document))
             .layer(RequestBodyLimitLayer::new(MAX_JSON_BYTES));
         Router::new()

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::admin::{Paging, administrator_of, json_body};
 use crate::error::{Error, FieldError};
 use crate::openapi::ProblemJson;
-use crate::wire::{NoticeJson, SubscriptionJson, TemplateJson};
+use crate::wire::{BannerJson, NoticeJson, SubscriptionJson, TemplateJson};
 use crate::{AppState, blocking};
 
 /// Filters and paging of the notification log.
@@ -353,4 +353,32 @@ pub(crate) async fn subscribe(
             email,
         },
     )))
+}
+
+/// The banners the console shows now on every page of the site (SPEC 6): red alerts for
+/// expired, enabled registrations, then amber warnings; each group sorted by name.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/banners",
+    params(("site" = String, Path, description = "Site slug")),
+    responses(
+        (status = 200, description = "The banners, in display order", body = Vec<BannerJson>),
+        (status = 401, description = "No valid API token", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 404, description = "No such site (or not yours)", body = ProblemJson, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn banners(
+    State(state): State<AppState>,
+    Path(site): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<BannerJson>>, Error> {
+    let (_, site) = administrator_of(&state, &headers, &site).await?;
+    let (zone, banners) = blocking(&state, move |service| {
+        Ok::<_, registration_core::Error>((service.site(&site)?.zone, service.banners(&site)?))
+    })
+    .await??;
+    Ok(Json(
+        banners.iter().map(|b| BannerJson::new(b, zone)).collect(),
+    ))
 }

@@ -53,7 +53,8 @@ impl Modify for BearerToken {
         notices::templates,
         notices::edit_template,
         notices::subscriptions,
-        notices::subscribe
+        notices::subscribe,
+        notices::banners
     ),
     components(schemas(RegistrationJson, ProblemJson, FieldError)),
     modifiers(&BearerToken)

@@ -2,8 +2,8 @@
 //! section 8 names the fields). Domain types do not derive `Serialize`; these do.
 
 use registration_core::{
-    ClientSecret, Disposition, NoticeKind, NoticeLogEntry, NotificationTemplate, SiteZone,
-    Snapshot, SubscriptionRow,
+    Banner, BannerKind, ClientSecret, Disposition, NoticeKind, NoticeLogEntry,
+    NotificationTemplate, SiteZone, Snapshot, SubscriptionRow,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -134,6 +134,43 @@ impl NoticeJson {
                     last_error: delivery.last_error.clone(),
                 })
                 .collect(),
+        }
+    }
+}
+
+/// A banner the console shows at the top of every page of the site.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BannerJson {
+    /// `alert` (red: expired, enabled) or `warning` (amber: expiring, template says so).
+    kind: &'static str,
+    name: String,
+    client_id: String,
+    #[schema(format = Date)]
+    expiration_date: String,
+    /// `expired`, `expiring_7` or `expiring_30`.
+    state: &'static str,
+    days_left: i64,
+    refused_since_expiry: u64,
+    /// Site time, RFC 3339.
+    last_refused: Option<String>,
+}
+
+impl BannerJson {
+    pub fn new(banner: &Banner, zone: SiteZone) -> Self {
+        Self {
+            kind: match banner.kind {
+                BannerKind::Alert => "alert",
+                BannerKind::Warning => "warning",
+            },
+            name: banner.registration_name.clone(),
+            client_id: banner.client_id.to_string(),
+            expiration_date: banner.expiration_date.to_string(),
+            state: banner.state.as_str(),
+            days_left: banner.days_left,
+            refused_since_expiry: banner.refused_since_expiry,
+            last_refused: banner
+                .last_refused
+                .map(|instant| rfc3339(zone.local(instant))),
         }
     }
 }

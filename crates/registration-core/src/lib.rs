@@ -7,6 +7,7 @@
 //! clock and a seeded generator (feature `testkit`).
 
 mod admin;
+mod console;
 mod delivery;
 mod error;
 mod log;
@@ -26,6 +27,9 @@ mod webhook;
 pub use admin::{
     AdminAccount, AdminName, AdminPassword, AdminToken, Subscription, TokenDigest, parse_email,
 };
+pub use console::{
+    Banner, BannerKind, ConsoleSession, ListQuery, SESSION_LIFETIME, SessionToken, SortKey,
+};
 pub use delivery::{
     Channel, ClaimedDelivery, Delivery, DeliveryFailure, DeliveryOutcome, DeliveryState,
     DeliveryStatus, DeliveryTarget, Lease, RetryPolicy,
@@ -34,8 +38,8 @@ pub use error::{Error, SecretDefect, StoreError};
 pub use log::{AuditContext, NoticeLogEntry, NoticeRecord};
 pub use ports::{
     AdminStore, Clock, KeyStore, NoticeOutbox, Notifier, RandomSource, RegistrationStore,
-    SigningKeyRecord, SiteStore, Store, TemplateStore, UsageUpdate, VerificationCache,
-    WebhookStore,
+    SessionStore, SigningKeyRecord, SiteStore, Store, TemplateStore, UsageUpdate,
+    VerificationCache, WebhookStore,
 };
 pub use registration::{
     Created, ExpirationDate, LAST_USED_RESOLUTION, NewRegistration, Registration, RegistrationId,

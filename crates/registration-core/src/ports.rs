@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::admin::{AdminAccount, AdminName, Subscription, TokenDigest};
+use crate::console::{ConsoleSession, ListQuery};
 use crate::delivery::{
     Channel, ClaimedDelivery, Delivery, DeliveryFailure, DeliveryOutcome, DeliveryStatus,
     DeliveryTarget, Lease,
@@ -84,6 +85,26 @@ pub trait RegistrationStore: Send + Sync {
     /// All registrations of `site`, sorted by name key, then Client ID.
     /// MUST return [`StoreError::UnknownSite`] when there is no such site.
     fn list(&self, site: &SiteSlug) -> Result<Vec<Registration>, StoreError>;
+
+    /// One page of `site`'s registrations for `query`, and how many match in all. Search is a
+    /// case-insensitive substring of the name or the Client ID; ties of the sort key are
+    /// broken by Client ID (both reversed when descending); no Last used sorts first.
+    /// MUST return [`StoreError::UnknownSite`] when there is no such site, and MUST NOT read
+    /// every registration of the site to serve a page (sites have 100,000).
+    fn page(
+        &self,
+        site: &SiteSlug,
+        query: &ListQuery,
+    ) -> Result<(Vec<Registration>, u64), StoreError>;
+
+    /// The enabled registrations of `site` whose expiration date is on or before `until`
+    /// (expired or expiring: the banner candidates), sorted by name key.
+    /// MUST NOT read the other registrations.
+    fn enabled_expiring_by(
+        &self,
+        site: &SiteSlug,
+        until: ExpirationDate,
+    ) -> Result<Vec<Registration>, StoreError>;
 
     /// Applies coalesced token traffic: Last used and rejected-request counts.
     /// MUST NOT change the revision or write audit entries (traffic is not an administrative
@@ -288,6 +309,19 @@ pub trait AdminStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
+/// Console sign-in sessions, stored as token digests.
+pub trait SessionStore: Send + Sync {
+    /// Stores a new session and forgets every session that expired before
+    /// `session.created_at`.
+    fn create_session(&self, session: &ConsoleSession) -> Result<(), StoreError>;
+
+    /// The session with this digest, expired or not (the caller checks).
+    fn session(&self, digest: &TokenDigest) -> Result<Option<ConsoleSession>, StoreError>;
+
+    /// Forgets the session (signing out); absent sessions are not an error.
+    fn delete_session(&self, digest: &TokenDigest) -> Result<(), StoreError>;
+}
+
 /// Per-site notification templates.
 pub trait TemplateStore: Send + Sync {
     /// The templates `site` has saved (kinds never saved are absent: they use the default).
@@ -306,7 +340,14 @@ pub trait TemplateStore: Send + Sync {
 
 /// Everything storage provides, for wiring one store into the service.
 pub trait Store:
-    SiteStore + RegistrationStore + NoticeOutbox + KeyStore + AdminStore + TemplateStore + WebhookStore
+    SiteStore
+    + RegistrationStore
+    + NoticeOutbox
+    + KeyStore
+    + AdminStore
+    + TemplateStore
+    + WebhookStore
+    + SessionStore
 {
 }
 
@@ -318,6 +359,7 @@ impl<T> Store for T where
         + AdminStore
         + TemplateStore
         + WebhookStore
+        + SessionStore
 {
 }
 

@@ -7,6 +7,9 @@ use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
 use crate::admin::{AdminAccount, AdminName, AdminPassword, AdminToken, Subscription};
+use crate::console::{
+    Banner, BannerKind, ConsoleSession, ListQuery, SESSION_LIFETIME, SessionToken,
+};
 use crate::delivery::{Channel, DeliveryState, DeliveryStatus, Lease, RetryPolicy};
 use crate::error::{Error, StoreError};
 use crate::log::{AuditContext, NoticeLogEntry, NoticeRecord};
@@ -19,9 +22,10 @@ use crate::registration::{
 use crate::schedule::{Disposition, DueNotice, NoticeKind, candidate_horizon, due_notices};
 use crate::secret::{ClientId, ClientSecret, SecretHasher};
 use crate::site::{Site, SiteName, SitePolicy, SiteSlug, SiteZone};
-use crate::status::Status;
+use crate::status::{State, Status};
 use crate::template::{
-    BannerSetting, NoticeVariables, NotificationTemplate, TemplateRenderer, check_template,
+    BannerSetting, NoticeVariables, NotificationTemplate, RenderedNotice, TemplateRenderer,
+    check_template,
 };
 use crate::token::{TokenDecision, TokenRequest, decide_token_request};
 use crate::webhook::{WebhookEndpoint, WebhookSecret, WebhookUrl};
@@ -763,6 +767,122 @@ impl RegistrationService {
     pub fn notices(&self, site: &SiteSlug) -> Result<Vec<NoticeLogEntry>, Error> {
         let site = self.store.site(site)?;
         Ok(self.store.log(&site.slug)?)
+    }
+
+    /// One page of `site`'s registrations, and how many match the query in all.
+    pub fn list_page(
+        &self,
+        site: &SiteSlug,
+        query: &ListQuery,
+    ) -> Result<(Vec<Snapshot>, u64), Error> {
+        let site = self.store.site(site)?;
+        let (registrations, total) = self.store.page(&site.slug, query)?;
+        let snapshots = registrations
+            .into_iter()
+            .map(|registration| self.snapshot(registration, site.clone()))
+            .collect();
+        Ok((snapshots, total))
+    }
+
+    /// The banners every console page of `site` shows now (SPEC 6): a red alert per
+    /// expired, enabled registration, then an amber warning per expiring one whose notice
+    /// kind's template has the banner setting `warning`; each group sorted by name.
+    pub fn banners(&self, site: &SiteSlug) -> Result<Vec<Banner>, Error> {
+        let site = self.store.site(site)?;
+        let now = self.clock.now();
+        let templates = self.templates(&site.slug)?;
+        let warns = |kind: NoticeKind| {
+            templates
+                .iter()
+                .any(|template| template.kind == kind && template.banner == BannerSetting::Warning)
+        };
+        let until = candidate_horizon(site.today(now));
+        let mut alerts = Vec::new();
+        let mut warnings = Vec::new();
+        for registration in self.store.enabled_expiring_by(&site.slug, until)? {
+            let status = Status::at(
+                registration.expiration_date(),
+                registration.enabled(),
+                site.zone,
+                now,
+            );
+            let (kind, list) = match status.state {
+                State::Expired => (BannerKind::Alert, &mut alerts),
+                State::Expiring7 if warns(NoticeKind::ExpiresIn7Days) => {
+                    (BannerKind::Warning, &mut warnings)
+                }
+                State::Expiring30 if warns(NoticeKind::ExpiresIn30Days) => {
+                    (BannerKind::Warning, &mut warnings)
+                }
+                _ => continue,
+            };
+            let record = registration.record();
+            list.push(Banner {
+                kind,
+                registration_name: record.name.to_string(),
+                client_id: record.client_id.clone(),
+                expiration_date: record.expiration_date,
+                state: status.state,
+                days_left: status.days_left,
+                refused_since_expiry: record.rejections.count,
+                last_refused: record.rejections.last,
+            });
+        }
+        alerts.append(&mut warnings);
+        Ok(alerts)
+    }
+
+    /// Renders a template with example values without saving it (the console's preview).
+    pub fn preview_template(&self, subject: &str, body: &str) -> Result<RenderedNotice, Error> {
+        self.renderer
+            .render(subject, body, &NoticeVariables::example())
+    }
+
+    /// Signs an administrator in to the console: a new session when the password is
+    /// right, `None` otherwise (unknown users cost the same argon2 work).
+    pub fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<(AdminAccount, SessionToken)>, Error> {
+        let Some(admin) = self.check_admin_password(username, password)? else {
+            return Ok(None);
+        };
+        let token = SessionToken::generate(self.random.as_ref())?;
+        let now = self.clock.now();
+        self.store.create_session(&ConsoleSession {
+            digest: token.digest(),
+            username: admin.username.clone(),
+            created_at: now,
+            expires_at: now + SESSION_LIFETIME,
+        })?;
+        Ok(Some((admin, token)))
+    }
+
+    /// The administrator a session cookie belongs to, while the session lasts.
+    pub fn session_admin(
+        &self,
+        presented: &str,
+    ) -> Result<Option<(AdminAccount, SessionToken)>, Error> {
+        let Ok(token) = SessionToken::parse(presented) else {
+            return Ok(None);
+        };
+        let Some(session) = self.store.session(&token.digest())? else {
+            return Ok(None);
+        };
+        if session.expires_at <= self.clock.now() {
+            return Ok(None);
+        }
+        match self.store.admin(&session.username) {
+            Ok(admin) => Ok(Some((admin, token))),
+            Err(StoreError::UnknownAdmin(_)) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Ends a console session.
+    pub fn sign_out(&self, token: &SessionToken) -> Result<(), Error> {
+        Ok(self.store.delete_session(&token.digest())?)
     }
 
     /// Adds a webhook endpoint to `site` and returns it with its new signing secret (shown

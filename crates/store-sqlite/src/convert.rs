@@ -3,12 +3,12 @@
 //! passed on.
 
 use registration_core::{
-    AdminAccount, AdminName, BannerSetting, Channel, ClaimedDelivery, ClientId, Delivery,
-    DeliveryState, DeliveryStatus, Disposition, ExpirationDate, NoticeCandidate, NoticeKey,
-    NoticeKind, NoticeLogEntry, NotificationTemplate, Registration, RegistrationId,
+    AdminAccount, AdminName, BannerSetting, Channel, ClaimedDelivery, ClientId, ConsoleSession,
+    Delivery, DeliveryState, DeliveryStatus, Disposition, ExpirationDate, NoticeCandidate,
+    NoticeKey, NoticeKind, NoticeLogEntry, NotificationTemplate, Registration, RegistrationId,
     RegistrationName, RegistrationRecord, Rejections, ScheduleSubject, SecretHash, SecretHint,
     SigningKeyRecord, Site, SiteName, SitePolicy, SiteSlug, SiteZone, StoreError, Subscription,
-    WebhookEndpoint, WebhookSecret, WebhookUrl,
+    TokenDigest, WebhookEndpoint, WebhookSecret, WebhookUrl,
 };
 use rusqlite::{ErrorCode, Row};
 use time::format_description::FormatItem;
@@ -227,6 +227,22 @@ pub(crate) fn parse_claimed(row: &Row<'_>) -> Result<ClaimedDelivery, StoreError
             signing_secret,
         },
         attempts_made: row.get(2).map_err(map_error)?,
+    })
+}
+
+/// Columns: digest, username, created_at, expires_at.
+pub(crate) fn parse_session(row: &Row<'_>) -> Result<ConsoleSession, StoreError> {
+    let digest: Vec<u8> = row.get(0).map_err(map_error)?;
+    let username = text(row, 1)?;
+    Ok(ConsoleSession {
+        digest: TokenDigest(
+            digest
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("a stored session digest is invalid".into()))?,
+        ),
+        username: AdminName::parse(&username).map_err(|_| corrupt("admin name", &username))?,
+        created_at: parse_instant(&text(row, 2)?)?,
+        expires_at: parse_instant(&text(row, 3)?)?,
     })
 }
 

@@ -16,11 +16,11 @@ use std::time::Duration;
 
 use registration_core::{
     AdminAccount, AdminName, AdminStore, AuditContext, Channel, ClaimedDelivery, ClientId,
-    DeliveryOutcome, DeliveryStatus, DeliveryTarget, ExpirationDate, KeyStore, Lease,
-    NoticeCandidate, NoticeKind, NoticeLogEntry, NoticeOutbox, NoticeRecord, NotificationTemplate,
-    Registration, RegistrationStore, SigningKeyRecord, Site, SiteSlug, SiteStore, StoreError,
-    Subscription, TemplateStore, TokenDigest, UsageUpdate, WebhookEndpoint, WebhookStore,
-    WebhookUrl,
+    ConsoleSession, DeliveryOutcome, DeliveryStatus, DeliveryTarget, ExpirationDate, KeyStore,
+    Lease, ListQuery, NoticeCandidate, NoticeKind, NoticeLogEntry, NoticeOutbox, NoticeRecord,
+    NotificationTemplate, Registration, RegistrationName, RegistrationStore, SessionStore,
+    SigningKeyRecord, Site, SiteSlug, SiteStore, SortKey, StoreError, Subscription, TemplateStore,
+    TokenDigest, UsageUpdate, WebhookEndpoint, WebhookStore, WebhookUrl,
 };
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -30,8 +30,8 @@ use time::OffsetDateTime;
 use crate::convert::{
     CLAIM_COLUMNS, REGISTRATION_COLUMNS, audit_image, counter, disposition_str, instant_text,
     map_error, parse_admin, parse_candidate, parse_claimed, parse_delivery, parse_log_entry,
-    parse_registration, parse_signing_key, parse_site, parse_subscription, parse_template,
-    parse_webhook, registration_columns,
+    parse_registration, parse_session, parse_signing_key, parse_site, parse_subscription,
+    parse_template, parse_webhook, registration_columns,
 };
 
 /// How long a statement waits for another process's lock before reporting `Busy`.
@@ -467,6 +467,84 @@ impl RegistrationStore for SqliteStore {
                 .map_err(map_error)?;
             let rows = statement
                 .query_map([site.as_str()], |row| Ok(parse_registration(row)))
+                .map_err(map_error)?;
+            rows.map(|row| row.map_err(map_error)?).collect()
+        })
+    }
+
+    fn page(
+        &self,
+        site: &SiteSlug,
+        query: &ListQuery,
+    ) -> Result<(Vec<Registration>, u64), StoreError> {
+        let column = match query.sort {
+            SortKey::Name => "name_key",
+            SortKey::ClientId => "client_id",
+            SortKey::RegistrationDate => "registration_date",
+            SortKey::Enabled => "enabled",
+            SortKey::LastUsed => "last_used",
+            SortKey::ExpirationDate => "expiration_date",
+        };
+        let direction = if query.descending { "DESC" } else { "ASC" };
+        // Names and Client IDs are matched on their lower-case forms (name_key is one).
+        let search = query
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|needle| !needle.is_empty())
+            .map(|needle| {
+                RegistrationName::parse(needle)
+                    .map_or_else(|_| needle.to_lowercase(), |name| name.unique_key())
+            });
+        const MATCHES: &str =
+            "site = ?1 AND (?2 IS NULL OR instr(name_key, ?2) > 0 OR instr(client_id, ?2) > 0)";
+        self.read(|transaction| {
+            require_site(transaction, site)?;
+            let total: i64 = transaction
+                .prepare_cached(&format!(
+                    "SELECT COUNT(*) FROM registrations WHERE {MATCHES}"
+                ))
+                .map_err(map_error)?
+                .query_row(params![site.as_str(), search], |row| row.get(0))
+                .map_err(map_error)?;
+            let mut statement = transaction
+                .prepare_cached(&format!(
+                    "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE {MATCHES}
+                     ORDER BY {column} {direction}, client_id {direction}
+                     LIMIT ?3 OFFSET ?4"
+                ))
+                .map_err(map_error)?;
+            let rows = statement
+                .query_map(
+                    params![site.as_str(), search, query.limit, counter(query.offset)?],
+                    |row| Ok(parse_registration(row)),
+                )
+                .map_err(map_error)?;
+            let registrations = rows
+                .map(|row| row.map_err(map_error)?)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((registrations, total.unsigned_abs()))
+        })
+    }
+
+    fn enabled_expiring_by(
+        &self,
+        site: &SiteSlug,
+        until: ExpirationDate,
+    ) -> Result<Vec<Registration>, StoreError> {
+        self.read(|transaction| {
+            // registrations_due (site, enabled, expiration_date) bounds the read.
+            let mut statement = transaction
+                .prepare_cached(&format!(
+                    "SELECT {REGISTRATION_COLUMNS} FROM registrations
+                     WHERE site = ?1 AND enabled = 1 AND expiration_date <= ?2
+                     ORDER BY name_key, client_id"
+                ))
+                .map_err(map_error)?;
+            let rows = statement
+                .query_map([site.as_str(), &until.to_string()], |row| {
+                    Ok(parse_registration(row))
+                })
                 .map_err(map_error)?;
             rows.map(|row| row.map_err(map_error)?).collect()
         })
@@ -1162,6 +1240,59 @@ fn channel_list(channels: &[Channel]) -> String {
         .map(|channel| format!("'{}'", channel.as_str()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+impl SessionStore for SqliteStore {
+    fn create_session(&self, session: &ConsoleSession) -> Result<(), StoreError> {
+        self.write(|transaction| {
+            transaction
+                .execute(
+                    "DELETE FROM console_sessions WHERE expires_at < ?1",
+                    [instant_text(session.created_at)],
+                )
+                .map_err(map_error)?;
+            transaction
+                .execute(
+                    "INSERT INTO console_sessions (digest, username, created_at, expires_at)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        session.digest.0.as_slice(),
+                        session.username.as_str(),
+                        instant_text(session.created_at),
+                        instant_text(session.expires_at)
+                    ],
+                )
+                .map_err(map_error)?;
+            Ok(())
+        })
+    }
+
+    fn session(&self, digest: &TokenDigest) -> Result<Option<ConsoleSession>, StoreError> {
+        self.read(|transaction| {
+            transaction
+                .prepare_cached(
+                    "SELECT digest, username, created_at, expires_at FROM console_sessions
+                     WHERE digest = ?1",
+                )
+                .map_err(map_error)?
+                .query_row([digest.0.as_slice()], |row| Ok(parse_session(row)))
+                .optional()
+                .map_err(map_error)?
+                .transpose()
+        })
+    }
+
+    fn delete_session(&self, digest: &TokenDigest) -> Result<(), StoreError> {
+        self.write(|transaction| {
+            transaction
+                .execute(
+                    "DELETE FROM console_sessions WHERE digest = ?1",
+                    [digest.0.as_slice()],
+                )
+                .map_err(map_error)?;
+            Ok(())
+        })
+    }
 }
 
 impl WebhookStore for SqliteStore {

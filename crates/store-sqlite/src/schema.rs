@@ -154,4 +154,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (site, url)
     ) STRICT;
     ",
+    // 9: console sessions; the registration grid sorted by any column without a full sort.
+    r"
+    CREATE TABLE console_sessions (
+        digest BLOB PRIMARY KEY CHECK (length(digest) = 32),
+        username TEXT NOT NULL REFERENCES admins (username),
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);
+
+    CREATE INDEX registrations_by_client_id ON registrations (site, client_id);
+    CREATE INDEX registrations_by_registration_date
+        ON registrations (site, registration_date, client_id);
+    CREATE INDEX registrations_by_enabled ON registrations (site, enabled, client_id);
+    CREATE INDEX registrations_by_last_used ON registrations (site, last_used, client_id);
+    CREATE INDEX registrations_by_expiration_date
+        ON registrations (site, expiration_date, client_id);
+    ",
 ];

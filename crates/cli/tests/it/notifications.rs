@@ -430,3 +430,36 @@ fn two_servers_and_a_sweep_on_one_database_deliver_each_notice_once() {
     );
     assert_eq!(webhook_ids.len(), registrations);
 }
+
+#[test]
+fn mail_recorded_without_a_server_waits_and_goes_out_once_serve_has_one() {
+    let appreg = Appreg::new();
+    let sink = SmtpSink::start();
+    let receiver = WebhookReceiver::start();
+    subscribe_everything(&appreg, &receiver);
+    appreg.create(CREATED_AT, "default", "Patient", "2026-11-25");
+    let report = appreg.json(Some(CREATED_AT), &["sweep"]);
+    assert_eq!(report["waiting_for_smtp"], 1);
+    assert_eq!(
+        report["deliveries"]["sent"], 1,
+        "the webhook needs no server"
+    );
+    assert!(
+        deliveries(&appreg).contains(&(
+            "expires_in_7_days".into(),
+            "email".into(),
+            "pending".into(),
+            0
+        )),
+        "e-mail waits without spending its retries"
+    );
+    let smtp_url = sink.url();
+    let server = start_with(&appreg, CREATED_AT, &["--smtp-url", &smtp_url]);
+    wait_until("the waiting mail goes out", || sink.messages().len() == 1);
+    server.stop();
+    assert_eq!(
+        receiver.accepted().len(),
+        1,
+        "the webhook was not sent again"
+    );
+}

@@ -519,3 +519,55 @@ async fn administrators_see_the_sites_subscriptions_and_change_only_their_own() 
         .collect();
     assert_eq!(expired_in_app, [("alice", false), ("bob", true)]);
 }
+
+#[tokio::test]
+async fn banners_are_the_sites_expired_then_warned_registrations_by_name() {
+    let app = spawn_app().await;
+    let token = admin_token(&app, "alice", &["default"]);
+    app.create("default", "zulu", "2026-11-24");
+    app.create("default", "Alpha", "2026-11-25");
+    let disabled = app.create("default", "Off", "2026-11-24");
+    app.create("default", "soon", "2026-11-30");
+    app.create("default", "later", "2026-12-20");
+    app.create("other", "Elsewhere", "2026-11-24");
+    app.service
+        .set_enabled(
+            &SiteSlug::default_site(),
+            &registration_core::ClientId::parse(&disabled.client_id).unwrap(),
+            false,
+            "test",
+        )
+        .unwrap();
+    app.clock.set(time::macros::datetime!(2026-11-26 12:00 UTC));
+    let (status, _, banners) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/sites/default/banners",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let shown: Vec<(&str, &str, &str)> = banners
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["kind"].as_str().unwrap(),
+                b["name"].as_str().unwrap(),
+                b["state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("alert", "Alpha", "expired"),
+            ("alert", "zulu", "expired"),
+            ("warning", "soon", "expiring_7"),
+        ],
+        "disabled, other-site and 30-day (banner none by default) registrations show none"
+    );
+    assert_eq!(banners[0]["refused_since_expiry"], 0);
+}

@@ -19,11 +19,12 @@ use std::sync::{Arc, Barrier};
 use time::{Duration, OffsetDateTime, macros::datetime};
 
 use crate::{
-    AuditContext, Channel, ClientId, ClientSecret, DeliveryOutcome, DeliveryState, DeliveryStatus,
-    Disposition, DueNotice, ExpirationDate, Lease, NoticeKey, NoticeKind, NoticeRecord,
-    Registration, RegistrationId, RegistrationName, RegistrationRecord, Rejections,
-    SigningKeyRecord, Site, SiteName, SitePolicy, SiteSlug, SiteZone, Store, StoreError,
-    UsageUpdate, WebhookEndpoint, WebhookSecret, WebhookUrl,
+    AdminAccount, AdminName, AuditContext, Channel, ClientId, ClientSecret, ConsoleSession,
+    DeliveryOutcome, DeliveryState, DeliveryStatus, Disposition, DueNotice, ExpirationDate, Lease,
+    ListQuery, NoticeKey, NoticeKind, NoticeRecord, Registration, RegistrationId, RegistrationName,
+    RegistrationRecord, Rejections, SigningKeyRecord, Site, SiteName, SitePolicy, SiteSlug,
+    SiteZone, SortKey, Store, StoreError, TokenDigest, UsageUpdate, WebhookEndpoint, WebhookSecret,
+    WebhookUrl,
 };
 
 use super::SeededRandom;
@@ -276,6 +277,175 @@ pub fn list_is_sorted_by_name(store: &impl Store) {
         store.list(&slug("nowhere")),
         Err(StoreError::UnknownSite("nowhere".into()))
     );
+}
+
+/// page: search, every sort key both ways, offset and limit, and the total.
+pub fn pages_search_sort_and_count(store: &impl Store) {
+    let rows = [
+        (1, "charlie", "2027-03-01", true, Some(NOW)),
+        (2, "Alpha", "2027-01-01", false, None),
+        (
+            3,
+            "bravo",
+            "2027-02-01",
+            true,
+            Some(NOW + Duration::hours(1)),
+        ),
+        (4, "Alphabet soup", "2027-02-01", true, None),
+    ];
+    let mut inserted = Vec::new();
+    for (seed, name, expires, enabled, last_used) in rows {
+        let r = with(&registration("default", name, seed), |record| {
+            record.expiration_date = ExpirationDate::parse(expires).unwrap();
+            record.enabled = enabled;
+            record.last_used = last_used;
+            record.registration_date = NOW - Duration::days(i64::try_from(seed).unwrap());
+        });
+        store.insert(&r, &audit()).unwrap();
+        inserted.push(r);
+    }
+    store.add_site(&site("other", "UTC"), &audit()).unwrap();
+    store
+        .insert(&registration("other", "Alpha elsewhere", 9), &audit())
+        .unwrap();
+    let names = |query: ListQuery| -> (Vec<String>, u64) {
+        let (page, total) = store.page(&slug("default"), &query).unwrap();
+        (page.iter().map(|r| r.name().to_string()).collect(), total)
+    };
+    let query = |sort: SortKey, descending: bool| ListQuery {
+        sort,
+        descending,
+        ..ListQuery::by_name(10)
+    };
+    assert_eq!(
+        names(ListQuery::by_name(10)).0,
+        ["Alpha", "Alphabet soup", "bravo", "charlie"]
+    );
+    assert_eq!(
+        names(query(SortKey::Name, true)).0,
+        ["charlie", "bravo", "Alphabet soup", "Alpha"]
+    );
+    let tie = |a: usize, b: usize| {
+        // Equal keys are ordered by Client ID.
+        if inserted[a].client_id().as_str() < inserted[b].client_id().as_str() {
+            [
+                inserted[a].name().to_string(),
+                inserted[b].name().to_string(),
+            ]
+        } else {
+            [
+                inserted[b].name().to_string(),
+                inserted[a].name().to_string(),
+            ]
+        }
+    };
+    let by_expiry = names(query(SortKey::ExpirationDate, false)).0;
+    assert_eq!(by_expiry[0], "Alpha");
+    assert_eq!(by_expiry[1..3], tie(2, 3));
+    assert_eq!(by_expiry[3], "charlie");
+    assert_eq!(
+        names(query(SortKey::RegistrationDate, false)).0,
+        ["Alphabet soup", "bravo", "Alpha", "charlie"],
+        "oldest first"
+    );
+    let by_last_used = names(query(SortKey::LastUsed, false)).0;
+    assert_eq!(by_last_used[..2], tie(1, 3), "never used sorts first");
+    assert_eq!(by_last_used[2..], ["charlie", "bravo"]);
+    assert_eq!(names(query(SortKey::Enabled, false)).0[0], "Alpha");
+    let mut by_client_id: Vec<&Registration> = inserted.iter().collect();
+    by_client_id.sort_by(|a, b| a.client_id().as_str().cmp(b.client_id().as_str()));
+    assert_eq!(
+        names(query(SortKey::ClientId, true)).0,
+        by_client_id
+            .iter()
+            .rev()
+            .map(|r| r.name().to_string())
+            .collect::<Vec<_>>()
+    );
+
+    let search = |needle: &str| ListQuery {
+        search: Some(needle.into()),
+        ..ListQuery::by_name(10)
+    };
+    assert_eq!(
+        names(search("ALPHA")),
+        (vec!["Alpha".to_owned(), "Alphabet soup".to_owned()], 2),
+        "case-insensitive, this site only"
+    );
+    let client_id = inserted[2].client_id().as_str()[3..9].to_owned();
+    assert_eq!(names(search(&client_id)).0, ["bravo"], "by Client ID");
+    assert_eq!(names(search("nothing like it")), (vec![], 0));
+    assert_eq!(
+        names(ListQuery {
+            offset: 1,
+            limit: 2,
+            ..ListQuery::by_name(0)
+        }),
+        (vec!["Alphabet soup".to_owned(), "bravo".to_owned()], 4),
+        "the total counts every match, not the page"
+    );
+    assert_eq!(
+        store.page(&slug("nowhere"), &ListQuery::by_name(10)),
+        Err(StoreError::UnknownSite("nowhere".into()))
+    );
+}
+
+/// enabled_expiring_by: enabled, on or before the date, sorted by name.
+pub fn banner_candidates_are_enabled_and_due_by_the_date(store: &impl Store) {
+    for (seed, name, expires, enabled) in [
+        (1, "late", "2027-03-01", true),
+        (2, "Off", "2027-01-01", false),
+        (3, "early", "2026-12-01", true),
+        (4, "Edge", "2027-02-01", true),
+    ] {
+        let r = with(&registration("default", name, seed), |record| {
+            record.expiration_date = ExpirationDate::parse(expires).unwrap();
+            record.enabled = enabled;
+        });
+        store.insert(&r, &audit()).unwrap();
+    }
+    let names: Vec<String> = store
+        .enabled_expiring_by(
+            &slug("default"),
+            ExpirationDate::parse("2027-02-01").unwrap(),
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.name().to_string())
+        .collect();
+    assert_eq!(names, ["early", "Edge"]);
+}
+
+/// SessionStore: sessions by digest, removed on sign-out, expired ones forgotten.
+pub fn sessions_round_trip_and_expire(store: &impl Store) {
+    let admin = AdminAccount {
+        username: AdminName::parse("alice").unwrap(),
+        password_hash: super::shared_secret_hash(),
+        email: None,
+        sites: vec![slug("default")],
+        created_at: NOW,
+    };
+    store.add_admin(&admin, &audit()).unwrap();
+    let session = |byte: u8, created_at: OffsetDateTime| ConsoleSession {
+        digest: TokenDigest([byte; 32]),
+        username: admin.username.clone(),
+        created_at,
+        expires_at: created_at + Duration::hours(8),
+    };
+    let old = session(1, NOW);
+    store.create_session(&old).unwrap();
+    assert_eq!(store.session(&old.digest).unwrap(), Some(old.clone()));
+    assert_eq!(store.session(&TokenDigest([9; 32])).unwrap(), None);
+    let later = session(2, NOW + Duration::hours(9));
+    store.create_session(&later).unwrap();
+    assert_eq!(
+        store.session(&old.digest).unwrap(),
+        None,
+        "sessions expired before a new one starts are forgotten"
+    );
+    store.delete_session(&later.digest).unwrap();
+    assert_eq!(store.session(&later.digest).unwrap(), None);
+    store.delete_session(&later.digest).unwrap();
 }
 
 /// The kinds a store reports as recorded for `registration`'s current expiration date.
@@ -1128,6 +1298,9 @@ macro_rules! store_conformance_tests {
             subscriptions_are_choices_per_site_user_kind_and_channel,
             webhooks_round_trip_and_removal_cancels_deliveries,
             deliveries_are_claimed_under_a_lease_and_finished,
+            pages_search_sort_and_count,
+            banner_candidates_are_enabled_and_due_by_the_date,
+            sessions_round_trip_and_expire,
         );
         #[test]
         fn conformance_concurrent_claims_take_each_delivery_once() {

@@ -1,0 +1,150 @@
+//! What the admin console needs from the domain: sign-in sessions, the registration grid's
+//! query, and the API client alert banners (SPEC section 6).
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+use zeroize::Zeroizing;
+
+use crate::admin::{AdminName, TokenDigest};
+use crate::error::Error;
+use crate::ports::RandomSource;
+use crate::registration::ExpirationDate;
+use crate::secret::{ClientId, check_checksummed_token, checksummed_token};
+use crate::status::State;
+
+/// How long a console sign-in lasts, however active the administrator is.
+pub const SESSION_LIFETIME: Duration = Duration::hours(8);
+
+/// The console's session cookie value: `appregsess_` + 43 base62 + 6 base62 of CRC32.
+/// Stored only as its SHA-256 digest, like API tokens.
+pub struct SessionToken(Zeroizing<String>);
+
+impl SessionToken {
+    pub const PREFIX: &'static str = "appregsess_";
+
+    pub fn generate(random: &dyn RandomSource) -> Result<Self, Error> {
+        checksummed_token(Self::PREFIX, random).map(Self)
+    }
+
+    pub fn parse(presented: &str) -> Result<Self, Error> {
+        check_checksummed_token(Self::PREFIX, presented)?;
+        Ok(Self(Zeroizing::new(presented.to_owned())))
+    }
+
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+
+    pub fn digest(&self) -> TokenDigest {
+        TokenDigest(Sha256::digest(self.0.as_bytes()).into())
+    }
+
+    /// The CSRF token of this session's forms: derived from the session token, so it needs
+    /// no storage, and unguessable by a page that cannot read the (HttpOnly) cookie.
+    pub fn csrf_token(&self) -> String {
+        let digest = Sha256::digest(format!("appreg-csrf:{}", self.expose_secret()).as_bytes());
+        digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+}
+
+impl fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionToken(<redacted>)")
+    }
+}
+
+/// A signed-in console session as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleSession {
+    pub digest: TokenDigest,
+    pub username: AdminName,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// The grid's columns that it can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    ClientId,
+    RegistrationDate,
+    Enabled,
+    LastUsed,
+    ExpirationDate,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 6] = [
+        SortKey::Name,
+        SortKey::ClientId,
+        SortKey::RegistrationDate,
+        SortKey::Enabled,
+        SortKey::LastUsed,
+        SortKey::ExpirationDate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::ClientId => "client_id",
+            SortKey::RegistrationDate => "registration_date",
+            SortKey::Enabled => "enabled",
+            SortKey::LastUsed => "last_used",
+            SortKey::ExpirationDate => "expiration_date",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|key| key.as_str() == text)
+    }
+}
+
+/// One page of a site's registrations: filtered, ordered, cut.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Case-insensitive substring of the name or the Client ID; `None` lists everything.
+    pub search: Option<String>,
+    pub sort: SortKey,
+    pub descending: bool,
+    pub offset: u64,
+    pub limit: u32,
+}
+
+impl ListQuery {
+    /// The first `limit` registrations by name.
+    pub fn by_name(limit: u32) -> Self {
+        Self {
+            search: None,
+            sort: SortKey::Name,
+            descending: false,
+            offset: 0,
+            limit,
+        }
+    }
+}
+
+/// Which banner a registration shows at the top of every console page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BannerKind {
+    /// Red, `data-banner="api-client-alert"`: expired and still enabled.
+    Alert,
+    /// Amber, `data-banner="api-client-warning"`: expiring, and the template of its notice
+    /// kind has the banner setting `warning`.
+    Warning,
+}
+
+/// One banner, with what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Banner {
+    pub kind: BannerKind,
+    pub registration_name: String,
+    pub client_id: ClientId,
+    pub expiration_date: ExpirationDate,
+    pub state: State,
+    pub days_left: i64,
+    /// Token requests refused since it expired (alerts), and when the last one was.
+    pub refused_since_expiry: u64,
+    pub last_refused: Option<OffsetDateTime>,
+}
