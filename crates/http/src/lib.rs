@@ -5,6 +5,7 @@
 mod admin;
 mod budget;
 mod cache;
+mod console;
 mod error;
 mod keys;
 mod notices;
@@ -92,6 +93,8 @@ pub(crate) struct AppState {
     notifier: Option<Arc<dyn Notifier>>,
     /// Wakes the delivery worker when a sweep recorded notices.
     deliveries_recorded: Arc<tokio::sync::Notify>,
+    views: Arc<console::Views>,
+    reveals: Arc<console::Reveals>,
 }
 
 /// Runs blocking domain work (SQLite, argon2) on tokio's blocking pool.
@@ -140,6 +143,11 @@ impl Server {
                 metrics: Arc::new(Metrics::default()),
                 notifier: None,
                 deliveries_recorded: Arc::new(tokio::sync::Notify::new()),
+                views: Arc::new(
+                    console::Views::new()
+                        .map_err(|error| Error::Internal(format!("console templates: {error}")))?,
+                ),
+                reveals: Arc::new(console::Reveals::default()),
             },
         })
     }
@@ -189,6 +197,7 @@ impl Server {
         Router::new()
             .merge(oauth)
             .merge(api)
+            .merge(console::routes())
             .route("/sites/{site}/oauth2/jwks", get(oauth::jwks))
             .route(
                 "/sites/{site}/.well-known/oauth-authorization-server",

@@ -832,6 +832,13 @@ impl RegistrationService {
         Ok(alerts)
     }
 
+    /// `bytes` random bytes as hex, for one-off tokens (the console's sign-in form).
+    pub fn random_hex(&self, bytes: usize) -> Result<String, Error> {
+        let mut buffer = vec![0_u8; bytes];
+        self.random.fill_bytes(&mut buffer)?;
+        Ok(buffer.iter().map(|byte| format!("{byte:02x}")).collect())
+    }
+
     /// Renders a template with example values without saving it (the console's preview).
     pub fn preview_template(&self, subject: &str, body: &str) -> Result<RenderedNotice, Error> {
         self.renderer

@@ -1,0 +1,475 @@
+//! The admin console (SPEC sections 2, 3 and 6): server-rendered HTML over
+//! `RegistrationService`, no build step. Sessions are HttpOnly, SameSite=Strict cookies
+//! (Secure when the public URL is https) holding a random token stored as a digest; every
+//! form carries a CSRF token derived from the session, and cross-origin posts are refused.
+//! Every page of a site shows that site's banners. Another site's pages answer 404.
+
+mod notifications;
+mod registrations;
+mod view;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Form, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use minijinja::context;
+use registration_core::{AdminAccount, ClientSecret, SESSION_LIFETIME, SessionToken, SiteSlug};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+
+use crate::error::Error;
+use crate::{AppState, blocking};
+
+pub(crate) use view::Views;
+
+/// Client secrets of just-created registrations, kept for one showing to the session that
+/// created them (the create form redirects to the secret page). In memory: a secret never
+/// reaches the database, and one not shown within [`Reveals::KEEP`] is dropped.
+#[derive(Default)]
+pub(crate) struct Reveals {
+    kept: Mutex<HashMap<RevealKey, (ClientSecret, OffsetDateTime)>>,
+}
+
+/// (session digest, Client ID).
+type RevealKey = ([u8; 32], String);
+
+impl std::fmt::Debug for Reveals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reveals").finish_non_exhaustive()
+    }
+}
+
+impl Reveals {
+    const KEEP: time::Duration = time::Duration::minutes(10);
+
+    pub(crate) fn keep(
+        &self,
+        session: [u8; 32],
+        client_id: &str,
+        secret: ClientSecret,
+        now: OffsetDateTime,
+    ) {
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        kept.retain(|_, (_, at)| now - *at < Self::KEEP);
+        kept.insert((session, client_id.to_owned()), (secret, now));
+    }
+
+    /// The secret, once; `None` when it was shown already, expired, or is another session's.
+    pub(crate) fn take(&self, session: [u8; 32], client_id: &str) -> Option<ClientSecret> {
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        kept.remove(&(session, client_id.to_owned()))
+            .map(|(secret, _)| secret)
+    }
+}
+
+const SESSION_COOKIE: &str = "appreg_session";
+/// The login form's double-submit CSRF token (there is no session yet to derive one from).
+const LOGIN_COOKIE: &str = "appreg_login";
+
+pub(crate) fn routes() -> Router<AppState> {
+    let registrations = "/sites/{site}/app-registrations";
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/switch-site", get(switch_site))
+        .route("/console/console.css", get(view::css))
+        .route("/console/console.js", get(view::js))
+        .route(
+            registrations,
+            get(registrations::grid).post(registrations::create),
+        )
+        .route(
+            &format!("{registrations}/new"),
+            get(registrations::new_form),
+        )
+        .route(
+            &format!("{registrations}/{{client_id}}"),
+            get(registrations::detail).post(registrations::change),
+        )
+        .route(
+            &format!("{registrations}/{{client_id}}/secret"),
+            get(registrations::secret),
+        )
+        .route(
+            &format!("{registrations}/{{client_id}}/replace"),
+            get(registrations::replace),
+        )
+        .route(
+            "/sites/{site}/notifications/templates",
+            get(notifications::templates),
+        )
+        .route(
+            "/sites/{site}/notifications/templates/{kind}",
+            post(notifications::edit_template),
+        )
+        .route(
+            "/sites/{site}/notifications/subscriptions",
+            get(notifications::subscriptions).post(notifications::subscribe),
+        )
+        .route("/sites/{site}/notifications/log", get(notifications::log))
+        .layer(axum::middleware::map_response(security_headers))
+}
+
+/// On every console response: nothing cached (the secret page above all), no framing, no
+/// inline script or style, no referrer leaving the site.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CACHE_CONTROL, "no-store"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// A signed-in administrator and their session.
+pub(crate) struct Signed {
+    pub(crate) admin: AdminAccount,
+    token: SessionToken,
+}
+
+impl Signed {
+    pub(crate) fn csrf(&self) -> String {
+        self.token.csrf_token()
+    }
+
+    /// Refuses a form whose CSRF token is not this session's, or that comes from another
+    /// origin (defence in depth: SameSite=Strict already keeps the cookie off cross-site
+    /// posts).
+    pub(crate) fn check_form(
+        &self,
+        state: &AppState,
+        headers: &HeaderMap,
+        presented: &str,
+    ) -> Result<(), PageError> {
+        check_origin(state, headers)?;
+        if bool::from(self.csrf().as_bytes().ct_eq(presented.as_bytes())) {
+            Ok(())
+        } else {
+            Err(PageError::Forbidden)
+        }
+    }
+
+    /// A key for what belongs to this session only (the one-time secret reveals).
+    pub(crate) fn session_key(&self) -> [u8; 32] {
+        self.token.digest().0
+    }
+}
+
+fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), PageError> {
+    match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        Some(origin) if !state.config.public_url.starts_with(origin) => Err(PageError::Forbidden),
+        _ => Ok(()),
+    }
+}
+
+/// What a console request can fail with, rendered as a page.
+#[derive(Debug)]
+pub(crate) enum PageError {
+    /// Not signed in: go to the sign-in page.
+    SignIn,
+    /// No such page, or another site's: indistinguishable.
+    NotFound,
+    /// A form without this session's CSRF token, or from another origin.
+    Forbidden,
+    TooManyAttempts,
+    Internal(String),
+}
+
+impl From<Error> for PageError {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::NotFound
+            | Error::Core(registration_core::Error::Store(
+                registration_core::StoreError::NotFound
+                | registration_core::StoreError::UnknownSite(_),
+            )) => PageError::NotFound,
+            other => PageError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<registration_core::Error> for PageError {
+    fn from(error: registration_core::Error) -> Self {
+        Error::Core(error).into()
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, heading, message) = match self {
+            PageError::SignIn => return see_other("/login"),
+            PageError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is nothing at this address.",
+            ),
+            PageError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "This form cannot be accepted",
+                "It did not come from a page of this console, or it is from an earlier \
+                 session. Go back, reload the page and try again.",
+            ),
+            PageError::TooManyAttempts => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                "Too many failed sign-ins; wait a minute and try again.",
+            ),
+            PageError::Internal(error) => {
+                tracing::error!(%error, "console request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "The server could not complete the request.",
+                )
+            }
+        };
+        let html = Views::standalone(heading, message);
+        html_response(status, html)
+    }
+}
+
+pub(crate) fn html_response(status: StatusCode, html: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response()
+}
+
+pub(crate) fn see_other(location: &str) -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, location.to_owned())],
+    )
+        .into_response()
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+fn set_cookie(state: &AppState, name: &str, value: &str, path: &str, max_age: i64) -> String {
+    let secure = if state.config.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}")
+}
+
+/// The administrator signed in with this request's session cookie, if any.
+pub(crate) async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Signed>, PageError> {
+    let Some(presented) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let found = blocking(state, move |service| service.session_admin(&presented)).await??;
+    Ok(found.map(|(admin, token)| Signed { admin, token }))
+}
+
+/// A signed-in administrator of `site`; anyone else gets the sign-in page or a 404.
+pub(crate) async fn site_access(
+    state: &AppState,
+    headers: &HeaderMap,
+    site: &str,
+) -> Result<(Signed, SiteSlug), PageError> {
+    let signed = signed_in(state, headers).await?.ok_or(PageError::SignIn)?;
+    let site = SiteSlug::parse(site).map_err(|_| PageError::NotFound)?;
+    if signed.admin.administers(&site) {
+        Ok((signed, site))
+    } else {
+        Err(PageError::NotFound)
+    }
+}
+
+/// `/`: the first site's registrations, or the sign-in page.
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, PageError> {
+    let signed = signed_in(&state, &headers)
+        .await?
+        .ok_or(PageError::SignIn)?;
+    match signed.admin.sites.first() {
+        Some(site) => Ok(see_other(&format!("/sites/{site}/app-registrations"))),
+        None => Ok(html_response(
+            StatusCode::OK,
+            Views::standalone(
+                "No sites",
+                "Your account does not manage any site yet. Ask an operator to add one.",
+            ),
+        )),
+    }
+}
+
+async fn switch_site(RawQuery(raw): RawQuery) -> Response {
+    let site = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == "site")
+        .and_then(|(_, value)| SiteSlug::parse(&value).ok());
+    match site {
+        Some(site) => see_other(&format!("/sites/{site}/app-registrations")),
+        None => see_other("/"),
+    }
+}
+
+async fn login_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    if signed_in(&state, &headers).await?.is_some() {
+        return Ok(see_other("/"));
+    }
+    login_page(&state, StatusCode::OK, "", None)
+}
+
+fn login_page(
+    state: &AppState,
+    status: StatusCode,
+    username: &str,
+    error: Option<&str>,
+) -> Result<Response, PageError> {
+    let csrf = state.service.random_hex(32)?;
+    let body = state.views.render(
+        "login.html",
+        context! { csrf => &csrf, username => username, error => error },
+    )?;
+    let html = state
+        .views
+        .layout(context! { title => "Sign in", body => body })?;
+    let mut response = html_response(status, html);
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&set_cookie(state, LOGIN_COOKIE, &csrf, "/login", 3600))
+            .map_err(|error| PageError::Internal(error.to_string()))?,
+    );
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Sign-in: the same failure budgets as client authentication (per username and per source,
+/// checked before hashing), argon2 under the verification semaphore, one message for every
+/// failure.
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(source): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    check_origin(&state, &headers)?;
+    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !bool::from(expected.as_bytes().ct_eq(form.csrf.as_bytes())) {
+        return Err(PageError::Forbidden);
+    }
+    let policy = state.config.budgets;
+    let now = state.service.now();
+    let user_key = format!("login:{}", form.username.to_lowercase());
+    let source_key = format!("login-source:{}", source.ip());
+    for (key, limit) in [
+        (&user_key, policy.failures_per_client),
+        (&source_key, policy.failures_per_source),
+    ] {
+        if state.budgets.check(key, limit, policy.window, now).is_err() {
+            return Err(PageError::TooManyAttempts);
+        }
+    }
+    let permit = state
+        .verifications
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| PageError::Internal("verification pool closed".into()))?;
+    let (username, password) = (form.username.clone(), form.password);
+    let signed = blocking(&state, move |service| {
+        let _permit = permit;
+        service.sign_in(&username, &password)
+    })
+    .await??;
+    let Some((_, token)) = signed else {
+        state.budgets.record_failure(&user_key, policy.window, now);
+        state
+            .budgets
+            .record_failure(&source_key, policy.window, now);
+        return login_page(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            &form.username,
+            Some("Wrong username or password."),
+        );
+    };
+    let mut response = see_other("/");
+    let cookies = [
+        set_cookie(
+            &state,
+            SESSION_COOKIE,
+            token.expose_secret(),
+            "/",
+            SESSION_LIFETIME.whole_seconds(),
+        ),
+        set_cookie(&state, LOGIN_COOKIE, "", "/login", 0),
+    ];
+    for value in cookies {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            HeaderValue::from_str(&value)
+                .map_err(|error| PageError::Internal(error.to_string()))?,
+        );
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let signed = signed_in(&state, &headers)
+        .await?
+        .ok_or(PageError::SignIn)?;
+    signed.check_form(&state, &headers, &form.csrf)?;
+    blocking(&state, move |service| service.sign_out(&signed.token)).await??;
+    let mut response = see_other("/login");
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&set_cookie(&state, SESSION_COOKIE, "", "/", 0))
+            .map_err(|error| PageError::Internal(error.to_string()))?,
+    );
+    Ok(response)
+}

@@ -1,0 +1,548 @@
+//! Admin Center › Site Settings › IAM › App registrations: the grid, create (with the
+//! one-time secret page), detail with rename / renew / enable / disable / delete, and the
+//! replace guide.
+
+use axum::extract::{Form, Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use minijinja::value::Serde;
+use minijinja::{Value, context};
+use registration_core::{
+    ClientId, ClientSecret, ExpirationDate, ListQuery, NewRegistration, RegistrationName, SiteSlug,
+    Snapshot, SortKey,
+};
+use serde::{Deserialize, Serialize};
+
+use super::view::{Page, Section, local_minute, site_page};
+use super::{PageError, Signed, see_other, site_access};
+use crate::{AppState, blocking};
+
+const PER_PAGE: u32 = 50;
+
+/// A registration as the grid and the detail page show it.
+#[derive(Debug, Serialize)]
+struct Row {
+    name: String,
+    client_id: String,
+    registered: String,
+    enabled: bool,
+    last_used: String,
+    expires: String,
+    state: &'static str,
+    expiration_date: String,
+    expires_at: String,
+    secret_hint: String,
+    refused: u64,
+    last_refused: String,
+}
+
+impl Row {
+    fn new(snapshot: &Snapshot) -> Self {
+        let record = snapshot.registration.record();
+        let zone = snapshot.site.zone;
+        Self {
+            name: record.name.to_string(),
+            client_id: record.client_id.to_string(),
+            registered: local_minute(zone, record.registration_date),
+            enabled: record.enabled,
+            last_used: record
+                .last_used
+                .map_or_else(|| "Never".to_owned(), |at| local_minute(zone, at)),
+            expires: snapshot.status.expires.to_string(),
+            state: snapshot.status.state.as_str(),
+            expiration_date: record.expiration_date.to_string(),
+            expires_at: zone.display_local(snapshot.status.expires_at),
+            secret_hint: record.secret_hint.to_string(),
+            refused: record.rejections.count,
+            last_refused: record
+                .rejections
+                .last
+                .map(|at| local_minute(zone, at))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect()
+}
+
+fn query_value<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, value)| value.as_str())
+}
+
+fn encode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// Grid column headers: label, sort key, and the link that sorts by it.
+#[derive(Debug, Serialize)]
+struct Column {
+    label: &'static str,
+    href: String,
+    sorted: bool,
+    aria: &'static str,
+    arrow: &'static str,
+}
+
+fn done_message(done: &str) -> &'static str {
+    match done {
+        "deleted" => "The registration was deleted.",
+        "renamed" => "The registration was renamed.",
+        "renewed" => "The registration was renewed; its Client ID and secret are unchanged.",
+        "enabled" => "The registration was enabled.",
+        "disabled" => "The registration was disabled.",
+        _ => "",
+    }
+}
+
+/// `GET /sites/{site}/app-registrations?q=&sort=&dir=&page=`
+pub(crate) async fn grid(
+    State(state): State<AppState>,
+    Path(site): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let (signed, site) = site_access(&state, &headers, &site).await?;
+    let pairs = query_pairs(raw.as_deref());
+    let q = query_value(&pairs, "q").trim().to_owned();
+    let sort = SortKey::parse(query_value(&pairs, "sort")).unwrap_or(SortKey::Name);
+    let descending = query_value(&pairs, "dir") == "desc";
+    let page = query_value(&pairs, "page")
+        .parse::<u32>()
+        .unwrap_or(1)
+        .clamp(1, 1_000_000);
+    let query = ListQuery {
+        search: (!q.is_empty()).then(|| q.clone()),
+        sort,
+        descending,
+        offset: u64::from(page - 1) * u64::from(PER_PAGE),
+        limit: PER_PAGE,
+    };
+    let slug = site.clone();
+    let (snapshots, total) =
+        blocking(&state, move |service| service.list_page(&slug, &query)).await??;
+    let pages = total.div_ceil(u64::from(PER_PAGE)).max(1);
+    let base = format!("/sites/{site}/app-registrations");
+    let link = |sort: SortKey, descending: bool, page: u64| {
+        format!(
+            "{base}?q={}&sort={}&dir={}&page={page}",
+            encode(&q),
+            sort.as_str(),
+            if descending { "desc" } else { "asc" }
+        )
+    };
+    let columns: Vec<Column> = [
+        ("Name", SortKey::Name),
+        ("Client ID", SortKey::ClientId),
+        ("Registration date", SortKey::RegistrationDate),
+        ("Enabled", SortKey::Enabled),
+        ("Last used", SortKey::LastUsed),
+        ("Expires", SortKey::ExpirationDate),
+    ]
+    .into_iter()
+    .map(|(label, key)| {
+        let sorted = key == sort;
+        Column {
+            label,
+            href: link(key, sorted && !descending, 1),
+            sorted,
+            aria: if descending {
+                "descending"
+            } else {
+                "ascending"
+            },
+            arrow: if descending { "▼" } else { "▲" },
+        }
+    })
+    .collect();
+    let page = u64::from(page);
+    let context = context! {
+        rows => Value::from(Serde(snapshots.iter().map(Row::new).collect::<Vec<_>>())),
+        columns => Value::from(Serde(&columns)),
+        q => q.clone(),
+        sort => sort.as_str(),
+        sort_label => sort.as_str().replace('_', " "),
+        dir => if descending { "desc" } else { "asc" },
+        total => total,
+        page => page,
+        pages => pages,
+        prev => (page > 1).then(|| link(sort, descending, page - 1)),
+        next => (page < pages).then(|| link(sort, descending, page + 1)),
+        notice => done_message(query_value(&pairs, "done")),
+    };
+    site_page(
+        &state,
+        &signed,
+        &site,
+        Page {
+            section: Section::Registrations,
+            title: "App registrations",
+            status: StatusCode::OK,
+            template: "grid.html",
+        },
+        context,
+    )
+    .await
+}
+
+/// `GET …/new[?name=]`
+pub(crate) async fn new_form(
+    State(state): State<AppState>,
+    Path(site): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let (signed, site) = site_access(&state, &headers, &site).await?;
+    let pairs = query_pairs(raw.as_deref());
+    let name = query_value(&pairs, "name").to_owned();
+    new_page(&state, &signed, &site, StatusCode::OK, &name, "", &[]).await
+}
+
+async fn new_page(
+    state: &AppState,
+    signed: &Signed,
+    site: &SiteSlug,
+    status: StatusCode,
+    name: &str,
+    expiration_date: &str,
+    errors: &[String],
+) -> Result<Response, PageError> {
+    let slug = site.clone();
+    let (zone, today) = blocking(state, move |service| {
+        service
+            .site(&slug)
+            .map(|site| (site.zone, site.today(service.now())))
+    })
+    .await??;
+    let context = context! {
+        name => name,
+        expiration_date => expiration_date,
+        zone => zone.name(),
+        today => today.to_string(),
+        errors => errors.to_vec(),
+    };
+    site_page(
+        state,
+        signed,
+        site,
+        Page {
+            section: Section::Registrations,
+            title: "New App registration",
+            status,
+            template: "new.html",
+        },
+        context,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CreateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    expiration_date: String,
+    enabled: Option<String>,
+}
+
+/// `POST /sites/{site}/app-registrations`: creates, keeps the secret for one showing, and
+/// redirects to it (so reloading the result never creates a second registration).
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    Path(site): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<CreateForm>,
+) -> Result<Response, PageError> {
+    let (signed, site) = site_access(&state, &headers, &site).await?;
+    signed.check_form(&state, &headers, &form.csrf)?;
+    let name = RegistrationName::parse(&form.name);
+    let expiration_date = ExpirationDate::parse(form.expiration_date.trim());
+    let (name, expiration_date) = match (name, expiration_date) {
+        (Ok(name), Ok(date)) => (name, date),
+        (name, date) => {
+            let errors: Vec<String> = [name.err(), date.err()]
+                .into_iter()
+                .flatten()
+                .map(|e| capitalise(&e.to_string()))
+                .collect();
+            return new_page(
+                &state,
+                &signed,
+                &site,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form.name,
+                &form.expiration_date,
+                &errors,
+            )
+            .await;
+        }
+    };
+    let new = NewRegistration {
+        name,
+        expiration_date,
+        enabled: form.enabled.is_some(),
+    };
+    let actor = format!("admin:{}", signed.admin.username);
+    let slug = site.clone();
+    let created = blocking(&state, move |service| service.create(&slug, new, &actor)).await?;
+    let (snapshot, secret) = match created {
+        Ok(created) => created,
+        Err(error) if is_input_error(&error) => {
+            return new_page(
+                &state,
+                &signed,
+                &site,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form.name,
+                &form.expiration_date,
+                &[capitalise(&error.to_string())],
+            )
+            .await;
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let client_id = snapshot.registration.client_id().to_string();
+    state.reveals.keep(
+        signed.session_key(),
+        &client_id,
+        secret,
+        state.service.now(),
+    );
+    Ok(see_other(&format!(
+        "/sites/{site}/app-registrations/{client_id}/secret"
+    )))
+}
+
+/// Refusals the administrator can fix by changing the form.
+fn is_input_error(error: &registration_core::Error) -> bool {
+    use registration_core::{Error, StoreError};
+    matches!(
+        error,
+        Error::EmptyText { .. }
+            | Error::TextTooLong { .. }
+            | Error::ControlCharacter { .. }
+            | Error::MalformedDate
+            | Error::DateInPast { .. }
+            | Error::DateTooFarAhead { .. }
+            | Error::Store(StoreError::DuplicateName(_) | StoreError::Conflict)
+    )
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+/// `GET …/{client_id}/secret`: the Client secret, once.
+pub(crate) async fn secret(
+    State(state): State<AppState>,
+    Path((site, client_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let (signed, site) = site_access(&state, &headers, &site).await?;
+    let id = ClientId::parse(&client_id).map_err(|_| PageError::NotFound)?;
+    let slug = site.clone();
+    let snapshot = blocking(&state, move |service| service.get(&slug, &id)).await??;
+    let secret: Option<ClientSecret> = state.reveals.take(signed.session_key(), &client_id);
+    let context = context! {
+        name => snapshot.registration.name().to_string(),
+        client_id => client_id,
+        secret => secret.as_ref().map(ClientSecret::expose_secret),
+    };
+    site_page(
+        &state,
+        &signed,
+        &site,
+        Page {
+            section: Section::Registrations,
+            title: "App registration created",
+            status: StatusCode::OK,
+            template: "secret.html",
+        },
+        context,
+    )
+    .await
+}
+
+/// `GET …/{client_id}`
+pub(crate) async fn detail(
+    State(state): State<AppState>,
+    Path((site, client_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let (signed, site) = site_access(&state, &headers, &site).await?;
+    let pairs = query_pairs(raw.as_deref());
+    let notice = done_message(query_value(&pairs, "done"));
+    detail_page(
+        &state,
+        &signed,
+        &site,
+        &client_id,
+        StatusCode::OK,
+        notice,
+        &[],
+    )
+    .await
+}
+
+async fn detail_page(
+    state: &AppState,
+    signed: &Signed,
+    site: &SiteSlug,
+    client_id: &str,
+    status: StatusCode,
+    notice: &str,
+    errors: &[String],
+) -> Result<Response, PageError> {
+    let id = ClientId::parse(client_id).map_err(|_| PageError::NotFound)?;
+    let slug = site.clone();
+    let (snapshot, today) = blocking(state, move |service| {
+        let snapshot = service.get(&slug, &id)?;
+        let today = snapshot.site.today(service.now());
+        Ok::<_, registration_core::Error>((snapshot, today))
+    })
+    .await??;
+    let row = Row::new(&snapshot);
+    let title = row.name.clone();
+    let context = context! { r => Value::from(Serde(&row)), today => today.to_string(), notice => notice, errors => errors.to_vec() };
+    site_page(
+        state,
+        signed,
+        site,
+        Page {
+            section: Section::Registrations,
+            title: &title,
+            status,
+            template: "detail.html",
+        },
+        context,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ChangeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    expiration_date: String,
+    confirm: Option<String>,
+}
+
+/// `POST …/{client_id}`: one change per form (`action`), then back to the page.
+pub(crate) async fn change(
+    State(state): State<AppState>,
+    Path((site, client_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(form): Form<ChangeForm>,
+) -> Result<Response, PageError> {
+    let (signed, site) = site_access(&state, &headers, &site).await?;
+    signed.check_form(&state, &headers, &form.csrf)?;
+    let id = ClientId::parse(&client_id).map_err(|_| PageError::NotFound)?;
+    let actor = format!("admin:{}", signed.admin.username);
+    let slug = site.clone();
+    let action = form.action.clone();
+    let outcome = blocking(&state, move |service| match action.as_str() {
+        "rename" => RegistrationName::parse(&form.name)
+            .and_then(|name| service.rename(&slug, &id, name, &actor))
+            .map(|_| "renamed"),
+        "renew" => ExpirationDate::parse(form.expiration_date.trim())
+            .and_then(|date| service.renew(&slug, &id, date, &actor))
+            .map(|_| "renewed"),
+        "enable" => service
+            .set_enabled(&slug, &id, true, &actor)
+            .map(|_| "enabled"),
+        "disable" => service
+            .set_enabled(&slug, &id, false, &actor)
+            .map(|_| "disabled"),
+        "delete" if form.confirm.as_deref() == Some("yes") => {
+            service.delete(&slug, &id, &actor).map(|()| "deleted")
+        }
+        "delete" => Ok("unconfirmed"),
+        _ => Ok("unknown"),
+    })
+    .await?;
+    match outcome {
+        Ok("deleted") => Ok(see_other(&format!(
+            "/sites/{site}/app-registrations?done=deleted"
+        ))),
+        Ok("unconfirmed") => {
+            let errors = ["Tick the confirmation to delete the registration.".to_owned()];
+            detail_page(
+                &state,
+                &signed,
+                &site,
+                &client_id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "",
+                &errors,
+            )
+            .await
+        }
+        Ok("unknown") => Err(PageError::NotFound),
+        Ok(done) => Ok(see_other(&format!(
+            "/sites/{site}/app-registrations/{client_id}?done={done}"
+        ))),
+        Err(error) if is_input_error(&error) => {
+            let errors = [capitalise(&error.to_string())];
+            detail_page(
+                &state,
+                &signed,
+                &site,
+                &client_id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "",
+                &errors,
+            )
+            .await
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// `GET …/{client_id}/replace`: how to replace a registration (delete + create).
+pub(crate) async fn replace(
+    State(state): State<AppState>,
+    Path((site, client_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let (signed, site) = site_access(&state, &headers, &site).await?;
+    let id = ClientId::parse(&client_id).map_err(|_| PageError::NotFound)?;
+    let slug = site.clone();
+    let snapshot = blocking(&state, move |service| service.get(&slug, &id)).await??;
+    let name = snapshot.registration.name().to_string();
+    let new_link = format!(
+        "/sites/{site}/app-registrations/new?name={}",
+        encode(&format!("{name} (replacement)"))
+    );
+    let title = format!("Replace {name}");
+    let context = context! { name => name, client_id => client_id, new_link => new_link };
+    site_page(
+        &state,
+        &signed,
+        &site,
+        Page {
+            section: Section::Registrations,
+            title: &title,
+            status: StatusCode::OK,
+            template: "replace.html",
+        },
+        context,
+    )
+    .await
+}
