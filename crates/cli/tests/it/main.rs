@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod console;
 mod errors;
 mod notifications;
 mod output;
@@ -115,4 +116,13 @@ pub(crate) const CREATED_AT: &str = "2026-11-23T09:00:00Z";
 pub(crate) fn http_client() -> reqwest::blocking::Client {
     notify::install_tls_provider();
     reqwest::blocking::Client::new()
+}
+
+/// The same, not following redirects (to see the console's 303s).
+pub(crate) fn http_client_without_redirects() -> reqwest::blocking::Client {
+    notify::install_tls_provider();
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }

@@ -1,0 +1,619 @@
+//! The admin console in a real headless Chromium (Debian's `chromium` and `chromium-driver`,
+//! installed by `.ci/run`) against a real `appreg serve`, plus its CSRF and site isolation
+//! checked with a plain HTTP client.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::serve::{Running, start_with};
+use crate::{Appreg, CREATED_AT};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// chromedriver on a free port, killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn driver() -> Driver {
+    assert!(
+        std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
+        "browser tests need Debian's chromium and chromium-driver \
+         (apt-get install -y chromium chromium-driver; .ci/run installs them)"
+    );
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Driver {
+                child,
+                url: format!("http://127.0.0.1:{port}"),
+            };
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("chromedriver did not start");
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--window-size=1280,1000"],
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session")
+}
+
+fn screenshot_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/screenshots")
+        .join(name)
+}
+
+async fn save_screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    std::fs::create_dir_all(screenshot_path("")).unwrap();
+    std::fs::write(screenshot_path(name), png).unwrap();
+}
+
+/// An administrator with a generated password; returns the password.
+fn admin(appreg: &Appreg, name: &str, site: &str) -> String {
+    let added = appreg.json(Some(CREATED_AT), &["admin", "add", name, "--site", site]);
+    added["password"].as_str().unwrap().to_owned()
+}
+
+async fn sign_in(client: &Client, base: &str, username: &str, password: &str) {
+    client.goto(&format!("{base}/login")).await.unwrap();
+    client
+        .find(Locator::Css("input[name=username]"))
+        .await
+        .unwrap()
+        .send_keys(username)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(password)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// The red banners on the current page: (Client ID, the name it links to).
+async fn alerts(client: &Client) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for banner in client
+        .find_all(Locator::Css("[data-banner=\"api-client-alert\"]"))
+        .await
+        .unwrap()
+    {
+        assert_eq!(banner.attr("role").await.unwrap().as_deref(), Some("alert"));
+        let link = banner.find(Locator::Css("a")).await.unwrap();
+        let client_id = banner.attr("data-client-id").await.unwrap().unwrap();
+        let href = link.attr("href").await.unwrap().unwrap();
+        assert!(
+            href.ends_with(&client_id),
+            "{href} links to its registration"
+        );
+        found.push((client_id, link.text().await.unwrap()));
+    }
+    found
+}
+
+async fn heading(client: &Client) -> String {
+    client
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Visits the four pages and returns the alerts each shows (they must agree).
+async fn alerts_on_every_page(
+    client: &Client,
+    base: &str,
+    detail_of: &str,
+) -> Vec<(String, String)> {
+    let pages = [
+        "/sites/default/app-registrations".to_owned(),
+        format!("/sites/default/app-registrations/{detail_of}"),
+        "/sites/default/notifications/templates".to_owned(),
+        "/sites/default/notifications/log".to_owned(),
+    ];
+    let mut seen = Vec::new();
+    for page in &pages {
+        client.goto(&format!("{base}{page}")).await.unwrap();
+        let shown = alerts(client).await;
+        if let Some(first) = seen.first() {
+            assert_eq!(&shown, first, "the same banners on {page}");
+        }
+        seen.push(shown);
+    }
+    seen.remove(0)
+}
+
+async fn submit_action(client: &Client, base: &str, client_id: &str, action: &str) {
+    client
+        .goto(&format!(
+            "{base}/sites/default/app-registrations/{client_id}"
+        ))
+        .await
+        .unwrap();
+    let form = client
+        .find(Locator::XPath(&format!(
+            "//form[input[@name='action' and @value='{action}']]"
+        )))
+        .await
+        .unwrap();
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+fn serve_at(appreg: &Appreg, now: &str) -> Running {
+    start_with(appreg, now, &[])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_administrator_works_through_the_console_in_chromium() {
+    let appreg = Appreg::new();
+    let alice = admin(&appreg, "alice", "default");
+    appreg.ok(Some(CREATED_AT), &["site", "add", "other"]);
+    let carol = admin(&appreg, "carol", "other");
+    let (ledger, _) = appreg.create(CREATED_AT, "default", "Ledger export", "2026-12-05");
+    appreg.create(CREATED_AT, "default", "Zeta reports", "2027-06-01");
+    let driver = driver();
+    let client = browser(&driver).await;
+
+    // Sign in, create a registration, read its secret once.
+    let server = serve_at(&appreg, CREATED_AT);
+    let base = server.base.clone();
+    sign_in(&client, &base, "alice", &alice).await;
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/sites/default/app-registrations")
+    );
+    client
+        .find(Locator::LinkText("New registration"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#name"))
+        .await
+        .unwrap()
+        .send_keys("Billing sync")
+        .await
+        .unwrap();
+    client
+        .execute(
+            "document.getElementById('expiration_date').value = '2026-11-30'",
+            vec![],
+        )
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let secret = client
+        .find(Locator::Css("#client-secret"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let billing = client
+        .find(Locator::Css("#client-id"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(secret.starts_with("appreg_"), "{secret}");
+    save_screenshot(&client, "secret-once.png").await;
+    let (url, id, presented) = (
+        format!("{base}/sites/default/oauth2/token"),
+        billing.clone(),
+        secret.clone(),
+    );
+    // The blocking client must not live on the async test's runtime.
+    let token_status = tokio::task::spawn_blocking(move || {
+        crate::http_client()
+            .post(url)
+            .basic_auth(&id, Some(&presented))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .unwrap()
+            .status()
+    })
+    .await
+    .unwrap();
+    assert_eq!(token_status, 200, "the secret shown is the real one");
+    client.refresh().await.unwrap();
+    assert!(
+        client.find(Locator::Css("#client-secret")).await.is_err(),
+        "reloading never shows the secret again"
+    );
+    assert!(
+        client
+            .source()
+            .await
+            .unwrap()
+            .contains("already been shown")
+    );
+    client.back().await.unwrap();
+    assert!(!client.source().await.unwrap().contains(&secret));
+
+    client
+        .goto(&format!("{base}/sites/default/app-registrations"))
+        .await
+        .unwrap();
+    let names: Vec<String> = {
+        let mut names = Vec::new();
+        for cell in client
+            .find_all(Locator::Css("table.grid tbody td:first-child a"))
+            .await
+            .unwrap()
+        {
+            names.push(cell.text().await.unwrap());
+        }
+        names
+    };
+    assert_eq!(names, ["Billing sync", "Ledger export", "Zeta reports"]);
+    assert!(alerts(&client).await.is_empty(), "nothing expired yet");
+    server.stop();
+
+    // One expired registration: one red banner on every page.
+    let server = serve_at(&appreg, "2026-12-01T10:00:00Z");
+    let base = server.base.clone();
+    sign_in(&client, &base, "alice", &alice).await;
+    let one = alerts_on_every_page(&client, &base, &ledger).await;
+    assert_eq!(one, [(billing.clone(), "Billing sync".to_owned())]);
+    server.stop();
+
+    // Two expired: two stacked banners, sorted by name.
+    let server = serve_at(&appreg, "2026-12-06T10:00:00Z");
+    let base = server.base.clone();
+    sign_in(&client, &base, "alice", &alice).await;
+    let two = alerts_on_every_page(&client, &base, &ledger).await;
+    assert_eq!(
+        two,
+        [
+            (billing.clone(), "Billing sync".to_owned()),
+            (ledger.clone(), "Ledger export".to_owned())
+        ]
+    );
+    client
+        .goto(&format!("{base}/sites/default/app-registrations"))
+        .await
+        .unwrap();
+    save_screenshot(&client, "grid-with-banners.png").await;
+
+    // Renew one: its banner is gone on the next load. Disable the other: no banner.
+    client
+        .goto(&format!("{base}/sites/default/app-registrations/{billing}"))
+        .await
+        .unwrap();
+    client
+        .execute(
+            "document.getElementById('expiration_date').value = '2027-12-31'",
+            vec![],
+        )
+        .await
+        .unwrap();
+    client
+        .find(Locator::XPath(
+            "//form[input[@name='action' and @value='renew']]//button",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        alerts(&client).await,
+        [(ledger.clone(), "Ledger export".to_owned())]
+    );
+    submit_action(&client, &base, &ledger, "disable").await;
+    assert!(
+        alerts(&client).await.is_empty(),
+        "a disabled registration has no banner"
+    );
+    let shown = appreg.json(None, &["reg", "show", "--site", "default", &ledger]);
+    assert_eq!(shown["enabled"], false);
+
+    // The template editor: a preview, and an invalid template refused inline.
+    client
+        .goto(&format!("{base}/sites/default/notifications/templates"))
+        .await
+        .unwrap();
+    let subject = client
+        .find(Locator::Css("#subject-expires_in_7_days"))
+        .await
+        .unwrap();
+    subject.clear().await.unwrap();
+    subject
+        .send_keys("Soon: {{ registration.name }} ({{ days_left }} days)")
+        .await
+        .unwrap();
+    client
+        .find(Locator::XPath(
+            "//section[@id='expires_in_7_days']//button[@value='preview']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let preview = client
+        .find(Locator::Css("#expires_in_7_days .preview"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(preview.contains("Subject: Soon: "), "{preview}");
+    client
+        .execute(
+            "document.getElementById('expires_in_7_days').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    save_screenshot(&client, "template-editor.png").await;
+    let body = client
+        .find(Locator::Css("#body-expires_in_7_days"))
+        .await
+        .unwrap();
+    body.send_keys("{% for %}").await.unwrap();
+    client
+        .find(Locator::XPath(
+            "//section[@id='expires_in_7_days']//button[@value='save']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let error = client
+        .find(Locator::Css("#error-expires_in_7_days"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        error.starts_with("Not saved: the body template is invalid"),
+        "{error}"
+    );
+    let templates = appreg.json(None, &["templates", "list", "--site", "default"]);
+    assert_ne!(
+        templates[1]["subject"], "Soon: {{ registration.name }} ({{ days_left }} days)",
+        "nothing was saved"
+    );
+
+    // Another site's administrator sees nothing of this site.
+    client
+        .find(Locator::Css("header form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    sign_in(&client, &base, "carol", &carol).await;
+    for page in [
+        "/sites/default/app-registrations".to_owned(),
+        format!("/sites/default/app-registrations/{billing}"),
+        "/sites/default/notifications/log".to_owned(),
+    ] {
+        client.goto(&format!("{base}{page}")).await.unwrap();
+        assert_eq!(heading(&client).await, "Not found", "{page}");
+        assert!(!client.source().await.unwrap().contains("Billing sync"));
+    }
+    client.close().await.unwrap();
+    server.stop();
+}
+
+/// Signs in over plain HTTP and returns the session cookie as set (with its attributes).
+fn http_sign_in(base: &str, username: &str, password: &str) -> String {
+    let http = crate::http_client();
+    let form = http.get(format!("{base}/login")).send().unwrap();
+    let login_cookie = form
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = login_cookie.split_once('=').unwrap().1.to_owned();
+    let redirecting = crate::http_client_without_redirects();
+    let signed = redirecting
+        .post(format!("{base}/login"))
+        .header("cookie", &login_cookie)
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(signed.status(), 303);
+    signed
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("appreg_session="))
+        .unwrap()
+        .to_owned()
+}
+
+/// `name=value` of a Set-Cookie header.
+fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+#[test]
+fn forms_without_the_csrf_token_or_from_another_origin_change_nothing() {
+    let appreg = Appreg::new();
+    let alice = admin(&appreg, "alice", "default");
+    appreg.ok(Some(CREATED_AT), &["site", "add", "other"]);
+    let carol = admin(&appreg, "carol", "other");
+    let (client_id, _) = appreg.create(CREATED_AT, "default", "Billing sync", "2027-01-31");
+    let server = serve_at(&appreg, CREATED_AT);
+    let base = server.base.clone();
+    let http = crate::http_client_without_redirects();
+    let set_cookie = http_sign_in(&base, "alice", &alice);
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"),
+        "{set_cookie}"
+    );
+    let session = cookie_pair(&set_cookie);
+    let detail = format!("{base}/sites/default/app-registrations/{client_id}");
+    let page = http.get(&detail).header("cookie", &session).send().unwrap();
+    assert_eq!(page.status(), 200);
+    for header in [
+        "cache-control",
+        "content-security-policy",
+        "x-frame-options",
+    ] {
+        assert!(page.headers().contains_key(header), "{header}");
+    }
+    let html = page.text().unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let disable = |cookie: &str, csrf: Option<&str>, origin: Option<&str>| {
+        let mut form = vec![("action", "disable")];
+        if let Some(csrf) = csrf {
+            form.push(("csrf", csrf));
+        }
+        let mut request = http.post(&detail).header("cookie", cookie).form(&form);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send().unwrap().status().as_u16()
+    };
+    let enabled =
+        || appreg.json(None, &["reg", "show", "--site", "default", &client_id])["enabled"].clone();
+    assert_eq!(
+        disable(&session, None, Some("https://evil.example")),
+        403,
+        "cross-site, no token"
+    );
+    assert_eq!(disable(&session, Some("0000"), None), 403, "wrong token");
+    assert_eq!(
+        disable(&session, Some(&csrf), Some("https://evil.example")),
+        403,
+        "the right token from another origin"
+    );
+    assert_eq!(enabled(), true, "nothing changed");
+    assert_eq!(
+        disable("", Some(&csrf), None),
+        303,
+        "no session: to the sign-in page"
+    );
+    assert_eq!(enabled(), true);
+
+    let carols = cookie_pair(&http_sign_in(&base, "carol", &carol));
+    let carol_page = http
+        .get(format!("{base}/sites/other/app-registrations"))
+        .header("cookie", &carols)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let carol_csrf = carol_page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        disable(&carols, Some(&carol_csrf), None),
+        404,
+        "another site's administrator"
+    );
+    assert_eq!(
+        http.get(&detail)
+            .header("cookie", &carols)
+            .send()
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(enabled(), true);
+
+    assert_eq!(
+        disable(&session, Some(&csrf), Some(&base)),
+        303,
+        "the real form works"
+    );
+    assert_eq!(enabled(), false);
+    server.stop();
+}
