@@ -1,4 +1,5 @@
-//! `cargo xtask bench`: one release `appreg serve`, one run, three scenarios, written to
+//! `cargo xtask bench`: release builds, one run: the token endpoint against a bare one, the
+//! sweep over a million registrations, and the console grid over 100,000; written to
 //! docs/BENCHMARKS.md.
 //!
 //! The load generator speaks HTTP/1.1 over plain keep-alive sockets so its own cost stays
@@ -63,6 +64,12 @@ impl Connection {
     }
 
     fn exchange(&mut self, request: &[u8]) -> Result<(u16, Vec<u8>)> {
+        self.exchange_with_headers(request)
+            .map(|(status, _, body)| (status, body))
+    }
+
+    /// The response's status, header lines and body.
+    fn exchange_with_headers(&mut self, request: &[u8]) -> Result<(u16, Vec<String>, Vec<u8>)> {
         self.writer.write_all(request)?;
         let mut status_line = String::new();
         self.reader.read_line(&mut status_line)?;
@@ -72,6 +79,7 @@ impl Connection {
             .context("malformed status line")?
             .parse()?;
         let mut length = 0usize;
+        let mut headers = Vec::new();
         loop {
             let mut line = String::new();
             self.reader.read_line(&mut line)?;
@@ -83,10 +91,11 @@ impl Connection {
             {
                 length = value.trim().parse()?;
             }
+            headers.push(line.trim_end().to_owned());
         }
         let mut body = vec![0; length];
         self.reader.read_exact(&mut body)?;
-        Ok((status, body))
+        Ok((status, headers, body))
     }
 }
 
@@ -326,9 +335,16 @@ fn timed_sweep(binary: &Path, db: &Path, now: &str) -> Result<SweepRun> {
     })
 }
 
-/// Fills `db` with `SWEEP_REGISTRATIONS` registrations of site `default` in one
-/// transaction, reusing one real argon2id hash (the sweep never looks at it).
-fn bulk_load(binary: &Path, db: &Path, today: time::Date) -> Result<()> {
+/// Fills `db` with `count` registrations of site `default` in one transaction, reusing one
+/// real argon2id hash (neither the sweep nor the grid looks at it), with expiration dates
+/// spread over three years from `first_day` days after `today`.
+fn bulk_load(
+    binary: &Path,
+    db: &Path,
+    today: time::Date,
+    count: u64,
+    first_day: i64,
+) -> Result<()> {
     let plus_days = |days: i64| (today + time::Duration::days(days)).to_string();
     let created = appreg(
         binary,
@@ -364,7 +380,7 @@ fn bulk_load(binary: &Path, db: &Path, today: time::Date) -> Result<()> {
                 '2026-01-01T00:00:00.000000000Z', NULL, 0, NULL, 0)",
         )?;
         const BASE32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
-        for i in 0..SWEEP_REGISTRATIONS {
+        for i in 0..count {
             // The counter in base32: unique and of the Client ID format.
             let client_id: String = (0..20u64)
                 .map(|digit| {
@@ -378,8 +394,7 @@ fn bulk_load(binary: &Path, db: &Path, today: time::Date) -> Result<()> {
                 .collect();
             let id = format!("00000000-0000-4000-8000-{i:012}");
             let name = format!("Registration {i:07}");
-            // From 30 days ago to three years ahead.
-            let date = plus_days(i64::try_from(i % 1095)? - 30);
+            let date = plus_days(i64::try_from(i % 1095)? + first_day);
             insert.execute(rusqlite::params![
                 id,
                 client_id,
@@ -392,6 +407,123 @@ fn bulk_load(binary: &Path, db: &Path, today: time::Date) -> Result<()> {
         }
     }
     transaction.commit()?;
+    Ok(())
+}
+
+const GRID_REGISTRATIONS: u64 = 100_000;
+const GRID_REQUESTS: usize = 300;
+
+/// Signs in to the console over `connection` and returns the session cookie.
+fn console_session(connection: &mut Connection, address: &str, password: &str) -> Result<String> {
+    let cookie = |headers: &[String], name: &str| -> Result<String> {
+        headers
+            .iter()
+            .filter_map(|h| h.split_once(':'))
+            .filter(|(key, _)| key.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, value)| value.trim())
+            .find(|value| value.starts_with(name))
+            .and_then(|value| value.split(';').next())
+            .map(str::to_owned)
+            .with_context(|| format!("no {name} cookie"))
+    };
+    let (_, headers, _) = connection.exchange_with_headers(
+        format!("GET /login HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes(),
+    )?;
+    let login = cookie(&headers, "appreg_login=")?;
+    let csrf = login.trim_start_matches("appreg_login=");
+    let body = format!("username=bench&password={password}&csrf={csrf}");
+    let (status, headers, _) = connection.exchange_with_headers(
+        format!(
+            "POST /login HTTP/1.1\r\nHost: {address}\r\nCookie: {login}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    )?;
+    if status != 303 {
+        bail!("console sign-in answered {status}");
+    }
+    cookie(&headers, "appreg_session=")
+}
+
+/// `GRID_REQUESTS` requests one after another on one connection.
+fn sequential(address: &str, request: &[u8]) -> Result<Stats> {
+    #[allow(clippy::disallowed_methods)] // benchmark timing
+    let started = Instant::now();
+    let mut connection = Connection::open(address)?;
+    let mut latencies_micros = Vec::new();
+    for _ in 0..GRID_REQUESTS {
+        #[allow(clippy::disallowed_methods)] // benchmark timing
+        let sent = Instant::now();
+        let (status, _) = connection.exchange(request)?;
+        if status != 200 {
+            bail!("expected 200, got {status}");
+        }
+        latencies_micros.push(u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX));
+    }
+    Ok(Stats {
+        requests: latencies_micros.len(),
+        elapsed: started.elapsed(),
+        latencies_micros,
+        server_cpu: Duration::ZERO,
+    })
+}
+
+/// The grid page in its heavy variants over `GRID_REGISTRATIONS` registrations.
+fn grid_pages(binary: &Path, db: &Path, today: time::Date) -> Result<Vec<(&'static str, Stats)>> {
+    // All in the future beyond 30 days: no banners, the grid alone is measured.
+    bulk_load(binary, db, today, GRID_REGISTRATIONS, 40)?;
+    let admin = appreg(binary, db, &["admin", "add", "bench", "--site", "default"])?;
+    let password = admin["password"].as_str().context("password")?.to_owned();
+    let server = Server::start(binary, db)?;
+    let address = server.address.clone();
+    let session = console_session(&mut Connection::open(&address)?, &address, &password)?;
+    let pid = server.child.id();
+    let mut results = Vec::new();
+    for (name, query) in [
+        ("first page by name", ""),
+        ("page 1000 by name", "?page=1000"),
+        (
+            "by expiration date, descending",
+            "?sort=expiration_date&dir=desc",
+        ),
+        ("page 500 by last used", "?sort=last_used&page=500"),
+        ("search, 100 matches", "?q=registration+0042"),
+        ("search matching every registration", "?q=registration"),
+        (
+            "search, by expiration date",
+            "?q=registration+004&sort=expiration_date",
+        ),
+    ] {
+        let request = format!(
+            "GET /sites/default/app-registrations{query} HTTP/1.1\r\nHost: {address}\r\n\
+             Cookie: {session}\r\n\r\n"
+        )
+        .into_bytes();
+        results.push((name, measured(pid, || sequential(&address, &request))?));
+    }
+    Ok(results)
+}
+
+/// Only the console grid, printed (docs/BENCHMARKS.md is written by the full run).
+pub(crate) fn grid_only() -> Result<()> {
+    cargo(&["build", "--release", "--locked", "--package", "appreg"])?;
+    let binary = workspace_root().join("target/release/appreg");
+    let scratch = std::env::temp_dir().join(format!("appreg-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    let grid = grid_pages(
+        &binary,
+        &scratch.join("grid.db"),
+        time::macros::date!(2026 - 11 - 23),
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+    for (name, stats) in grid? {
+        eprintln!(
+            "{name}: p50 {:.2} ms, p99 {:.2} ms",
+            stats.percentile(500),
+            stats.percentile(990)
+        );
+    }
     Ok(())
 }
 
@@ -468,10 +600,30 @@ pub(crate) fn run() -> Result<()> {
     eprintln!("xtask bench: sweep over {SWEEP_REGISTRATIONS} registrations (loading them first)");
     let sweep_db = scratch.join("sweep.db");
     let today = time::macros::date!(2026 - 11 - 23);
-    bulk_load(&binary, &sweep_db, today)?;
+    // From 30 days ago to three years ahead.
+    bulk_load(&binary, &sweep_db, today, SWEEP_REGISTRATIONS, -30)?;
     let first_sweep = timed_sweep(&binary, &sweep_db, "2026-11-23T12:00:00Z")?;
     let steady_sweep = timed_sweep(&binary, &sweep_db, "2026-11-23T12:01:00Z")?;
+
+    eprintln!("xtask bench: console grid over {GRID_REGISTRATIONS} registrations");
+    let grid = grid_pages(&binary, &scratch.join("grid.db"), today)?;
     let _ = std::fs::remove_dir_all(&scratch);
+    let grid_rows: Vec<String> = grid
+        .iter()
+        .map(|(name, stats)| {
+            format!(
+                "| {name} | {:.2} | {:.2} | {:.0} | {} |",
+                stats.percentile(500),
+                stats.percentile(990),
+                stats.server_cpu_micros_per_request(),
+                stats.requests
+            )
+        })
+        .collect();
+    let grid_p99 = grid
+        .iter()
+        .map(|(_, stats)| stats.percentile(990))
+        .fold(0.0, f64::max);
 
     let ratio = tokens.per_second() / bare.per_second();
     let cpu_ratio = bare.server_cpu_micros_per_request() / tokens.server_cpu_micros_per_request();
@@ -503,7 +655,16 @@ pub(crate) fn run() -> Result<()> {
          | steady state (a minute later) | {:.2} | {} | {} | {} |\n\n\
          Only registrations that can be due are read (`notice_candidates`: enabled, expiring\n\
          within 31 days or already, current cycle incomplete), through the index\n\
-         `registrations_due (site, enabled, expiration_date)`.\n",
+         `registrations_due (site, enabled, expiration_date)`.\n\n\
+         ## Console grid\n\n\
+         `GET /sites/default/app-registrations` signed in, over {GRID_REGISTRATIONS} registrations\n\
+         of one site, {GRID_REQUESTS} requests per variant one after another on one keep-alive\n\
+         connection (so latency is server time plus loopback). Target: p99 under 50 ms.\n\n\
+         | page | p50 ms | p99 ms | server CPU µs/request | requests |\n\
+         |---|---|---|---|---|\n\
+         {}\n\n\
+         **Worst p99: {grid_p99:.1} ms.** Pages are cut in SQL (`LIMIT`/`OFFSET` over an index per\n\
+         sortable column, migration 9), and the total is a `COUNT(*)` of the same filter.\n",
         row("bare endpoint", &bare),
         row("warm tokens", &tokens),
         row("first-time verifications", &cold),
@@ -515,6 +676,7 @@ pub(crate) fn run() -> Result<()> {
         steady_sweep.report["registrations_evaluated"],
         steady_sweep.report["notices_recorded"],
         steady_sweep.peak_kib / 1024,
+        grid_rows.join("\n"),
         cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
     );
     std::fs::write(root.join("docs/BENCHMARKS.md"), &report)?;

@@ -1,6 +1,7 @@
 //! `cargo xtask <task>`: the project's automation, in Rust so it runs wherever cargo does.
 //!
-//! - `bench`: the HTTP benchmarks, written to docs/BENCHMARKS.md.
+//! - `bench`: the benchmarks, written to docs/BENCHMARKS.md; `bench grid` runs only the
+//!   console grid's and prints it (for iterating on it).
 //! - `fuzz [SECONDS]`: the parser fuzz targets, each for SECONDS (default 60).
 //! - `ci`: formatting, clippy with warnings denied, every test, schemathesis against the
 //!   admin API's OpenAPI document, and cargo-deny (bans, licenses, sources). If it passes,
@@ -22,9 +23,15 @@ fn main() -> Result<()> {
     match task.as_deref() {
         Some("ci") => ci(),
         Some("fuzz") => fuzz(std::env::args().nth(2)),
-        Some("bench") => bench::run(),
+        Some("bench") => match std::env::args().nth(2).as_deref() {
+            None => bench::run(),
+            Some("grid") => bench::grid_only(),
+            Some(other) => bail!("unknown benchmark {other:?}: use `bench` or `bench grid`"),
+        },
         _ => {
-            eprintln!("usage: cargo xtask ci | cargo xtask fuzz [SECONDS] | cargo xtask bench");
+            eprintln!(
+                "usage: cargo xtask ci | cargo xtask fuzz [SECONDS] | cargo xtask bench [grid]"
+            );
             std::process::exit(2);
         }
     }
@@ -48,6 +55,7 @@ fn ci() -> Result<()> {
         "-D",
         "warnings",
     ])?;
+    ensure_chromium()?;
     cargo(&["test", "--workspace", "--locked"])?;
     schemathesis()?;
     ensure_cargo_deny()?;
@@ -190,6 +198,37 @@ fn schemathesis() -> Result<()> {
     let status = status.context("could not run schemathesis")?;
     if !status.success() {
         bail!("schemathesis found failures ({status})");
+    }
+    Ok(())
+}
+
+/// The console's browser tests drive Debian's Chromium through chromedriver.
+fn ensure_chromium() -> Result<()> {
+    let present = |path: &str| Path::new(path).exists();
+    if present("/usr/bin/chromedriver") && present("/usr/bin/chromium") {
+        return Ok(());
+    }
+    eprintln!("xtask ci: chromium and chromium-driver are missing; installing them with apt-get");
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| output.stdout.starts_with(b"0"));
+    let apt_get = |args: &[&str]| {
+        let mut command = Command::new(if root { "apt-get" } else { "sudo" });
+        if !root {
+            command.arg("apt-get");
+        }
+        command
+            .args(args)
+            .status()
+            .context("apt-get is needed to install chromium and chromium-driver")
+    };
+    apt_get(&["update", "-qq"])?;
+    let status = apt_get(&["install", "-y", "-qq", "chromium", "chromium-driver"])?;
+    if !status.success() || !present("/usr/bin/chromedriver") {
+        bail!(
+            "could not install chromium and chromium-driver ({status}); the browser tests need them"
+        );
     }
     Ok(())
 }

@@ -496,34 +496,71 @@ impl RegistrationStore for SqliteStore {
                 RegistrationName::parse(needle)
                     .map_or_else(|_| needle.to_lowercase(), |name| name.unique_key())
             });
-        const MATCHES: &str =
-            "site = ?1 AND (?2 IS NULL OR instr(name_key, ?2) > 0 OR instr(client_id, ?2) > 0)";
         self.read(|transaction| {
             require_site(transaction, site)?;
-            let total: i64 = transaction
-                .prepare_cached(&format!(
-                    "SELECT COUNT(*) FROM registrations WHERE {MATCHES}"
-                ))
-                .map_err(map_error)?
-                .query_row(params![site.as_str(), search], |row| row.get(0))
-                .map_err(map_error)?;
-            let mut statement = transaction
-                .prepare_cached(&format!(
-                    "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE {MATCHES}
-                     ORDER BY {column} {direction}, client_id {direction}
-                     LIMIT ?3 OFFSET ?4"
-                ))
-                .map_err(map_error)?;
-            let rows = statement
-                .query_map(
-                    params![site.as_str(), search, query.limit, counter(query.offset)?],
-                    |row| Ok(parse_registration(row)),
-                )
-                .map_err(map_error)?;
-            let registrations = rows
-                .map(|row| row.map_err(map_error)?)
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((registrations, total.unsigned_abs()))
+            match search {
+                None => {
+                    let total: i64 = transaction
+                        .prepare_cached("SELECT COUNT(*) FROM registrations WHERE site = ?1")
+                        .map_err(map_error)?
+                        .query_row([site.as_str()], |row| row.get(0))
+                        .map_err(map_error)?;
+                    let mut statement = transaction
+                        .prepare_cached(&format!(
+                            "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE site = ?1
+                             ORDER BY {column} {direction}, client_id {direction}
+                             LIMIT ?2 OFFSET ?3"
+                        ))
+                        .map_err(map_error)?;
+                    let rows = statement
+                        .query_map(
+                            params![site.as_str(), query.limit, counter(query.offset)?],
+                            |row| Ok(parse_registration(row)),
+                        )
+                        .map_err(map_error)?;
+                    let registrations = rows
+                        .map(|row| row.map_err(map_error)?)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok((registrations, total.unsigned_abs()))
+                }
+                Some(needle) => {
+                    // One scan of the narrow index registrations_search (site, name_key,
+                    // client_id) yields every match in order: the total and the page at once.
+                    let matching: Vec<i64> = transaction
+                        .prepare_cached(&format!(
+                            "SELECT rowid FROM registrations INDEXED BY registrations_search
+                             WHERE site = ?1
+                               AND (instr(name_key, ?2) > 0 OR instr(client_id, ?2) > 0)
+                             ORDER BY {column} {direction}, client_id {direction}"
+                        ))
+                        .map_err(map_error)?
+                        .query_map(params![site.as_str(), needle], |row| row.get(0))
+                        .map_err(map_error)?
+                        .collect::<Result<_, _>>()
+                        .map_err(map_error)?;
+                    let start = usize::try_from(query.offset).unwrap_or(usize::MAX);
+                    let page: Vec<i64> = matching
+                        .iter()
+                        .skip(start)
+                        .take(query.limit as usize)
+                        .copied()
+                        .collect();
+                    let mut registrations = Vec::with_capacity(page.len());
+                    let mut by_rowid = transaction
+                        .prepare_cached(&format!(
+                            "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE rowid = ?1"
+                        ))
+                        .map_err(map_error)?;
+                    for rowid in page {
+                        registrations.push(
+                            by_rowid
+                                .query_row([rowid], |row| Ok(parse_registration(row)))
+                                .map_err(map_error)??,
+                        );
+                    }
+                    Ok((registrations, matching.len() as u64))
+                }
+            }
         })
     }
 

@@ -172,4 +172,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX registrations_by_expiration_date
         ON registrations (site, expiration_date, client_id);
     ",
+    // 10: grid searches scan this narrow index instead of whole rows.
+    r"
+    CREATE INDEX registrations_search ON registrations (site, name_key, client_id);
+    ",
 ];

@@ -111,13 +111,35 @@ async fn sign_in(client: &Client, base: &str, username: &str, password: &str) {
         .send_keys(password)
         .await
         .unwrap();
+    navigate_by(client, Locator::Css("form button[type=submit]")).await;
+}
+
+/// Clicks `element` and waits until the page it leads to has loaded: clicks return before
+/// a form's navigation is complete, and reading the old page then gives stale answers.
+async fn click_and_wait(client: &Client, element: fantoccini::elements::Element) {
     client
-        .find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
+        .execute("window.__appreg_old_page = true;", vec![])
         .await
         .unwrap();
+    element.click().await.unwrap();
+    for _ in 0..200 {
+        let loaded = client
+            .execute(
+                "return window.__appreg_old_page === undefined && document.readyState === 'complete';",
+                vec![],
+            )
+            .await;
+        if loaded.is_ok_and(|value| value == json!(true)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the page did not change after the click");
+}
+
+async fn navigate_by(client: &Client, locator: Locator<'_>) {
+    let element = client.find(locator).await.unwrap();
+    click_and_wait(client, element).await;
 }
 
 /// The red banners on the current page: (Client ID, the name it links to).
@@ -188,12 +210,11 @@ async fn submit_action(client: &Client, base: &str, client_id: &str, action: &st
         )))
         .await
         .unwrap();
-    form.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
+    let button = form
+        .find(Locator::Css("button[type=submit]"))
         .await
         .unwrap();
+    click_and_wait(client, button).await;
 }
 
 fn serve_at(appreg: &Appreg, now: &str) -> Running {
@@ -223,13 +244,7 @@ async fn an_administrator_works_through_the_console_in_chromium() {
             .path()
             .ends_with("/sites/default/app-registrations")
     );
-    client
-        .find(Locator::LinkText("New registration"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    navigate_by(&client, Locator::LinkText("New registration")).await;
     client
         .find(Locator::Css("#name"))
         .await
@@ -244,13 +259,7 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         )
         .await
         .unwrap();
-    client
-        .find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    navigate_by(&client, Locator::Css("main form button[type=submit]")).await;
     let secret = client
         .find(Locator::Css("#client-secret"))
         .await
@@ -344,6 +353,7 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         .await
         .unwrap();
     save_screenshot(&client, "grid-with-banners.png").await;
+    assert_accessible(&client).await;
 
     // Renew one: its banner is gone on the next load. Disable the other: no banner.
     client
@@ -357,15 +367,11 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         )
         .await
         .unwrap();
-    client
-        .find(Locator::XPath(
-            "//form[input[@name='action' and @value='renew']]//button",
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    navigate_by(
+        &client,
+        Locator::XPath("//form[input[@name='action' and @value='renew']]//button"),
+    )
+    .await;
     assert_eq!(
         alerts(&client).await,
         [(ledger.clone(), "Ledger export".to_owned())]
@@ -392,15 +398,11 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         .send_keys("Soon: {{ registration.name }} ({{ days_left }} days)")
         .await
         .unwrap();
-    client
-        .find(Locator::XPath(
-            "//section[@id='expires_in_7_days']//button[@value='preview']",
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    navigate_by(
+        &client,
+        Locator::XPath("//section[@id='expires_in_7_days']//button[@value='preview']"),
+    )
+    .await;
     let preview = client
         .find(Locator::Css("#expires_in_7_days .preview"))
         .await
@@ -422,15 +424,11 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         .await
         .unwrap();
     body.send_keys("{% for %}").await.unwrap();
-    client
-        .find(Locator::XPath(
-            "//section[@id='expires_in_7_days']//button[@value='save']",
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    navigate_by(
+        &client,
+        Locator::XPath("//section[@id='expires_in_7_days']//button[@value='save']"),
+    )
+    .await;
     let error = client
         .find(Locator::Css("#error-expires_in_7_days"))
         .await
@@ -448,14 +446,62 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         "nothing was saved"
     );
 
-    // Another site's administrator sees nothing of this site.
+    // Subscriptions: switch in-app notices of expired registrations off, and see it kept.
     client
-        .find(Locator::Css("header form[action='/logout'] button"))
-        .await
-        .unwrap()
-        .click()
+        .goto(&format!("{base}/sites/default/notifications/subscriptions"))
         .await
         .unwrap();
+    let expired_in_app = client.find(Locator::Css("#expired-in_app")).await.unwrap();
+    assert_eq!(
+        expired_in_app.prop("checked").await.unwrap().as_deref(),
+        Some("true"),
+        "in-app is on by default"
+    );
+    expired_in_app.click().await.unwrap();
+    navigate_by(
+        &client,
+        Locator::XPath("//main//button[text()='Save subscriptions']"),
+    )
+    .await;
+    assert!(
+        client
+            .source()
+            .await
+            .unwrap()
+            .contains("Your subscriptions were saved.")
+    );
+    let after = client.find(Locator::Css("#expired-in_app")).await.unwrap();
+    assert_eq!(
+        after.prop("checked").await.unwrap().as_deref(),
+        Some("false")
+    );
+
+    // The log lists what the servers' sweeps recorded, filterable by kind.
+    client
+        .goto(&format!(
+            "{base}/sites/default/notifications/log?kind=expired"
+        ))
+        .await
+        .unwrap();
+    let log = client
+        .find(Locator::Css("table.log tbody"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        log.contains("Billing sync") && log.contains("Ledger export"),
+        "{log}"
+    );
+    assert!(!log.contains("expires_in_7_days"), "{log}");
+
+    // Another site's administrator sees nothing of this site.
+    navigate_by(
+        &client,
+        Locator::Css("header form[action='/logout'] button"),
+    )
+    .await;
     sign_in(&client, &base, "carol", &carol).await;
     for page in [
         "/sites/default/app-registrations".to_owned(),
@@ -468,6 +514,50 @@ async fn an_administrator_works_through_the_console_in_chromium() {
     }
     client.close().await.unwrap();
     server.stop();
+}
+
+/// Every form control has a label, the red banner's text has at least 4.5:1 contrast, and
+/// at 640 CSS pixels wide (1280 at 200% zoom) the page needs no horizontal scrolling.
+async fn assert_accessible(client: &Client) {
+    let unlabelled = client
+        .execute(
+            "return [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+               .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+               .map(e => e.outerHTML);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(unlabelled, json!([]), "form controls without a label");
+    let contrast = client
+        .execute(
+            "const luminance = (css) => {
+               const [r, g, b] = css.match(/\\d+/g).slice(0, 3).map(v => {
+                 v = v / 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+               });
+               return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+             };
+             const banner = document.querySelector('[data-banner=\"api-client-alert\"]');
+             const style = getComputedStyle(banner);
+             const [a, b] = [luminance(style.color), luminance(style.backgroundColor)];
+             return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert!(contrast >= 4.5, "banner contrast {contrast:.2}:1");
+    client.set_window_size(640, 1000).await.unwrap();
+    let overflow = client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    client.set_window_size(1280, 1000).await.unwrap();
+    assert_eq!(overflow, json!(0), "horizontal scrolling at 200% zoom");
 }
 
 /// Signs in over plain HTTP and returns the session cookie as set (with its attributes).
