@@ -505,6 +505,34 @@ fn grid_pages(binary: &Path, db: &Path, today: time::Date) -> Result<Vec<(&'stat
     Ok(results)
 }
 
+/// Only the sweep, printed.
+pub(crate) fn sweep_only() -> Result<()> {
+    cargo(&["build", "--release", "--locked", "--package", "appreg"])?;
+    let binary = workspace_root().join("target/release/appreg");
+    let scratch = std::env::temp_dir().join(format!("appreg-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    let db = scratch.join("sweep.db");
+    bulk_load(
+        &binary,
+        &db,
+        time::macros::date!(2026 - 11 - 23),
+        SWEEP_REGISTRATIONS,
+        -30,
+    )?;
+    let first = timed_sweep(&binary, &db, "2026-11-23T12:00:00Z");
+    let steady = timed_sweep(&binary, &db, "2026-11-23T12:01:00Z");
+    let _ = std::fs::remove_dir_all(&scratch);
+    for (name, run) in [("first", first?), ("steady", steady?)] {
+        eprintln!(
+            "{name}: {:.2} s, peak {} MiB, {}",
+            run.seconds,
+            run.peak_kib / 1024,
+            run.report
+        );
+    }
+    Ok(())
+}
+
 /// Only the console grid, printed (docs/BENCHMARKS.md is written by the full run).
 pub(crate) fn grid_only() -> Result<()> {
     cargo(&["build", "--release", "--locked", "--package", "appreg"])?;

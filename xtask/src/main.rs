@@ -1,7 +1,7 @@
 //! `cargo xtask <task>`: the project's automation, in Rust so it runs wherever cargo does.
 //!
-//! - `bench`: the benchmarks, written to docs/BENCHMARKS.md; `bench grid` runs only the
-//!   console grid's and prints it (for iterating on it).
+//! - `bench`: the benchmarks, written to docs/BENCHMARKS.md; `bench grid` and `bench sweep`
+//!   run only one part and print it (for iterating on it).
 //! - `fuzz [SECONDS]`: the parser fuzz targets, each for SECONDS (default 60).
 //! - `ci`: formatting, clippy with warnings denied, every test, schemathesis against the
 //!   admin API's OpenAPI document, and cargo-deny (bans, licenses, sources). If it passes,
@@ -26,11 +26,14 @@ fn main() -> Result<()> {
         Some("bench") => match std::env::args().nth(2).as_deref() {
             None => bench::run(),
             Some("grid") => bench::grid_only(),
-            Some(other) => bail!("unknown benchmark {other:?}: use `bench` or `bench grid`"),
+            Some("sweep") => bench::sweep_only(),
+            Some(other) => {
+                bail!("unknown benchmark {other:?}: use `bench`, `bench grid` or `bench sweep`")
+            }
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask ci | cargo xtask fuzz [SECONDS] | cargo xtask bench [grid]"
+                "usage: cargo xtask ci | cargo xtask fuzz [SECONDS] | cargo xtask bench [grid|sweep]"
             );
             std::process::exit(2);
         }

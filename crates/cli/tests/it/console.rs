@@ -662,6 +662,11 @@ fn forms_without_the_csrf_token_or_from_another_origin_change_nothing() {
         403,
         "the right token from another origin"
     );
+    assert_eq!(
+        disable(&session, Some(&csrf), Some(&base[..base.len() - 1])),
+        403,
+        "an origin that is a prefix of ours is another origin"
+    );
     assert_eq!(enabled(), true, "nothing changed");
     assert_eq!(
         disable("", Some(&csrf), None),

@@ -173,8 +173,19 @@ impl Signed {
 
 fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), PageError> {
     match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-        Some(origin) if !state.config.public_url.starts_with(origin) => Err(PageError::Forbidden),
+        Some(origin) if origin != public_origin(&state.config.public_url) => {
+            Err(PageError::Forbidden)
+        }
         _ => Ok(()),
+    }
+}
+
+/// `scheme://host[:port]` of the public URL, as browsers send it in `Origin`.
+fn public_origin(public_url: &str) -> &str {
+    let after_scheme = public_url.find("://").map_or(0, |i| i + 3);
+    match public_url[after_scheme..].find('/') {
+        Some(path) => &public_url[..after_scheme + path],
+        None => public_url,
     }
 }
 
