@@ -1025,27 +1025,26 @@ impl RegistrationService {
         // A notice nobody receives keeps only its subject for the log: rendering a body for
         // each superseded notice of a large catch-up would double the sweep's work.
         let body_source = if deliver { template.body.as_str() } else { "" };
-        let (subject, body) =
-            match self
-                .renderer
-                .render(&template.subject, body_source, variables)
-            {
-                Ok(rendered) => (rendered.subject, rendered.body),
-                Err(_) => (
-                    format!(
-                        "{}: {}",
-                        notice.key.kind.template_name(),
-                        variables.registration_name
-                    ),
-                    format!(
-                        "{} ({}), site {}: see {}",
-                        variables.registration_name,
-                        variables.client_id,
-                        variables.site_name,
-                        variables.console_url
-                    ),
+        let (subject, body) = match self
+            .renderer
+            .render(&template.subject, body_source, variables)
+        {
+            Ok(rendered) => (rendered.subject, rendered.body),
+            Err(_) => (
+                format!(
+                    "{}: {}",
+                    notice.key.kind.template_name(),
+                    variables.registration_name
                 ),
-            };
+                format!(
+                    "{} ({}), site {}: see {}",
+                    variables.registration_name,
+                    variables.client_id,
+                    variables.site_name,
+                    variables.console_url
+                ),
+            ),
+        };
         let deliveries = recipients
             .map(|(recipient, channel)| {
                 let status = match (deliver, channel) {
