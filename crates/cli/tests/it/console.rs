@@ -326,7 +326,20 @@ async fn an_administrator_works_through_the_console_in_chromium() {
     };
     assert_eq!(names, ["Billing sync", "Ledger export", "Zeta reports"]);
     assert!(alerts(&client).await.is_empty(), "nothing expired yet");
-    server.stop();
+    let session = client
+        .get_named_cookie("appreg_session")
+        .await
+        .unwrap()
+        .value()
+        .to_owned();
+    let (_, log) = server.stop();
+    for (what, secret) in [
+        ("password", alice.as_str()),
+        ("client secret", secret.as_str()),
+        ("session token", session.as_str()),
+    ] {
+        assert!(!log.contains(secret), "the server log contains the {what}");
+    }
 
     // One expired registration: one red banner on every page.
     let server = serve_at(&appreg, "2026-12-01T10:00:00Z");
@@ -513,7 +526,11 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         assert!(!client.source().await.unwrap().contains("Billing sync"));
     }
     client.close().await.unwrap();
-    server.stop();
+    let (_, log) = server.stop();
+    assert!(
+        !log.contains(&carol) && !log.contains(&alice),
+        "no password in the log"
+    );
 }
 
 /// Every form control has a label, the red banner's text has at least 4.5:1 contrast, and
