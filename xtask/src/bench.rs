@@ -505,6 +505,52 @@ fn grid_pages(binary: &Path, db: &Path, today: time::Date) -> Result<Vec<(&'stat
     Ok(results)
 }
 
+/// Only the bare and warm-token scenarios, printed.
+pub(crate) fn tokens_only() -> Result<()> {
+    cargo(&["build", "--release", "--locked", "--package", "appreg"])?;
+    let binary = workspace_root().join("target/release/appreg");
+    let scratch = std::env::temp_dir().join(format!("appreg-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    let db = scratch.join("appreg.db");
+    let warm = appreg(
+        &binary,
+        &db,
+        &[
+            "reg",
+            "create",
+            "--site",
+            "default",
+            "--name",
+            "Warm",
+            "--expires",
+            "2030-12-31",
+        ],
+    )?;
+    let server = Server::start(&binary, &db)?;
+    let address = server.address.clone();
+    let warm_request = token_request(
+        &address,
+        warm["client_id"].as_str().context("client_id")?,
+        warm["client_secret"].as_str().context("client_secret")?,
+    );
+    Connection::open(&address)?.exchange(&warm_request)?;
+    let bare_request = format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\n\r\n").into_bytes();
+    let pid = server.child.id();
+    let bare = measured(pid, || sustained(&address, &bare_request, 200))?;
+    let tokens = measured(pid, || sustained(&address, &warm_request, 200))?;
+    drop(server);
+    let _ = std::fs::remove_dir_all(&scratch);
+    eprintln!(
+        "bare {:.0}/s ({:.0} us CPU), tokens {:.0}/s ({:.0} us CPU), ratio {:.2}",
+        bare.per_second(),
+        bare.server_cpu_micros_per_request(),
+        tokens.per_second(),
+        tokens.server_cpu_micros_per_request(),
+        tokens.per_second() / bare.per_second()
+    );
+    Ok(())
+}
+
 /// Only the sweep, printed.
 pub(crate) fn sweep_only() -> Result<()> {
     cargo(&["build", "--release", "--locked", "--package", "appreg"])?;
