@@ -232,16 +232,6 @@ impl Paging {
         }
         paging
     }
-
-    /// The items of this page.
-    pub(crate) fn slice<'a, T>(&self, items: &'a [T]) -> impl Iterator<Item = &'a T> {
-        let start =
-            usize::try_from((self.page - 1).saturating_mul(self.per_page)).unwrap_or(usize::MAX);
-        items
-            .iter()
-            .skip(start)
-            .take(usize::try_from(self.per_page).unwrap_or(usize::MAX))
-    }
 }
 
 /// List a site's registrations.

@@ -118,7 +118,7 @@ pub(crate) struct NoticePageJson {
     items: Vec<NoticeJson>,
     page: u32,
     per_page: u32,
-    total: usize,
+    total: u64,
 }
 
 /// The Administrative notification log.
@@ -142,35 +142,28 @@ pub(crate) async fn log(
 ) -> Result<Json<NoticePageJson>, Error> {
     let (_, site) = administrator_of(&state, &headers, &site).await?;
     let filter = LogQuery::from_query_string(raw.as_deref()).into_filter()?;
-    let (zone, entries) = blocking(&state, move |service| {
-        Ok::<_, registration_core::Error>((service.site(&site)?.zone, service.notices(&site)?))
+    let query = registration_core::LogQuery {
+        kind: filter.kind,
+        client_id: filter.registration,
+        status: filter.status,
+        offset: u64::from(filter.paging.page - 1) * u64::from(filter.paging.per_page),
+        limit: filter.paging.per_page,
+    };
+    let (zone, (entries, total)) = blocking(&state, move |service| {
+        Ok::<_, registration_core::Error>((
+            service.site(&site)?.zone,
+            service.notices_page(&site, &query)?,
+        ))
     })
     .await??;
-    let matching: Vec<_> = entries
-        .iter()
-        .filter(|entry| filter.kind.is_none_or(|kind| entry.key.kind == kind))
-        .filter(|entry| {
-            filter
-                .registration
-                .as_deref()
-                .is_none_or(|client_id| entry.client_id.as_str() == client_id)
-        })
-        .filter(|entry| {
-            filter
-                .status
-                .is_none_or(|status| entry.deliveries.iter().any(|d| d.status == status))
-        })
-        .collect();
-    let items = filter
-        .paging
-        .slice(&matching)
-        .map(|entry| NoticeJson::new(entry, zone))
-        .collect();
     Ok(Json(NoticePageJson {
-        items,
+        items: entries
+            .iter()
+            .map(|entry| NoticeJson::new(entry, zone))
+            .collect(),
         page: filter.paging.page,
         per_page: filter.paging.per_page,
-        total: matching.len(),
+        total,
     }))
 }
 

@@ -35,7 +35,7 @@ pub use delivery::{
     DeliveryStatus, DeliveryTarget, Lease, RetryPolicy,
 };
 pub use error::{Error, SecretDefect, StoreError};
-pub use log::{AuditContext, NoticeLogEntry, NoticeRecord};
+pub use log::{AuditContext, LogQuery, NoticeLogEntry, NoticeRecord};
 pub use ports::{
     AdminStore, Clock, KeyStore, NoticeOutbox, Notifier, RandomSource, RegistrationStore,
     SessionStore, SigningKeyRecord, SiteStore, Store, TemplateStore, UsageUpdate,

@@ -34,6 +34,18 @@ pub struct NoticeLogEntry {
     pub deliveries: Vec<DeliveryState>,
 }
 
+/// A page of the Administrative notification log, filtered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogQuery {
+    pub kind: Option<crate::schedule::NoticeKind>,
+    /// Only notices of the registration with this Client ID (as recorded).
+    pub client_id: Option<String>,
+    /// Only notices with at least one delivery in this status.
+    pub status: Option<crate::delivery::DeliveryStatus>,
+    pub offset: u64,
+    pub limit: u32,
+}
+
 /// Who changed something, and when, for the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditContext {

@@ -16,7 +16,7 @@ use crate::delivery::{
     DeliveryTarget, Lease,
 };
 use crate::error::{Error, StoreError};
-use crate::log::{AuditContext, NoticeLogEntry, NoticeRecord};
+use crate::log::{AuditContext, LogQuery, NoticeLogEntry, NoticeRecord};
 use crate::registration::{ExpirationDate, Registration, RegistrationId};
 use crate::schedule::{NoticeCandidate, NoticeKind};
 use crate::secret::{ClientId, ClientSecret};
@@ -210,6 +210,15 @@ pub trait NoticeOutbox: Send + Sync {
     /// The Administrative notification log of `site`, newest first (by recording time,
     /// then due time, then kind).
     fn log(&self, site: &SiteSlug) -> Result<Vec<NoticeLogEntry>, StoreError>;
+
+    /// One page of `site`'s log in the same order, filtered by `query`, and how many notices
+    /// match in all. MUST return [`StoreError::UnknownSite`] when there is no such site, and
+    /// MUST NOT read the whole log to serve a page.
+    fn log_page(
+        &self,
+        site: &SiteSlug,
+        query: &LogQuery,
+    ) -> Result<(Vec<NoticeLogEntry>, u64), StoreError>;
 
     /// Claims up to `limit` open deliveries on `channels` that are due at `now` (never tried,
     /// or their next attempt has come) and not leased, or whose lease ran out, by leasing

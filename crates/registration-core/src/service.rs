@@ -12,7 +12,7 @@ use crate::console::{
 };
 use crate::delivery::{Channel, DeliveryState, DeliveryStatus, Lease, RetryPolicy};
 use crate::error::{Error, StoreError};
-use crate::log::{AuditContext, NoticeLogEntry, NoticeRecord};
+use crate::log::{AuditContext, LogQuery, NoticeLogEntry, NoticeRecord};
 use crate::ports::{
     Clock, Notifier, RandomSource, SigningKeyRecord, Store, UsageUpdate, VerificationCache,
 };
@@ -775,6 +775,16 @@ impl RegistrationService {
     pub fn notices(&self, site: &SiteSlug) -> Result<Vec<NoticeLogEntry>, Error> {
         let site = self.store.site(site)?;
         Ok(self.store.log(&site.slug)?)
+    }
+
+    /// One filtered page of `site`'s notification log, newest first, and the number of
+    /// matching notices.
+    pub fn notices_page(
+        &self,
+        site: &SiteSlug,
+        query: &LogQuery,
+    ) -> Result<(Vec<NoticeLogEntry>, u64), Error> {
+        Ok(self.store.log_page(site, query)?)
     }
 
     /// One page of `site`'s registrations, and how many match the query in all.

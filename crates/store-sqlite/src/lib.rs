@@ -17,10 +17,10 @@ use std::time::Duration;
 use registration_core::{
     AdminAccount, AdminName, AdminStore, AuditContext, Channel, ClaimedDelivery, ClientId,
     ConsoleSession, DeliveryOutcome, DeliveryStatus, DeliveryTarget, ExpirationDate, KeyStore,
-    Lease, ListQuery, NoticeCandidate, NoticeKind, NoticeLogEntry, NoticeOutbox, NoticeRecord,
-    NotificationTemplate, Registration, RegistrationName, RegistrationStore, SessionStore,
-    SigningKeyRecord, Site, SiteSlug, SiteStore, SortKey, StoreError, Subscription, TemplateStore,
-    TokenDigest, UsageUpdate, WebhookEndpoint, WebhookStore, WebhookUrl,
+    Lease, ListQuery, LogQuery, NoticeCandidate, NoticeKind, NoticeLogEntry, NoticeOutbox,
+    NoticeRecord, NotificationTemplate, Registration, RegistrationName, RegistrationStore,
+    SessionStore, SigningKeyRecord, Site, SiteSlug, SiteStore, SortKey, StoreError, Subscription,
+    TemplateStore, TokenDigest, UsageUpdate, WebhookEndpoint, WebhookStore, WebhookUrl,
 };
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -1149,6 +1149,74 @@ impl NoticeOutbox for SqliteStore {
                 entry.deliveries = by_notice.remove(id).unwrap_or_default();
             }
             Ok(entries.into_iter().map(|(_, entry)| entry).collect())
+        })
+    }
+
+    fn log_page(
+        &self,
+        site: &SiteSlug,
+        query: &LogQuery,
+    ) -> Result<(Vec<NoticeLogEntry>, u64), StoreError> {
+        const MATCHES: &str = "n.site = ?1 AND (?2 IS NULL OR n.kind = ?2)
+            AND (?3 IS NULL OR n.client_id = ?3)
+            AND (?4 IS NULL OR EXISTS
+                (SELECT 1 FROM deliveries d WHERE d.notice_id = n.id AND d.status = ?4))";
+        let kind = query.kind.map(NoticeKind::as_str);
+        let status = query.status.map(DeliveryStatus::as_str);
+        self.read(|transaction| {
+            require_site(transaction, site)?;
+            let filter = params![site.as_str(), kind, query.client_id, status];
+            let total: i64 = transaction
+                .prepare_cached(&format!("SELECT COUNT(*) FROM notices n WHERE {MATCHES}"))
+                .map_err(map_error)?
+                .query_row(filter, |row| row.get(0))
+                .map_err(map_error)?;
+            // notices_log (site, recorded_at, due_at, kind) serves the order without sorting.
+            let mut page = transaction
+                .prepare_cached(&format!(
+                    "SELECT n.id, n.registration_id, n.expiration_date, n.kind, n.site,
+                        n.registration_name, n.client_id, n.disposition, n.subject, n.due_at,
+                        n.recorded_at, n.body
+                     FROM notices n WHERE {MATCHES}
+                     ORDER BY n.recorded_at DESC, n.due_at DESC, n.kind DESC
+                     LIMIT ?5 OFFSET ?6"
+                ))
+                .map_err(map_error)?;
+            let entries: Vec<(i64, NoticeLogEntry)> = page
+                .query_map(
+                    params![
+                        site.as_str(),
+                        kind,
+                        query.client_id,
+                        status,
+                        query.limit,
+                        counter(query.offset)?
+                    ],
+                    |row| Ok(row.get::<_, i64>(0).map(|id| (id, parse_log_entry(row)))),
+                )
+                .map_err(map_error)?
+                .map(|row| {
+                    let (id, entry) = row.map_err(map_error)?.map_err(map_error)?;
+                    Ok((id, entry?))
+                })
+                .collect::<Result<_, StoreError>>()?;
+            let mut deliveries = transaction
+                .prepare_cached(
+                    "SELECT notice_id, recipient, channel, status, attempts, next_attempt_at,
+                        last_error
+                     FROM deliveries WHERE notice_id = ?1 ORDER BY position",
+                )
+                .map_err(map_error)?;
+            let mut paged = Vec::with_capacity(entries.len());
+            for (id, mut entry) in entries {
+                entry.deliveries = deliveries
+                    .query_map([id], |row| Ok(parse_delivery(row)))
+                    .map_err(map_error)?
+                    .map(|row| row.map_err(map_error)?)
+                    .collect::<Result<_, _>>()?;
+                paged.push(entry);
+            }
+            Ok((paged, total.unsigned_abs()))
         })
     }
 

@@ -176,4 +176,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r"
     CREATE INDEX registrations_search ON registrations (site, name_key, client_id);
     ",
+    // 11: the notification log paged in its display order without sorting a sweep's worth.
+    r"
+    CREATE INDEX notices_log ON notices (site, recorded_at, due_at, kind);
+    DROP INDEX notices_by_site;
+    ",
 ];

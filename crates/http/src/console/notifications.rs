@@ -9,8 +9,8 @@ use axum::response::Response;
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use registration_core::{
-    BannerSetting, Channel, DeliveryStatus, Disposition, NoticeKind, NotificationTemplate,
-    RenderedNotice, SiteSlug, TemplateEdit,
+    BannerSetting, Channel, DeliveryStatus, Disposition, LogQuery, NoticeKind,
+    NotificationTemplate, RenderedNotice, SiteSlug, TemplateEdit,
 };
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +18,7 @@ use super::view::{Page, Section, local_minute, site_page};
 use super::{PageError, Signed, see_other, site_access};
 use crate::{AppState, blocking};
 
-const LOG_PER_PAGE: usize = 50;
+const LOG_PER_PAGE: u64 = 50;
 
 #[derive(Debug, Serialize)]
 struct TemplateView {
@@ -405,26 +405,28 @@ pub(crate) async fn log(
             .map_or(String::new(), |(_, v)| v.trim().to_owned())
     };
     let (kind, status, registration) = (value("kind"), value("status"), value("registration"));
-    let page = value("page").parse::<usize>().unwrap_or(1).max(1);
-    let kind_filter = NoticeKind::parse(&kind);
-    let status_filter = DeliveryStatus::parse(&status);
+    let page = value("page")
+        .parse::<u64>()
+        .unwrap_or(1)
+        .clamp(1, 1_000_000);
+    let query = LogQuery {
+        kind: NoticeKind::parse(&kind),
+        client_id: (!registration.is_empty()).then(|| registration.clone()),
+        status: DeliveryStatus::parse(&status),
+        offset: (page - 1) * LOG_PER_PAGE,
+        limit: u32::try_from(LOG_PER_PAGE).unwrap_or(u32::MAX),
+    };
     let slug = site.clone();
-    let (zone, entries) = blocking(&state, move |service| {
-        Ok::<_, registration_core::Error>((service.site(&slug)?.zone, service.notices(&slug)?))
+    let (zone, (entries, total)) = blocking(&state, move |service| {
+        Ok::<_, registration_core::Error>((
+            service.site(&slug)?.zone,
+            service.notices_page(&slug, &query)?,
+        ))
     })
     .await??;
-    let matching: Vec<_> = entries
-        .iter()
-        .filter(|e| kind_filter.is_none_or(|k| e.key.kind == k))
-        .filter(|e| status_filter.is_none_or(|s| e.deliveries.iter().any(|d| d.status == s)))
-        .filter(|e| registration.is_empty() || e.client_id.as_str() == registration)
-        .collect();
-    let total = matching.len();
     let pages = total.div_ceil(LOG_PER_PAGE).max(1);
-    let notices: Vec<NoticeView> = matching
+    let notices: Vec<NoticeView> = entries
         .iter()
-        .skip((page - 1) * LOG_PER_PAGE)
-        .take(LOG_PER_PAGE)
         .map(|entry| NoticeView {
             recorded_at: local_minute(zone, entry.recorded_at),
             kind: entry.key.kind.as_str(),
@@ -446,7 +448,7 @@ pub(crate) async fn log(
                 .collect(),
         })
         .collect();
-    let link = |page: usize| {
+    let link = |page: u64| {
         let encode =
             |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
         format!(

@@ -21,10 +21,10 @@ use time::{Duration, OffsetDateTime, macros::datetime};
 use crate::{
     AdminAccount, AdminName, AuditContext, Channel, ClientId, ClientSecret, ConsoleSession,
     DeliveryOutcome, DeliveryState, DeliveryStatus, Disposition, DueNotice, ExpirationDate, Lease,
-    ListQuery, NoticeKey, NoticeKind, NoticeRecord, Registration, RegistrationId, RegistrationName,
-    RegistrationRecord, Rejections, SigningKeyRecord, Site, SiteName, SitePolicy, SiteSlug,
-    SiteZone, SortKey, Store, StoreError, TokenDigest, UsageUpdate, WebhookEndpoint, WebhookSecret,
-    WebhookUrl,
+    ListQuery, LogQuery, NoticeKey, NoticeKind, NoticeRecord, Registration, RegistrationId,
+    RegistrationName, RegistrationRecord, Rejections, SigningKeyRecord, Site, SiteName, SitePolicy,
+    SiteSlug, SiteZone, SortKey, Store, StoreError, TokenDigest, UsageUpdate, WebhookEndpoint,
+    WebhookSecret, WebhookUrl,
 };
 
 use super::SeededRandom;
@@ -995,6 +995,93 @@ pub fn concurrent_claims_take_each_delivery_once<S: Store + 'static>(store: Arc<
     assert_eq!(claimed.len(), 20, "no delivery claimed twice");
 }
 
+/// log_page: the log's order, filtered by kind, Client ID and delivery status, cut, counted.
+pub fn log_pages_filter_and_count(store: &impl Store) {
+    let first = registration("default", "First", 1);
+    let second = registration("default", "Second", 2);
+    store.insert(&first, &audit()).unwrap();
+    store.insert(&second, &audit()).unwrap();
+    let mut skipped = notice(
+        &first,
+        NoticeKind::ExpiresIn30Days,
+        Disposition::SkippedSuperseded,
+    );
+    for delivery in &mut skipped.deliveries {
+        delivery.status = DeliveryStatus::Skipped;
+        delivery.attempts = 0;
+    }
+    store
+        .record(
+            &[
+                skipped,
+                notice(&first, NoticeKind::ExpiresIn7Days, Disposition::Deliver),
+            ],
+            NOW,
+        )
+        .unwrap();
+    store
+        .record(
+            &[notice(&second, NoticeKind::Expired, Disposition::Deliver)],
+            NOW + Duration::hours(1),
+        )
+        .unwrap();
+    let query = |kind, client_id: Option<&Registration>, status, offset, limit| LogQuery {
+        kind,
+        client_id: client_id.map(|r| r.client_id().to_string()),
+        status,
+        offset,
+        limit,
+    };
+    let page = |query: LogQuery| -> (Vec<(NoticeKind, String)>, u64) {
+        let (entries, total) = store.log_page(&slug("default"), &query).unwrap();
+        (
+            entries
+                .iter()
+                .map(|e| (e.key.kind, e.registration_name.clone()))
+                .collect(),
+            total,
+        )
+    };
+    let everything = page(query(None, None, None, 0, 10));
+    let whole: Vec<(NoticeKind, String)> = store
+        .log(&slug("default"))
+        .unwrap()
+        .iter()
+        .map(|e| (e.key.kind, e.registration_name.clone()))
+        .collect();
+    assert_eq!(everything, (whole, 3), "the same order as the whole log");
+    let (entries, _) = store
+        .log_page(&slug("default"), &query(None, None, None, 0, 10))
+        .unwrap();
+    assert_eq!(
+        entries[0].deliveries.len(),
+        2,
+        "deliveries come with each notice"
+    );
+    assert_eq!(
+        page(query(Some(NoticeKind::ExpiresIn7Days), None, None, 0, 10)),
+        (vec![(NoticeKind::ExpiresIn7Days, "First".into())], 1)
+    );
+    assert_eq!(page(query(None, Some(&first), None, 0, 10)).1, 2);
+    assert_eq!(
+        page(query(None, None, Some(DeliveryStatus::Skipped), 0, 10)),
+        (vec![(NoticeKind::ExpiresIn30Days, "First".into())], 1)
+    );
+    assert_eq!(
+        page(query(None, None, Some(DeliveryStatus::Pending), 0, 10)).1,
+        2
+    );
+    assert_eq!(
+        page(query(None, None, None, 1, 1)),
+        (vec![(NoticeKind::ExpiresIn7Days, "First".into())], 3),
+        "offset and limit cut the page, the total counts all"
+    );
+    assert_eq!(
+        store.log_page(&slug("nowhere"), &query(None, None, None, 0, 10)),
+        Err(StoreError::UnknownSite("nowhere".into()))
+    );
+}
+
 /// record: concurrent callers with the same notices record each identity once.
 pub fn concurrent_recording_records_once<S: Store + 'static>(store: Arc<S>) {
     let registrations: Vec<Registration> = (0..20)
@@ -1301,6 +1388,7 @@ macro_rules! store_conformance_tests {
             pages_search_sort_and_count,
             banner_candidates_are_enabled_and_due_by_the_date,
             sessions_round_trip_and_expire,
+            log_pages_filter_and_count,
         );
         #[test]
         fn conformance_concurrent_claims_take_each_delivery_once() {
