@@ -205,6 +205,20 @@ fn write_audit(
     Ok(())
 }
 
+/// Runs `sql` (prepared once per connection) with `params` and parses every row.
+fn query_all<T>(
+    transaction: &Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+    parse: impl Fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut statement = transaction.prepare_cached(sql).map_err(map_error)?;
+    let rows = statement
+        .query_map(params, |row| Ok(parse(row)))
+        .map_err(map_error)?;
+    rows.map(|row| row.map_err(map_error)?).collect()
+}
+
 fn site_exists(transaction: &Transaction<'_>, site: &SiteSlug) -> Result<bool, StoreError> {
     transaction
         .query_row(
@@ -316,13 +330,12 @@ impl SiteStore for SqliteStore {
 
     fn sites(&self) -> Result<Vec<Site>, StoreError> {
         self.read(|transaction| {
-            let mut statement = transaction
-                .prepare("SELECT slug, name, time_zone, max_years_ahead FROM sites ORDER BY slug")
-                .map_err(map_error)?;
-            let rows = statement
-                .query_map([], |row| Ok(parse_site(row)))
-                .map_err(map_error)?;
-            rows.map(|row| row.map_err(map_error)?).collect()
+            query_all(
+                transaction,
+                "SELECT slug, name, time_zone, max_years_ahead FROM sites ORDER BY slug",
+                [],
+                parse_site,
+            )
         })
     }
 }
@@ -459,16 +472,15 @@ impl RegistrationStore for SqliteStore {
     fn list(&self, site: &SiteSlug) -> Result<Vec<Registration>, StoreError> {
         self.read(|transaction| {
             require_site(transaction, site)?;
-            let mut statement = transaction
-                .prepare(&format!(
+            query_all(
+                transaction,
+                &format!(
                     "SELECT {REGISTRATION_COLUMNS} FROM registrations
                      WHERE site = ?1 ORDER BY name_key, client_id"
-                ))
-                .map_err(map_error)?;
-            let rows = statement
-                .query_map([site.as_str()], |row| Ok(parse_registration(row)))
-                .map_err(map_error)?;
-            rows.map(|row| row.map_err(map_error)?).collect()
+                ),
+                [site.as_str()],
+                parse_registration,
+            )
         })
     }
 
@@ -505,22 +517,16 @@ impl RegistrationStore for SqliteStore {
                         .map_err(map_error)?
                         .query_row([site.as_str()], |row| row.get(0))
                         .map_err(map_error)?;
-                    let mut statement = transaction
-                        .prepare_cached(&format!(
+                    let registrations = query_all(
+                        transaction,
+                        &format!(
                             "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE site = ?1
                              ORDER BY {column} {direction}, client_id {direction}
                              LIMIT ?2 OFFSET ?3"
-                        ))
-                        .map_err(map_error)?;
-                    let rows = statement
-                        .query_map(
-                            params![site.as_str(), query.limit, counter(query.offset)?],
-                            |row| Ok(parse_registration(row)),
-                        )
-                        .map_err(map_error)?;
-                    let registrations = rows
-                        .map(|row| row.map_err(map_error)?)
-                        .collect::<Result<Vec<_>, _>>()?;
+                        ),
+                        params![site.as_str(), query.limit, counter(query.offset)?],
+                        parse_registration,
+                    )?;
                     Ok((registrations, total.unsigned_abs()))
                 }
                 Some(needle) => {
@@ -571,19 +577,16 @@ impl RegistrationStore for SqliteStore {
     ) -> Result<Vec<Registration>, StoreError> {
         self.read(|transaction| {
             // registrations_due (site, enabled, expiration_date) bounds the read.
-            let mut statement = transaction
-                .prepare_cached(&format!(
+            query_all(
+                transaction,
+                &format!(
                     "SELECT {REGISTRATION_COLUMNS} FROM registrations
                      WHERE site = ?1 AND enabled = 1 AND expiration_date <= ?2
                      ORDER BY name_key, client_id"
-                ))
-                .map_err(map_error)?;
-            let rows = statement
-                .query_map([site.as_str(), &until.to_string()], |row| {
-                    Ok(parse_registration(row))
-                })
-                .map_err(map_error)?;
-            rows.map(|row| row.map_err(map_error)?).collect()
+                ),
+                [site.as_str(), &until.to_string()],
+                parse_registration,
+            )
         })
     }
 
@@ -631,13 +634,12 @@ impl RegistrationStore for SqliteStore {
 }
 
 fn signing_keys(transaction: &Transaction<'_>) -> Result<Vec<SigningKeyRecord>, StoreError> {
-    let mut statement = transaction
-        .prepare_cached("SELECT kid, private_key, created_at FROM signing_keys ORDER BY id DESC")
-        .map_err(map_error)?;
-    let rows = statement
-        .query_map([], |row| Ok(parse_signing_key(row)))
-        .map_err(map_error)?;
-    rows.map(|row| row.map_err(map_error)?).collect()
+    query_all(
+        transaction,
+        "SELECT kid, private_key, created_at FROM signing_keys ORDER BY id DESC",
+        [],
+        parse_signing_key,
+    )
 }
 
 fn insert_signing_key(
@@ -859,15 +861,12 @@ impl AdminStore for SqliteStore {
 
     fn subscriptions(&self, site: &SiteSlug) -> Result<Vec<Subscription>, StoreError> {
         self.read(|transaction| {
-            let mut statement = transaction
-                .prepare_cached(
-                    "SELECT username, kind, channel, enabled FROM subscriptions WHERE site = ?1",
-                )
-                .map_err(map_error)?;
-            let rows = statement
-                .query_map([site.as_str()], |row| Ok(parse_subscription(row)))
-                .map_err(map_error)?;
-            rows.map(|row| row.map_err(map_error)?).collect()
+            query_all(
+                transaction,
+                "SELECT username, kind, channel, enabled FROM subscriptions WHERE site = ?1",
+                [site.as_str()],
+                parse_subscription,
+            )
         })
     }
 
@@ -919,16 +918,13 @@ impl TemplateStore for SqliteStore {
     fn templates(&self, site: &SiteSlug) -> Result<Vec<NotificationTemplate>, StoreError> {
         self.read(|transaction| {
             require_site(transaction, site)?;
-            let mut statement = transaction
-                .prepare_cached(
-                    "SELECT kind, subject, body, enabled, banner FROM notification_templates
-                     WHERE site = ?1",
-                )
-                .map_err(map_error)?;
-            let rows = statement
-                .query_map([site.as_str()], |row| Ok(parse_template(row)))
-                .map_err(map_error)?;
-            rows.map(|row| row.map_err(map_error)?).collect()
+            query_all(
+                transaction,
+                "SELECT kind, subject, body, enabled, banner FROM notification_templates
+                 WHERE site = ?1",
+                [site.as_str()],
+                parse_template,
+            )
         })
     }
 
@@ -1200,20 +1196,16 @@ impl NoticeOutbox for SqliteStore {
                     Ok((id, entry?))
                 })
                 .collect::<Result<_, StoreError>>()?;
-            let mut deliveries = transaction
-                .prepare_cached(
+            let mut paged = Vec::with_capacity(entries.len());
+            for (id, mut entry) in entries {
+                entry.deliveries = query_all(
+                    transaction,
                     "SELECT notice_id, recipient, channel, status, attempts, next_attempt_at,
                         last_error
                      FROM deliveries WHERE notice_id = ?1 ORDER BY position",
-                )
-                .map_err(map_error)?;
-            let mut paged = Vec::with_capacity(entries.len());
-            for (id, mut entry) in entries {
-                entry.deliveries = deliveries
-                    .query_map([id], |row| Ok(parse_delivery(row)))
-                    .map_err(map_error)?
-                    .map(|row| row.map_err(map_error)?)
-                    .collect::<Result<_, _>>()?;
+                    [id],
+                    parse_delivery,
+                )?;
                 paged.push(entry);
             }
             Ok((paged, total.unsigned_abs()))
@@ -1442,15 +1434,12 @@ impl WebhookStore for SqliteStore {
     fn webhooks(&self, site: &SiteSlug) -> Result<Vec<WebhookEndpoint>, StoreError> {
         self.read(|transaction| {
             require_site(transaction, site)?;
-            let mut statement = transaction
-                .prepare_cached(
-                    "SELECT url, secret, created_at FROM webhooks WHERE site = ?1 ORDER BY url",
-                )
-                .map_err(map_error)?;
-            let rows = statement
-                .query_map([site.as_str()], |row| Ok(parse_webhook(row)))
-                .map_err(map_error)?;
-            rows.map(|row| row.map_err(map_error)?).collect()
+            query_all(
+                transaction,
+                "SELECT url, secret, created_at FROM webhooks WHERE site = ?1 ORDER BY url",
+                [site.as_str()],
+                parse_webhook,
+            )
         })
     }
 
