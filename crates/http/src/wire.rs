@@ -2,8 +2,8 @@
 //! section 8 names the fields). Domain types do not derive `Serialize`; these do.
 
 use registration_core::{
-    Banner, BannerKind, ClientSecret, Disposition, NoticeKind, NoticeLogEntry,
-    NotificationTemplate, SiteZone, Snapshot, SubscriptionRow,
+    Banner, ClientSecret, Disposition, NoticeKind, NoticeLogEntry, NotificationTemplate, SiteZone,
+    Snapshot, SubscriptionRow,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -158,10 +158,7 @@ pub struct BannerJson {
 impl BannerJson {
     pub fn new(banner: &Banner, zone: SiteZone) -> Self {
         Self {
-            kind: match banner.kind {
-                BannerKind::Alert => "alert",
-                BannerKind::Warning => "warning",
-            },
+            kind: banner.kind.as_str(),
             name: banner.registration_name.clone(),
             client_id: banner.client_id.to_string(),
             expiration_date: banner.expiration_date.to_string(),

@@ -111,7 +111,7 @@ impl AdminToken {
     }
 
     pub fn digest(&self) -> TokenDigest {
-        TokenDigest(Sha256::digest(self.0.as_bytes()).into())
+        TokenDigest::of(&self.0)
     }
 }
 
@@ -121,9 +121,16 @@ impl fmt::Debug for AdminToken {
     }
 }
 
-/// The SHA-256 of an [`AdminToken`], the form in which it is stored and looked up.
+/// The SHA-256 of an [`AdminToken`] or a console session token, the form in which it is
+/// stored and looked up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TokenDigest(pub [u8; 32]);
+
+impl TokenDigest {
+    pub(crate) fn of(token: &str) -> Self {
+        Self(Sha256::digest(token.as_bytes()).into())
+    }
+}
 
 /// A Site Administrator.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use crate::admin::{AdminName, TokenDigest};
 use crate::error::Error;
 use crate::ports::RandomSource;
 use crate::registration::ExpirationDate;
-use crate::secret::{ClientId, check_checksummed_token, checksummed_token};
+use crate::secret::{ClientId, check_checksummed_token, checksummed_token, hex};
 use crate::status::State;
 
 /// How long a console sign-in lasts, however active the administrator is.
@@ -38,14 +38,15 @@ impl SessionToken {
     }
 
     pub fn digest(&self) -> TokenDigest {
-        TokenDigest(Sha256::digest(self.0.as_bytes()).into())
+        TokenDigest::of(&self.0)
     }
 
     /// The CSRF token of this session's forms: derived from the session token, so it needs
     /// no storage, and unguessable by a page that cannot read the (HttpOnly) cookie.
     pub fn csrf_token(&self) -> String {
-        let digest = Sha256::digest(format!("appreg-csrf:{}", self.expose_secret()).as_bytes());
-        digest.iter().map(|byte| format!("{byte:02x}")).collect()
+        hex(&Sha256::digest(
+            format!("appreg-csrf:{}", self.expose_secret()).as_bytes(),
+        ))
     }
 }
 
@@ -133,6 +134,16 @@ pub enum BannerKind {
     /// Amber, `data-banner="api-client-warning"`: expiring, and the template of its notice
     /// kind has the banner setting `warning`.
     Warning,
+}
+
+impl BannerKind {
+    /// `alert` or `warning`, as the API and the console name them.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BannerKind::Alert => "alert",
+            BannerKind::Warning => "warning",
+        }
+    }
 }
 
 /// One banner, with what it says.

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use crate::schedule::NoticeKey;
-use crate::secret::ClientId;
+use crate::secret::{ClientId, hex};
 use crate::site::SiteSlug;
 use crate::webhook::WebhookSecret;
 
@@ -77,11 +77,7 @@ impl Delivery {
     /// A short, stable identifier derived from the idempotency key, for headers that carry
     /// it (`Message-ID`, `webhook-id`): 32 hex digits, without the recipient's address.
     pub fn message_id(&self) -> String {
-        let digest = Sha256::digest(self.idempotency_key().as_bytes());
-        digest[..16]
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
+        hex(&Sha256::digest(self.idempotency_key().as_bytes())[..16])
     }
 }
 

@@ -136,6 +136,11 @@ pub(crate) fn push_random_base62(
 
 /// `prefix` + 43 random base62 characters + their CRC32 in 6 base62 characters: GitHub's
 /// token format, which secret scanners recognise and which catches typos offline.
+/// Lower-case hexadecimal, two digits a byte.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
 pub(crate) fn checksummed_token(
     prefix: &str,
     random: &dyn RandomSource,

@@ -20,7 +20,7 @@ use crate::registration::{
     ExpirationDate, NewRegistration, Registration, RegistrationName, random_uuid,
 };
 use crate::schedule::{Disposition, DueNotice, NoticeKind, candidate_horizon, due_notices};
-use crate::secret::{ClientId, ClientSecret, SecretHasher};
+use crate::secret::{ClientId, ClientSecret, SecretHasher, hex};
 use crate::site::{Site, SiteName, SitePolicy, SiteSlug, SiteZone};
 use crate::status::{State, Status};
 use crate::template::{
@@ -854,7 +854,7 @@ impl RegistrationService {
     pub fn random_hex(&self, bytes: usize) -> Result<String, Error> {
         let mut buffer = vec![0_u8; bytes];
         self.random.fill_bytes(&mut buffer)?;
-        Ok(buffer.iter().map(|byte| format!("{byte:02x}")).collect())
+        Ok(hex(&buffer))
     }
 
     /// Renders a template with example values without saving it (the console's preview).
@@ -953,10 +953,8 @@ impl RegistrationService {
     ) -> Result<DeliveryReport, Error> {
         let channels = notifier.channels();
         let now = self.clock.now();
-        let mut lease_id = [0_u8; 16];
-        self.random.fill_bytes(&mut lease_id)?;
         let lease = Lease {
-            id: lease_id.iter().map(|byte| format!("{byte:02x}")).collect(),
+            id: self.random_hex(16)?,
             until: now + DELIVERY_LEASE,
         };
         let claimed = self.store.claim_deliveries(&channels, now, &lease, limit)?;

@@ -5,7 +5,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use minijinja::value::Serde;
 use minijinja::{Environment, Value, context};
-use registration_core::{Banner, BannerKind, SiteSlug, SiteZone};
+use registration_core::{Banner, SiteSlug, SiteZone};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -101,10 +101,7 @@ struct BannerView {
 impl BannerView {
     fn new(banner: &Banner, now: OffsetDateTime) -> Self {
         Self {
-            kind: match banner.kind {
-                BannerKind::Alert => "alert",
-                BannerKind::Warning => "warning",
-            },
+            kind: banner.kind.as_str(),
             name: banner.registration_name.clone(),
             client_id: banner.client_id.to_string(),
             expiration_date: banner.expiration_date.to_string(),
