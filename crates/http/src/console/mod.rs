@@ -283,13 +283,45 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
-fn set_cookie(state: &AppState, name: &str, value: &str, path: &str, max_age: i64) -> String {
+/// Adds a `Set-Cookie` with the console's attributes (an empty value with age 0 removes it).
+fn add_cookie(
+    state: &AppState,
+    response: &mut Response,
+    (name, value): (&str, &str),
+    path: &str,
+    max_age: i64,
+) -> Result<(), PageError> {
     let secure = if state.config.public_url.starts_with("https://") {
         "; Secure"
     } else {
         ""
     };
-    format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}")
+    let cookie = HeaderValue::from_str(&format!(
+        "{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
+    ))
+    .map_err(|error| PageError::Internal(error.to_string()))?;
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(())
+}
+
+/// The query string's pairs, decoded.
+pub(crate) fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect()
+}
+
+/// The first value of `key`, or "" when absent.
+pub(crate) fn query_value<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, value)| value.as_str())
+}
+
+/// `text` encoded for a query string.
+pub(crate) fn encode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 /// The administrator signed in with this request's session cookie, if any.
@@ -337,9 +369,8 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
 }
 
 async fn switch_site(RawQuery(raw): RawQuery) -> Response {
-    let site = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .find(|(key, _)| key == "site")
-        .and_then(|(_, value)| SiteSlug::parse(&value).ok());
+    let pairs = query_pairs(raw.as_deref());
+    let site = SiteSlug::parse(query_value(&pairs, "site")).ok();
     match site {
         Some(site) => see_other(&format!("/sites/{site}/app-registrations")),
         None => see_other("/"),
@@ -371,11 +402,7 @@ fn login_page(
         .views
         .layout(context! { title => "Sign in", body => body })?;
     let mut response = html_response(status, html);
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&set_cookie(state, LOGIN_COOKIE, &csrf, "/login", 3600))
-            .map_err(|error| PageError::Internal(error.to_string()))?,
-    );
+    add_cookie(state, &mut response, (LOGIN_COOKIE, &csrf), "/login", 3600)?;
     Ok(response)
 }
 
@@ -440,23 +467,14 @@ async fn login(
         );
     };
     let mut response = see_other("/");
-    let cookies = [
-        set_cookie(
-            &state,
-            SESSION_COOKIE,
-            token.expose_secret(),
-            "/",
-            SESSION_LIFETIME.whole_seconds(),
-        ),
-        set_cookie(&state, LOGIN_COOKIE, "", "/login", 0),
-    ];
-    for value in cookies {
-        response.headers_mut().append(
-            header::SET_COOKIE,
-            HeaderValue::from_str(&value)
-                .map_err(|error| PageError::Internal(error.to_string()))?,
-        );
-    }
+    add_cookie(
+        &state,
+        &mut response,
+        (SESSION_COOKIE, token.expose_secret()),
+        "/",
+        SESSION_LIFETIME.whole_seconds(),
+    )?;
+    add_cookie(&state, &mut response, (LOGIN_COOKIE, ""), "/login", 0)?;
     Ok(response)
 }
 
@@ -477,10 +495,6 @@ async fn logout(
     signed.check_form(&state, &headers, &form.csrf)?;
     blocking(&state, move |service| service.sign_out(&signed.token)).await??;
     let mut response = see_other("/login");
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&set_cookie(&state, SESSION_COOKIE, "", "/", 0))
-            .map_err(|error| PageError::Internal(error.to_string()))?,
-    );
+    add_cookie(&state, &mut response, (SESSION_COOKIE, ""), "/", 0)?;
     Ok(response)
 }

@@ -15,12 +15,12 @@ use registration_core::{
 use serde::{Deserialize, Serialize};
 
 use super::view::{Page, Section, local_minute, site_page};
-use super::{PageError, Signed, see_other, site_access};
+use super::{PageError, Signed, encode, query_pairs, query_value, see_other, site_access};
 use crate::{AppState, blocking};
 
 const LOG_PER_PAGE: u64 = 50;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct TemplateView {
     kind: &'static str,
     name: &'static str,
@@ -32,7 +32,7 @@ struct TemplateView {
     preview: Option<PreviewView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct PreviewView {
     subject: String,
     body: String,
@@ -61,7 +61,7 @@ pub(crate) async fn templates(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let (signed, site) = site_access(&state, &headers, &site).await?;
-    let saved = raw.as_deref().is_some_and(|q| q.contains("done=saved"));
+    let saved = query_value(&query_pairs(raw.as_deref()), "done") == "saved";
     templates_page(&state, &signed, &site, StatusCode::OK, None, saved).await
 }
 
@@ -80,19 +80,7 @@ async fn templates_page(
         .iter()
         .map(TemplateView::new)
         .map(|view| match &submitted {
-            Some(submitted) if submitted.kind == view.kind => TemplateView {
-                kind: submitted.kind,
-                name: submitted.name,
-                subject: submitted.subject.clone(),
-                body: submitted.body.clone(),
-                banner: submitted.banner,
-                enabled: submitted.enabled,
-                error: submitted.error.clone(),
-                preview: submitted.preview.as_ref().map(|p| PreviewView {
-                    subject: p.subject.clone(),
-                    body: p.body.clone(),
-                }),
-            },
+            Some(submitted) if submitted.kind == view.kind => submitted.clone(),
             _ => view,
         })
         .collect();
@@ -254,7 +242,7 @@ pub(crate) async fn subscriptions(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let (signed, site) = site_access(&state, &headers, &site).await?;
-    let saved = raw.as_deref().is_some_and(|q| q.contains("done=saved"));
+    let saved = query_value(&query_pairs(raw.as_deref()), "done") == "saved";
     let notice = if saved {
         "Your subscriptions were saved."
     } else {
@@ -395,15 +383,8 @@ pub(crate) async fn log(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let (signed, site) = site_access(&state, &headers, &site).await?;
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let value = |key: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map_or(String::new(), |(_, v)| v.trim().to_owned())
-    };
+    let pairs = query_pairs(raw.as_deref());
+    let value = |key: &str| query_value(&pairs, key).trim().to_owned();
     let (kind, status, registration) = (value("kind"), value("status"), value("registration"));
     let page = value("page")
         .parse::<u64>()
@@ -449,8 +430,6 @@ pub(crate) async fn log(
         })
         .collect();
     let link = |page: u64| {
-        let encode =
-            |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
         format!(
             "/sites/{site}/notifications/log?kind={}&status={}&registration={}&page={page}",
             encode(&kind),

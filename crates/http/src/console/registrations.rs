@@ -14,7 +14,7 @@ use registration_core::{
 use serde::{Deserialize, Serialize};
 
 use super::view::{Page, Section, local_minute, site_page};
-use super::{PageError, Signed, see_other, site_access};
+use super::{PageError, Signed, encode, query_pairs, query_value, see_other, site_access};
 use crate::{AppState, blocking};
 
 const PER_PAGE: u32 = 50;
@@ -61,23 +61,6 @@ impl Row {
                 .unwrap_or_default(),
         }
     }
-}
-
-fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
-    form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .map(|(key, value)| (key.into_owned(), value.into_owned()))
-        .collect()
-}
-
-fn query_value<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map_or("", |(_, value)| value.as_str())
-}
-
-fn encode(text: &str) -> String {
-    form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 /// Grid column headers: label, sort key, and the link that sorts by it.
