@@ -505,41 +505,94 @@ fn grid_pages(binary: &Path, db: &Path, today: time::Date) -> Result<Vec<(&'stat
     Ok(results)
 }
 
-/// Only the bare and warm-token scenarios, printed.
-pub(crate) fn tokens_only() -> Result<()> {
+/// The day the loaded data is laid out around (expiration dates relative to it).
+const TODAY: time::Date = time::macros::date!(2026 - 11 - 23);
+
+/// Builds the release binary and makes a scratch folder; returns (binary, scratch).
+fn prepare() -> Result<(PathBuf, PathBuf)> {
     cargo(&["build", "--release", "--locked", "--package", "appreg"])?;
     let binary = workspace_root().join("target/release/appreg");
     let scratch = std::env::temp_dir().join(format!("appreg-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
-    let db = scratch.join("appreg.db");
-    let warm = appreg(
-        &binary,
-        &db,
+    Ok((binary, scratch))
+}
+
+/// A registration created through the CLI: (Client ID, Client secret).
+fn create_client(binary: &Path, db: &Path, name: &str) -> Result<(String, String)> {
+    let created = appreg(
+        binary,
+        db,
         &[
             "reg",
             "create",
             "--site",
             "default",
             "--name",
-            "Warm",
+            name,
             "--expires",
             "2030-12-31",
         ],
     )?;
-    let server = Server::start(&binary, &db)?;
+    let field = |key: &str| -> Result<String> {
+        Ok(created[key]
+            .as_str()
+            .context("appreg reg create --json")?
+            .to_owned())
+    };
+    Ok((field("client_id")?, field("client_secret")?))
+}
+
+/// The token scenarios on one server: bare endpoint, warm tokens, and first-time
+/// verifications of `first_time_clients` registrations (none when 0).
+struct TokenRuns {
+    bare: Stats,
+    tokens: Stats,
+    cold: Option<Stats>,
+}
+
+fn token_scenarios(binary: &Path, db: &Path, first_time_clients: usize) -> Result<TokenRuns> {
+    let (warm_id, warm_secret) = create_client(binary, db, "Warm")?;
+    let clients = (0..first_time_clients)
+        .map(|i| create_client(binary, db, &format!("Cold {i}")))
+        .collect::<Result<Vec<_>>>()?;
+    let server = Server::start(binary, db)?;
     let address = server.address.clone();
-    let warm_request = token_request(
-        &address,
-        warm["client_id"].as_str().context("client_id")?,
-        warm["client_secret"].as_str().context("client_secret")?,
-    );
+    let warm_request = token_request(&address, &warm_id, &warm_secret);
+    // Warm the verified-secret cache and the connection paths.
     Connection::open(&address)?.exchange(&warm_request)?;
     let bare_request = format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\n\r\n").into_bytes();
+
+    eprintln!("xtask bench: bare endpoint");
     let pid = server.child.id();
     let bare = measured(pid, || sustained(&address, &bare_request, 200))?;
+    eprintln!("xtask bench: warm token endpoint");
     let tokens = measured(pid, || sustained(&address, &warm_request, 200))?;
-    drop(server);
+    let cold = if clients.is_empty() {
+        None
+    } else {
+        eprintln!("xtask bench: first-time verifications");
+        Some(measured(pid, || first_time(&address, &clients))?)
+    };
+    Ok(TokenRuns { bare, tokens, cold })
+}
+
+/// A first (catching up) and a steady-state sweep over `SWEEP_REGISTRATIONS` registrations
+/// with expiration dates from 30 days ago to three years ahead.
+fn sweeps(binary: &Path, db: &Path) -> Result<(SweepRun, SweepRun)> {
+    eprintln!("xtask bench: sweep over {SWEEP_REGISTRATIONS} registrations (loading them first)");
+    bulk_load(binary, db, TODAY, SWEEP_REGISTRATIONS, -30)?;
+    Ok((
+        timed_sweep(binary, db, "2026-11-23T12:00:00Z")?,
+        timed_sweep(binary, db, "2026-11-23T12:01:00Z")?,
+    ))
+}
+
+/// Only the bare and warm-token scenarios, printed.
+pub(crate) fn tokens_only() -> Result<()> {
+    let (binary, scratch) = prepare()?;
+    let runs = token_scenarios(&binary, &scratch.join("appreg.db"), 0);
     let _ = std::fs::remove_dir_all(&scratch);
+    let TokenRuns { bare, tokens, .. } = runs?;
     eprintln!(
         "bare {:.0}/s ({:.0} us CPU), tokens {:.0}/s ({:.0} us CPU), ratio {:.2}",
         bare.per_second(),
@@ -553,22 +606,11 @@ pub(crate) fn tokens_only() -> Result<()> {
 
 /// Only the sweep, printed.
 pub(crate) fn sweep_only() -> Result<()> {
-    cargo(&["build", "--release", "--locked", "--package", "appreg"])?;
-    let binary = workspace_root().join("target/release/appreg");
-    let scratch = std::env::temp_dir().join(format!("appreg-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch)?;
-    let db = scratch.join("sweep.db");
-    bulk_load(
-        &binary,
-        &db,
-        time::macros::date!(2026 - 11 - 23),
-        SWEEP_REGISTRATIONS,
-        -30,
-    )?;
-    let first = timed_sweep(&binary, &db, "2026-11-23T12:00:00Z");
-    let steady = timed_sweep(&binary, &db, "2026-11-23T12:01:00Z");
+    let (binary, scratch) = prepare()?;
+    let runs = sweeps(&binary, &scratch.join("sweep.db"));
     let _ = std::fs::remove_dir_all(&scratch);
-    for (name, run) in [("first", first?), ("steady", steady?)] {
+    let (first, steady) = runs?;
+    for (name, run) in [("first", first), ("steady", steady)] {
         eprintln!(
             "{name}: {:.2} s, peak {} MiB, {}",
             run.seconds,
@@ -581,15 +623,8 @@ pub(crate) fn sweep_only() -> Result<()> {
 
 /// Only the console grid, printed (docs/BENCHMARKS.md is written by the full run).
 pub(crate) fn grid_only() -> Result<()> {
-    cargo(&["build", "--release", "--locked", "--package", "appreg"])?;
-    let binary = workspace_root().join("target/release/appreg");
-    let scratch = std::env::temp_dir().join(format!("appreg-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch)?;
-    let grid = grid_pages(
-        &binary,
-        &scratch.join("grid.db"),
-        time::macros::date!(2026 - 11 - 23),
-    );
+    let (binary, scratch) = prepare()?;
+    let grid = grid_pages(&binary, &scratch.join("grid.db"), TODAY);
     let _ = std::fs::remove_dir_all(&scratch);
     for (name, stats) in grid? {
         eprintln!(
@@ -602,86 +637,15 @@ pub(crate) fn grid_only() -> Result<()> {
 }
 
 pub(crate) fn run() -> Result<()> {
-    cargo(&["build", "--release", "--locked", "--package", "appreg"])?;
+    let (binary, scratch) = prepare()?;
     let root = workspace_root();
-    let binary = root.join("target/release/appreg");
-    let scratch: PathBuf =
-        std::env::temp_dir().join(format!("appreg-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch)?;
-    let db = scratch.join("appreg.db");
-
-    let warm = appreg(
-        &binary,
-        &db,
-        &[
-            "reg",
-            "create",
-            "--site",
-            "default",
-            "--name",
-            "Warm",
-            "--expires",
-            "2030-12-31",
-        ],
-    )?;
-    let mut clients = Vec::new();
-    for i in 0..FIRST_TIME_CLIENTS {
-        let created = appreg(
-            &binary,
-            &db,
-            &[
-                "reg",
-                "create",
-                "--site",
-                "default",
-                "--name",
-                &format!("Cold {i}"),
-                "--expires",
-                "2030-12-31",
-            ],
-        )?;
-        clients.push((
-            created["client_id"]
-                .as_str()
-                .context("client_id")?
-                .to_owned(),
-            created["client_secret"]
-                .as_str()
-                .context("client_secret")?
-                .to_owned(),
-        ));
-    }
-    let server = Server::start(&binary, &db)?;
-    let address = server.address.clone();
-    let warm_request = token_request(
-        &address,
-        warm["client_id"].as_str().context("client_id")?,
-        warm["client_secret"].as_str().context("client_secret")?,
-    );
-    // Warm the verified-secret cache and the connection paths.
-    Connection::open(&address)?.exchange(&warm_request)?;
-    let bare_request = format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\n\r\n").into_bytes();
-
-    eprintln!("xtask bench: bare endpoint");
-    let pid = server.child.id();
-    let bare = measured(pid, || sustained(&address, &bare_request, 200))?;
-    eprintln!("xtask bench: warm token endpoint");
-    let tokens = measured(pid, || sustained(&address, &warm_request, 200))?;
-    eprintln!("xtask bench: first-time verifications");
-    let cold = measured(pid, || first_time(&address, &clients))?;
-    drop(server);
-
-    eprintln!("xtask bench: sweep over {SWEEP_REGISTRATIONS} registrations (loading them first)");
-    let sweep_db = scratch.join("sweep.db");
-    let today = time::macros::date!(2026 - 11 - 23);
-    // From 30 days ago to three years ahead.
-    bulk_load(&binary, &sweep_db, today, SWEEP_REGISTRATIONS, -30)?;
-    let first_sweep = timed_sweep(&binary, &sweep_db, "2026-11-23T12:00:00Z")?;
-    let steady_sweep = timed_sweep(&binary, &sweep_db, "2026-11-23T12:01:00Z")?;
-
+    let token_runs = token_scenarios(&binary, &scratch.join("appreg.db"), FIRST_TIME_CLIENTS)?;
+    let (first_sweep, steady_sweep) = sweeps(&binary, &scratch.join("sweep.db"))?;
     eprintln!("xtask bench: console grid over {GRID_REGISTRATIONS} registrations");
-    let grid = grid_pages(&binary, &scratch.join("grid.db"), today)?;
+    let grid = grid_pages(&binary, &scratch.join("grid.db"), TODAY)?;
     let _ = std::fs::remove_dir_all(&scratch);
+    let TokenRuns { bare, tokens, cold } = token_runs;
+    let cold = cold.context("first-time verifications were measured")?;
     let grid_rows: Vec<String> = grid
         .iter()
         .map(|(name, stats)| {
