@@ -15,7 +15,7 @@ use crate::args::{
 use crate::render::{
     SiteJson, notices_table, registration_details, registrations_table, sites_table, table,
 };
-use registration_http::wire::{NoticeJson, RegistrationJson, TemplateJson};
+use registration_http::wire::{NoticeJson, RegistrationJson, TemplateJson, rfc3339};
 
 pub(crate) fn execute(
     service: &RegistrationService,
@@ -304,12 +304,6 @@ fn webhook(
             ))
         }
     }
-}
-
-fn rfc3339(instant: time::OffsetDateTime) -> String {
-    instant
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 fn to_json(value: &impl serde::Serialize) -> Result<String> {

@@ -4,7 +4,6 @@
 
 use registration_core::{DeliveryReport, NoticeLogEntry, Site, SiteZone, Snapshot, SweepReport};
 use serde::Serialize;
-use time::OffsetDateTime;
 
 #[derive(Debug, Serialize)]
 pub(crate) struct SiteJson {
@@ -90,11 +89,6 @@ fn yes_no(value: bool) -> String {
 }
 
 /// `2026-11-23 14:05` in the site's zone.
-fn local_minute(zone: SiteZone, instant: OffsetDateTime) -> String {
-    let local = zone.local(instant);
-    format!("{} {:02}:{:02}", local.date(), local.hour(), local.minute())
-}
-
 /// The grid: Name, Client ID, Registration date, Enabled, Last used, Expires.
 pub(crate) fn registrations_table(snapshots: &[Snapshot]) -> String {
     let rows: Vec<Vec<String>> = snapshots
@@ -109,7 +103,7 @@ pub(crate) fn registrations_table(snapshots: &[Snapshot]) -> String {
                 yes_no(record.enabled),
                 record
                     .last_used
-                    .map_or_else(|| "Never".to_owned(), |at| local_minute(zone, at)),
+                    .map_or_else(|| "Never".to_owned(), |at| zone.local_minute(at)),
                 snapshot.status.expires.to_string(),
             ]
         })
@@ -135,7 +129,7 @@ pub(crate) fn registration_details(snapshot: &Snapshot) -> String {
         Some(last) => format!(
             "{} since expiry, last {}",
             record.rejections.count,
-            local_minute(zone, last)
+            zone.local_minute(last)
         ),
         None => "none since expiry".to_owned(),
     };
@@ -152,7 +146,7 @@ pub(crate) fn registration_details(snapshot: &Snapshot) -> String {
             "Last used".into(),
             record
                 .last_used
-                .map_or_else(|| "Never".to_owned(), |at| local_minute(zone, at)),
+                .map_or_else(|| "Never".to_owned(), |at| zone.local_minute(at)),
         ],
         vec!["Expiration date".into(), record.expiration_date.to_string()],
         vec!["Expires".into(), snapshot.status.expires.to_string()],
@@ -196,7 +190,7 @@ pub(crate) fn notices_table(entries: &[NoticeLogEntry], zone: SiteZone) -> Strin
                 .map(|d| {
                     let mut text = format!("{} {}: {}", d.channel, d.recipient, d.status);
                     if let Some(next) = d.next_attempt_at {
-                        text.push_str(&format!(" (next try {})", local_minute(zone, next)));
+                        text.push_str(&format!(" (next try {})", zone.local_minute(next)));
                     }
                     if let Some(error) = &d.last_error {
                         text.push_str(&format!(" [{error}]"));
@@ -205,7 +199,7 @@ pub(crate) fn notices_table(entries: &[NoticeLogEntry], zone: SiteZone) -> Strin
                 })
                 .collect();
             vec![
-                local_minute(zone, entry.recorded_at),
+                zone.local_minute(entry.recorded_at),
                 entry.key.kind.to_string(),
                 format!("{} ({})", entry.registration_name, entry.client_id),
                 entry.subject.clone(),

@@ -9,7 +9,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-pub(crate) fn rfc3339(instant: OffsetDateTime) -> String {
+/// An instant as RFC 3339 text.
+pub fn rfc3339(instant: OffsetDateTime) -> String {
     instant
         .format(&Rfc3339)
         .unwrap_or_else(|_| unreachable!("instants in years 0..=9999 format as RFC 3339"))

@@ -126,14 +126,14 @@ impl SiteZone {
 
     /// `instant` as people read it in this zone: `2026-03-16 00:00 Europe/Berlin`.
     pub fn display_local(&self, instant: OffsetDateTime) -> String {
+        format!("{} {}", self.local_minute(instant), self.name)
+    }
+
+    /// `instant` to the minute in this zone, without the zone: `2026-03-16 00:00` (for tables
+    /// that name the zone once).
+    pub fn local_minute(&self, instant: OffsetDateTime) -> String {
         let local = self.local(instant);
-        format!(
-            "{} {:02}:{:02} {}",
-            local.date(),
-            local.hour(),
-            local.minute(),
-            self.name
-        )
+        format!("{} {:02}:{:02}", local.date(), local.hour(), local.minute())
     }
 
     /// The site-local calendar date at `instant`.

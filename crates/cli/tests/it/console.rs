@@ -163,14 +163,20 @@ async fn alerts(client: &Client) -> Vec<(String, String)> {
     found
 }
 
-async fn heading(client: &Client) -> String {
-    client
-        .find(Locator::Css("h1"))
-        .await
+/// The text of the element `locator` finds on the current page.
+async fn text_of(client: &Client, locator: Locator<'_>) -> String {
+    client.find(locator).await.unwrap().text().await.unwrap()
+}
+
+/// The CSRF token of the first form on a page.
+fn csrf_in(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
         .unwrap()
-        .text()
-        .await
+        .split('"')
+        .next()
         .unwrap()
+        .to_owned()
 }
 
 /// Visits the four pages and returns the alerts each shows (they must agree).
@@ -260,20 +266,8 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         .await
         .unwrap();
     navigate_by(&client, Locator::Css("main form button[type=submit]")).await;
-    let secret = client
-        .find(Locator::Css("#client-secret"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let billing = client
-        .find(Locator::Css("#client-id"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let secret = text_of(&client, Locator::Css("#client-secret")).await;
+    let billing = text_of(&client, Locator::Css("#client-id")).await;
     assert!(secret.starts_with("appreg_"), "{secret}");
     save_screenshot(&client, "secret-once.png").await;
     let (url, id, presented) = (
@@ -416,13 +410,7 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         Locator::XPath("//section[@id='expires_in_7_days']//button[@value='preview']"),
     )
     .await;
-    let preview = client
-        .find(Locator::Css("#expires_in_7_days .preview"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let preview = text_of(&client, Locator::Css("#expires_in_7_days .preview")).await;
     assert!(preview.contains("Subject: Soon: "), "{preview}");
     client
         .execute(
@@ -442,13 +430,7 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         Locator::XPath("//section[@id='expires_in_7_days']//button[@value='save']"),
     )
     .await;
-    let error = client
-        .find(Locator::Css("#error-expires_in_7_days"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let error = text_of(&client, Locator::Css("#error-expires_in_7_days")).await;
     assert!(
         error.starts_with("Not saved: the body template is invalid"),
         "{error}"
@@ -496,13 +478,7 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         ))
         .await
         .unwrap();
-    let log = client
-        .find(Locator::Css("table.log tbody"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let log = text_of(&client, Locator::Css("table.log tbody")).await;
     assert!(
         log.contains("Billing sync") && log.contains("Ledger export"),
         "{log}"
@@ -522,7 +498,11 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         "/sites/default/notifications/log".to_owned(),
     ] {
         client.goto(&format!("{base}{page}")).await.unwrap();
-        assert_eq!(heading(&client).await, "Not found", "{page}");
+        assert_eq!(
+            text_of(&client, Locator::Css("h1")).await,
+            "Not found",
+            "{page}"
+        );
         assert!(!client.source().await.unwrap().contains("Billing sync"));
     }
     client.close().await.unwrap();
@@ -646,14 +626,7 @@ fn forms_without_the_csrf_token_or_from_another_origin_change_nothing() {
         assert!(page.headers().contains_key(header), "{header}");
     }
     let html = page.text().unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let csrf = csrf_in(&html);
 
     let disable = |cookie: &str, csrf: Option<&str>, origin: Option<&str>| {
         let mut form = vec![("action", "disable")];
@@ -700,14 +673,7 @@ fn forms_without_the_csrf_token_or_from_another_origin_change_nothing() {
         .unwrap()
         .text()
         .unwrap();
-    let carol_csrf = carol_page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let carol_csrf = csrf_in(&carol_page);
     assert_eq!(
         disable(&carols, Some(&carol_csrf), None),
         404,

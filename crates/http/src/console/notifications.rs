@@ -14,7 +14,7 @@ use registration_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::view::{Page, Section, local_minute, site_page};
+use super::view::{Page, Section, site_page};
 use super::{PageError, Signed, encode, query_pairs, query_value, see_other, site_access};
 use crate::{AppState, blocking};
 
@@ -409,7 +409,7 @@ pub(crate) async fn log(
     let notices: Vec<NoticeView> = entries
         .iter()
         .map(|entry| NoticeView {
-            recorded_at: local_minute(zone, entry.recorded_at),
+            recorded_at: zone.local_minute(entry.recorded_at),
             kind: entry.key.kind.as_str(),
             skipped: entry.disposition == Disposition::SkippedSuperseded,
             name: entry.registration_name.clone(),
@@ -423,7 +423,7 @@ pub(crate) async fn log(
                     channel: d.channel.as_str(),
                     recipient: d.recipient.clone(),
                     attempts: d.attempts,
-                    next: d.next_attempt_at.map(|at| local_minute(zone, at)),
+                    next: d.next_attempt_at.map(|at| zone.local_minute(at)),
                     error: d.last_error.clone(),
                 })
                 .collect(),

@@ -13,7 +13,7 @@ use registration_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::view::{Page, Section, local_minute, site_page};
+use super::view::{Page, Section, site_page};
 use super::{PageError, Signed, encode, query_pairs, query_value, see_other, site_access};
 use crate::{AppState, blocking};
 
@@ -43,11 +43,11 @@ impl Row {
         Self {
             name: record.name.to_string(),
             client_id: record.client_id.to_string(),
-            registered: local_minute(zone, record.registration_date),
+            registered: zone.local_minute(record.registration_date),
             enabled: record.enabled,
             last_used: record
                 .last_used
-                .map_or_else(|| "Never".to_owned(), |at| local_minute(zone, at)),
+                .map_or_else(|| "Never".to_owned(), |at| zone.local_minute(at)),
             expires: snapshot.status.expires.to_string(),
             state: snapshot.status.state.as_str(),
             expiration_date: record.expiration_date.to_string(),
@@ -57,7 +57,7 @@ impl Row {
             last_refused: record
                 .rejections
                 .last
-                .map(|at| local_minute(zone, at))
+                .map(|at| zone.local_minute(at))
                 .unwrap_or_default(),
         }
     }

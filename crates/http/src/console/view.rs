@@ -5,7 +5,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use minijinja::value::Serde;
 use minijinja::{Environment, Value, context};
-use registration_core::{Banner, SiteSlug, SiteZone};
+use registration_core::{Banner, SiteSlug};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -129,12 +129,6 @@ pub(crate) fn ago(now: OffsetDateTime, then: OffsetDateTime) -> String {
         _ => (seconds / 86_400, "day"),
     };
     format!("{count} {unit}{} ago", if count == 1 { "" } else { "s" })
-}
-
-/// `2026-11-23 09:00`, site time.
-pub(crate) fn local_minute(zone: SiteZone, instant: OffsetDateTime) -> String {
-    let local = zone.local(instant);
-    format!("{} {:02}:{:02}", local.date(), local.hour(), local.minute())
 }
 
 /// Which console section a page belongs to (the navigation marks it).
