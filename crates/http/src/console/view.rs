@@ -26,7 +26,6 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/subscriptions.html"),
     ),
     ("log.html", include_str!("templates/log.html")),
-    ("message.html", include_str!("templates/message.html")),
 ];
 
 /// The console's templates, parsed once at start.
@@ -65,7 +64,8 @@ impl Views {
         self.render("layout.html", context)
     }
 
-    /// A page with a heading and a message, for errors (no session needed).
+    /// A page with a heading and a message, for errors: built by hand because errors become
+    /// responses where the templates (in the app state) are not at hand.
     pub(crate) fn standalone(heading: &str, message: &str) -> String {
         let escape = |text: &str| {
             text.replace('&', "&amp;")
