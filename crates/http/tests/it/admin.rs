@@ -262,9 +262,9 @@ async fn lists_page_sort_and_search() {
     let token = admin_token(&app, "alice", &["default"]);
     for (name, expires) in [
         ("Echo", "2027-05-01"),
-        ("alpha", "2027-03-01"),
+        ("alpha (HA)", "2027-03-01"),
         ("Delta", "2027-01-01"),
-        ("charlie", "2027-02-01"),
+        ("charlie (ha)", "2027-02-01"),
         ("Bravo", "2027-04-01"),
     ] {
         app.create("default", name, expires);
@@ -284,7 +284,7 @@ async fn lists_page_sort_and_search() {
         async move { call(app, reqwest::Method::GET, &path, Some(&token), None).await }
     };
     let (_, _, page) = get("?per_page=2&page=2").await;
-    assert_eq!(names(&page), ["charlie", "Delta"]);
+    assert_eq!(names(&page), ["charlie (ha)", "Delta"]);
     assert_eq!(
         (
             page["total"].clone(),
@@ -294,9 +294,10 @@ async fn lists_page_sort_and_search() {
         (json!(5), json!(2), json!(2))
     );
     let (_, _, sorted) = get("?sort=-expiration_date&per_page=3").await;
-    assert_eq!(names(&sorted), ["Echo", "Bravo", "alpha"]);
-    let (_, _, found) = get("?q=HA").await;
-    assert_eq!(names(&found), ["alpha", "charlie"]);
+    assert_eq!(names(&sorted), ["Echo", "Bravo", "alpha (HA)"]);
+    // Parentheses never occur in a Client ID, so only the names can match.
+    let (_, _, found) = get("?q=%28Ha%29").await;
+    assert_eq!(names(&found), ["alpha (HA)", "charlie (ha)"]);
     let (status, _, problem) = get("?per_page=500&sort=colour").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let fields: Vec<&str> = problem["errors"]
