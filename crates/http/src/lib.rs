@@ -122,13 +122,15 @@ impl std::fmt::Debug for Server {
 }
 
 impl Server {
-    /// Loads (creating on first start) the signing keys. `cache_key` keys the
-    /// verified-secret cache's hashes; give it 32 fresh random bytes.
+    /// Loads (creating on first start) the signing keys and prepares the unknown-client
+    /// verification. `cache_key` keys the verified-secret cache's hashes; give it 32 fresh
+    /// random bytes.
     pub fn new(
         service: Arc<RegistrationService>,
         config: Config,
         cache_key: [u8; 32],
     ) -> Result<Self, Error> {
+        service.warm_up()?;
         let keys = KeyRing::default();
         keys.load(&service.ensure_signing_key()?);
         Ok(Self {

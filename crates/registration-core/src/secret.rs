@@ -5,6 +5,7 @@
 //! before any hashing. See docs/decisions/0002-secret-format.md.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 use zeroize::{Zeroize, Zeroizing};
@@ -246,7 +247,9 @@ impl fmt::Debug for SecretHash {
 /// work when there is no registration, so timing does not reveal whether a Client ID exists.
 pub struct SecretHasher {
     params: Params,
-    dummy_hash: String,
+    /// Made on first need (or by [`SecretHasher::warm_up`]): commands that never verify
+    /// should not pay a hash at start-up.
+    dummy_hash: OnceLock<String>,
 }
 
 impl SecretHasher {
@@ -259,13 +262,26 @@ impl SecretHasher {
     pub fn new(m_kib: u32, t: u32, p: u32) -> Result<Self, Error> {
         let params = Params::new(m_kib, t, p, None).map_err(|e| Error::Hashing(e.to_string()))?;
         Self::check_minimum(&params)?;
-        let mut hasher = Self {
+        let hasher = Self {
             params,
-            dummy_hash: String::new(),
+            dummy_hash: OnceLock::new(),
         };
-        // A fixed input is fine: the dummy only has to cost what a real verification costs.
-        hasher.dummy_hash = hasher.hash_with_salt(b"appreg-dummy", &[0u8; 16])?;
         Ok(hasher)
+    }
+
+    /// Makes the dummy hash now, so that even the first unknown-client verification costs
+    /// exactly one verification. Servers call this before they accept requests.
+    pub fn warm_up(&self) -> Result<(), Error> {
+        self.dummy_hash().map(drop)
+    }
+
+    fn dummy_hash(&self) -> Result<&str, Error> {
+        if let Some(hash) = self.dummy_hash.get() {
+            return Ok(hash);
+        }
+        // A fixed input is fine: the dummy only has to cost what a real verification costs.
+        let hash = self.hash_with_salt(b"appreg-dummy", &[0u8; 16])?;
+        Ok(self.dummy_hash.get_or_init(|| hash))
     }
 
     /// The minimum parameters, which are also the default.
@@ -331,9 +347,9 @@ impl SecretHasher {
 
     /// [`SecretHasher::verify_unknown_client`] for any secret text.
     pub(crate) fn verify_unknown_bytes(&self, secret: &[u8]) -> bool {
-        let _ = self
-            .argon2()
-            .verify_password(secret, self.dummy_hash.as_str());
+        if let Ok(dummy_hash) = self.dummy_hash() {
+            let _ = self.argon2().verify_password(secret, dummy_hash);
+        }
         false
     }
 

@@ -189,6 +189,12 @@ impl RegistrationService {
         self
     }
 
+    /// Does the one-time work of client authentication ahead of the first request, so that
+    /// no early request takes longer than the others.
+    pub fn warm_up(&self) -> Result<(), Error> {
+        self.hasher.warm_up()
+    }
+
     pub fn now(&self) -> OffsetDateTime {
         self.clock.now()
     }
