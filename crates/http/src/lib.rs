@@ -94,7 +94,6 @@ pub(crate) struct AppState {
     /// Wakes the delivery worker when a sweep recorded notices.
     deliveries_recorded: Arc<tokio::sync::Notify>,
     views: Arc<console::Views>,
-    reveals: Arc<console::Reveals>,
 }
 
 /// Runs blocking domain work (SQLite, argon2) on tokio's blocking pool.
@@ -149,7 +148,6 @@ impl Server {
                     console::Views::new()
                         .map_err(|error| Error::Internal(format!("console templates: {error}")))?,
                 ),
-                reveals: Arc::new(console::Reveals::default()),
             },
         })
     }

@@ -11,14 +11,17 @@ use crate::admin::{AdminName, TokenDigest};
 use crate::error::Error;
 use crate::ports::RandomSource;
 use crate::registration::ExpirationDate;
-use crate::secret::{ClientId, check_checksummed_token, checksummed_token, hex};
+use crate::secret::{
+    ClientId, ClientSecret, check_checksummed_token, checksummed_token, hex, unhex,
+};
 use crate::status::State;
 
 /// How long a console sign-in lasts, however active the administrator is.
 pub const SESSION_LIFETIME: Duration = Duration::hours(8);
 
 /// The console's session cookie value: `appregsess_` + 43 base62 + 6 base62 of CRC32.
-/// Stored only as its SHA-256 digest, like API tokens.
+/// Stored only as its SHA-256 digest, like API tokens. Copies are wiped on drop too.
+#[derive(Clone)]
 pub struct SessionToken(Zeroizing<String>);
 
 impl SessionToken {
@@ -61,6 +64,74 @@ impl fmt::Debug for SessionToken {
 pub struct ConsoleSession {
     pub digest: TokenDigest,
     pub username: AdminName,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// How long a just-created Client secret waits for its one showing in the console.
+pub const REVEAL_LIFETIME: Duration = Duration::minutes(10);
+
+/// The store's half of a one-time secret reveal: random bytes as long as the secret. The
+/// browser holds the other half, the secret masked with these bytes (a one-time pad), so
+/// neither the database nor the cookie alone tells anything about the secret, taking the pad
+/// from the store makes the cookie worthless, and any `serve` node can show the secret.
+pub struct RevealPad(Zeroizing<Vec<u8>>);
+
+impl RevealPad {
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// A fresh pad for `secret`, and `secret` masked with it in hexadecimal (the browser's
+    /// half).
+    pub fn seal(secret: &ClientSecret, random: &dyn RandomSource) -> Result<(Self, String), Error> {
+        let mut pad = Zeroizing::new(vec![0u8; secret.expose_secret().len()]);
+        random.fill_bytes(&mut pad)?;
+        let masked: Zeroizing<Vec<u8>> = Zeroizing::new(
+            secret
+                .expose_secret()
+                .bytes()
+                .zip(pad.iter())
+                .map(|(byte, key)| byte ^ key)
+                .collect(),
+        );
+        Ok((Self(pad), hex(&masked)))
+    }
+
+    /// The secret that `masked` hides, or `None` when `masked` was not made with this pad.
+    pub fn open(&self, masked: &str) -> Option<ClientSecret> {
+        let masked = unhex(masked)?;
+        if masked.len() != self.0.len() {
+            return None;
+        }
+        let clear: Zeroizing<Vec<u8>> = Zeroizing::new(
+            masked
+                .iter()
+                .zip(self.0.iter())
+                .map(|(byte, key)| byte ^ key)
+                .collect(),
+        );
+        // A wrong pad or a tampered cookie yields bytes that fail the secret's checksum.
+        ClientSecret::parse(std::str::from_utf8(&clear).ok()?).ok()
+    }
+}
+
+impl fmt::Debug for RevealPad {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RevealPad(<redacted>)")
+    }
+}
+
+/// A reveal pad as stored: for one console session and one registration, until it expires.
+#[derive(Debug)]
+pub struct PendingReveal {
+    pub session: TokenDigest,
+    pub client_id: ClientId,
+    pub pad: RevealPad,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
 }

@@ -28,7 +28,8 @@ pub use admin::{
     AdminAccount, AdminName, AdminPassword, AdminToken, Subscription, TokenDigest, parse_email,
 };
 pub use console::{
-    Banner, BannerKind, ConsoleSession, ListQuery, SESSION_LIFETIME, SessionToken, SortKey,
+    Banner, BannerKind, ConsoleSession, ListQuery, PendingReveal, REVEAL_LIFETIME, RevealPad,
+    SESSION_LIFETIME, SessionToken, SortKey,
 };
 pub use delivery::{
     Channel, ClaimedDelivery, Delivery, DeliveryFailure, DeliveryOutcome, DeliveryState,

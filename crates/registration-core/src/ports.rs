@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::admin::{AdminAccount, AdminName, Subscription, TokenDigest};
-use crate::console::{ConsoleSession, ListQuery};
+use crate::console::{ConsoleSession, ListQuery, PendingReveal, RevealPad};
 use crate::delivery::{
     Channel, ClaimedDelivery, Delivery, DeliveryFailure, DeliveryOutcome, DeliveryStatus,
     DeliveryTarget, Lease,
@@ -327,8 +327,22 @@ pub trait SessionStore: Send + Sync {
     /// The session with this digest, expired or not (the caller checks).
     fn session(&self, digest: &TokenDigest) -> Result<Option<ConsoleSession>, StoreError>;
 
-    /// Forgets the session (signing out); absent sessions are not an error.
+    /// Forgets the session (signing out) and its pending reveals; absent sessions are not an
+    /// error.
     fn delete_session(&self, digest: &TokenDigest) -> Result<(), StoreError>;
+
+    /// Keeps the pad of a one-time secret reveal, replacing one for the same session and
+    /// Client ID, and forgets every pad that expired before `reveal.created_at`.
+    fn keep_reveal(&self, reveal: &PendingReveal) -> Result<(), StoreError>;
+
+    /// Removes the pad for `session` and `client_id` and returns it unless it expired by
+    /// `now`.
+    fn take_reveal(
+        &self,
+        session: &TokenDigest,
+        client_id: &ClientId,
+        now: OffsetDateTime,
+    ) -> Result<Option<RevealPad>, StoreError>;
 }
 
 /// Per-site notification templates.

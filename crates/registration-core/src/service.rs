@@ -8,7 +8,8 @@ use zeroize::Zeroizing;
 
 use crate::admin::{AdminAccount, AdminName, AdminPassword, AdminToken, Subscription};
 use crate::console::{
-    Banner, BannerKind, ConsoleSession, ListQuery, SESSION_LIFETIME, SessionToken,
+    Banner, BannerKind, ConsoleSession, ListQuery, PendingReveal, REVEAL_LIFETIME, RevealPad,
+    SESSION_LIFETIME, SessionToken,
 };
 use crate::delivery::{Channel, DeliveryState, DeliveryStatus, Lease, RetryPolicy};
 use crate::error::{Error, StoreError};
@@ -914,6 +915,41 @@ impl RegistrationService {
     /// Ends a console session.
     pub fn sign_out(&self, token: &SessionToken) -> Result<(), Error> {
         Ok(self.store.delete_session(&token.digest())?)
+    }
+
+    /// Seals a just-created Client secret for one showing to the console session `session`:
+    /// the store keeps a random pad, the returned text (the secret masked with it) goes to
+    /// the browser. The secret itself is stored nowhere.
+    pub fn seal_reveal(
+        &self,
+        session: &SessionToken,
+        client_id: &ClientId,
+        secret: &ClientSecret,
+    ) -> Result<String, Error> {
+        let (pad, masked) = RevealPad::seal(secret, self.random.as_ref())?;
+        let now = self.clock.now();
+        self.store.keep_reveal(&PendingReveal {
+            session: session.digest(),
+            client_id: client_id.clone(),
+            pad,
+            created_at: now,
+            expires_at: now + REVEAL_LIFETIME,
+        })?;
+        Ok(masked)
+    }
+
+    /// The Client secret sealed for this session, once: the pad leaves the store whatever
+    /// `masked` holds, so nothing can show the secret again.
+    pub fn open_reveal(
+        &self,
+        session: &SessionToken,
+        client_id: &ClientId,
+        masked: Option<&str>,
+    ) -> Result<Option<ClientSecret>, Error> {
+        let pad = self
+            .store
+            .take_reveal(&session.digest(), client_id, self.clock.now())?;
+        Ok(pad.zip(masked).and_then(|(pad, masked)| pad.open(masked)))
     }
 
     /// Adds a webhook endpoint to `site` and returns it with its new signing secret (shown

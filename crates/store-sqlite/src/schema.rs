@@ -181,4 +181,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX notices_log ON notices (site, recorded_at, due_at, kind);
     DROP INDEX notices_by_site;
     ",
+    // 12: the store's half of the console's one-time secret reveals (a pad, never a secret).
+    r"
+    CREATE TABLE console_reveals (
+        session BLOB NOT NULL REFERENCES console_sessions (digest) ON DELETE CASCADE,
+        client_id TEXT NOT NULL,
+        pad BLOB NOT NULL,
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (session, client_id)
+    ) STRICT;
+    CREATE INDEX console_reveals_by_expiry ON console_reveals (expires_at);
+    ",
 ];

@@ -697,3 +697,104 @@ fn forms_without_the_csrf_token_or_from_another_origin_change_nothing() {
     assert_eq!(enabled(), false);
     server.stop();
 }
+
+/// `value` of the first `Set-Cookie` for cookie `name`.
+fn set_cookie_for(response: &reqwest::blocking::Response, name: &str) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|value| value.to_str().unwrap())
+        .find(|value| value.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie set"))
+        .to_owned()
+}
+
+#[test]
+fn the_secret_page_shows_the_secret_once_on_whichever_node_it_reaches() {
+    let appreg = Appreg::new();
+    let alice = admin(&appreg, "alice", "default");
+    // Two nodes on one database, as behind a load balancer without session affinity.
+    let (one, two) = (serve_at(&appreg, CREATED_AT), serve_at(&appreg, CREATED_AT));
+    let http = crate::http_client_without_redirects();
+    let session = cookie_pair(&http_sign_in(&one.base, "alice", &alice));
+    let grid = format!("{}/sites/default/app-registrations", one.base);
+    let form = http
+        .get(format!("{grid}/new"))
+        .header("cookie", &session)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let created = http
+        .post(&grid)
+        .header("cookie", &session)
+        .form(&[
+            ("name", "Billing sync"),
+            ("expiration_date", "2027-01-31"),
+            ("enabled", "on"),
+            ("csrf", &csrf_in(&form)),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(created.status(), 303);
+    let secret_page = created.headers()["location"].to_str().unwrap().to_owned();
+    let set_reveal = set_cookie_for(&created, "appreg_reveal");
+    for attribute in [
+        format!("Path={secret_page}"),
+        "Max-Age=600".to_owned(),
+        "HttpOnly".to_owned(),
+        "SameSite=Strict".to_owned(),
+    ] {
+        assert!(set_reveal.contains(&attribute), "{attribute}: {set_reveal}");
+    }
+    let cookies = format!("{session}; {}", cookie_pair(&set_reveal));
+
+    let shown = http
+        .get(format!("{}{secret_page}", two.base))
+        .header("cookie", &cookies)
+        .send()
+        .unwrap();
+    assert_eq!(shown.status(), 200);
+    assert!(
+        set_cookie_for(&shown, "appreg_reveal").contains("Max-Age=0"),
+        "the browser's half is dropped once used"
+    );
+    let html = shown.text().unwrap();
+    let marker = "id=\"client-secret\" data-secret>";
+    let start = html.find(marker).expect("the other node shows the secret") + marker.len();
+    let secret = html[start..start + 56].to_owned();
+    assert!(secret.starts_with("appreg_"), "{secret}");
+    let client_id = secret_page.split('/').nth(4).unwrap().to_owned();
+    let token = crate::http_client()
+        .post(format!("{}/sites/default/oauth2/token", one.base))
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .unwrap();
+    assert_eq!(token.status(), 200, "the secret shown is the real one");
+    assert!(!set_reveal.contains(&secret[7..20]));
+
+    for node in [&one, &two] {
+        let again = http
+            .get(format!("{}{secret_page}", node.base))
+            .header("cookie", &cookies)
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        assert!(!again.contains(&secret), "a replayed cookie shows nothing");
+        assert!(again.contains("already been shown"));
+    }
+    let (_, log_one) = one.stop();
+    let (_, log_two) = two.stop();
+    assert!(!log_one.contains(&secret) && !log_two.contains(&secret));
+    let mut stored = std::fs::read(appreg.db()).unwrap();
+    if let Ok(wal) = std::fs::read(appreg.db().with_extension("db-wal")) {
+        stored.extend(wal);
+    }
+    assert!(
+        !String::from_utf8_lossy(&stored).contains(&secret[7..]),
+        "the secret never reaches the database"
+    );
+}

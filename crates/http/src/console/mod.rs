@@ -8,9 +8,7 @@ mod notifications;
 mod registrations;
 mod view;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Form, RawQuery, State};
@@ -18,57 +16,18 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use minijinja::context;
-use registration_core::{AdminAccount, ClientSecret, SESSION_LIFETIME, SessionToken, SiteSlug};
+use registration_core::{AdminAccount, SESSION_LIFETIME, SessionToken, SiteSlug};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
-use time::OffsetDateTime;
 
 use crate::error::Error;
 use crate::{AppState, blocking};
 
 pub(crate) use view::Views;
 
-/// Client secrets of just-created registrations, kept for one showing to the session that
-/// created them (the create form redirects to the secret page). In memory: a secret never
-/// reaches the database, and one not shown within [`Reveals::KEEP`] is dropped.
-#[derive(Default)]
-pub(crate) struct Reveals {
-    kept: Mutex<HashMap<RevealKey, (ClientSecret, OffsetDateTime)>>,
-}
-
-/// (session digest, Client ID).
-type RevealKey = ([u8; 32], String);
-
-impl std::fmt::Debug for Reveals {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reveals").finish_non_exhaustive()
-    }
-}
-
-impl Reveals {
-    const KEEP: time::Duration = time::Duration::minutes(10);
-
-    pub(crate) fn keep(
-        &self,
-        session: [u8; 32],
-        client_id: &str,
-        secret: ClientSecret,
-        now: OffsetDateTime,
-    ) {
-        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
-        kept.retain(|_, (_, at)| now - *at < Self::KEEP);
-        kept.insert((session, client_id.to_owned()), (secret, now));
-    }
-
-    /// The secret, once; `None` when it was shown already, expired, or is another session's.
-    pub(crate) fn take(&self, session: [u8; 32], client_id: &str) -> Option<ClientSecret> {
-        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
-        kept.remove(&(session, client_id.to_owned()))
-            .map(|(secret, _)| secret)
-    }
-}
-
 const SESSION_COOKIE: &str = "appreg_session";
+/// The browser's half of a one-time secret reveal, scoped to the secret page's path.
+const REVEAL_COOKIE: &str = "appreg_reveal";
 /// The login form's double-submit CSRF token (there is no session yet to derive one from).
 const LOGIN_COOKIE: &str = "appreg_login";
 
@@ -165,9 +124,8 @@ impl Signed {
         }
     }
 
-    /// A key for what belongs to this session only (the one-time secret reveals).
-    pub(crate) fn session_key(&self) -> [u8; 32] {
-        self.token.digest().0
+    pub(crate) fn token(&self) -> &SessionToken {
+        &self.token
     }
 }
 
@@ -272,7 +230,7 @@ pub(crate) fn see_other(location: &str) -> Response {
         .into_response()
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -284,7 +242,7 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Adds a `Set-Cookie` with the console's attributes (an empty value with age 0 removes it).
-fn add_cookie(
+pub(crate) fn add_cookie(
     state: &AppState,
     response: &mut Response,
     (name, value): (&str, &str),

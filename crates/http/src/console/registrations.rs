@@ -8,13 +8,16 @@ use axum::response::Response;
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use registration_core::{
-    ClientId, ClientSecret, ExpirationDate, ListQuery, NewRegistration, RegistrationName, SiteSlug,
-    Snapshot, SortKey,
+    ClientId, ClientSecret, ExpirationDate, ListQuery, NewRegistration, REVEAL_LIFETIME,
+    RegistrationName, SiteSlug, Snapshot, SortKey,
 };
 use serde::{Deserialize, Serialize};
 
 use super::view::{Page, Section, site_page};
-use super::{PageError, Signed, encode, query_pairs, query_value, see_other, site_access};
+use super::{
+    PageError, REVEAL_COOKIE, Signed, add_cookie, cookie, encode, query_pairs, query_value,
+    see_other, site_access,
+};
 use crate::{AppState, blocking};
 
 const PER_PAGE: u32 = 50;
@@ -292,16 +295,24 @@ pub(crate) async fn create(
         }
         Err(error) => return Err(error.into()),
     };
-    let client_id = snapshot.registration.client_id().to_string();
-    state.reveals.keep(
-        signed.session_key(),
-        &client_id,
-        secret,
-        state.service.now(),
-    );
-    Ok(see_other(&format!(
-        "/sites/{site}/app-registrations/{client_id}/secret"
-    )))
+    let client_id = snapshot.registration.client_id().clone();
+    let session = signed.token().clone();
+    let sealed_for = client_id.clone();
+    let masked = blocking(&state, move |service| {
+        service.seal_reveal(&session, &sealed_for, &secret)
+    })
+    .await??;
+    let secret_page = format!("/sites/{site}/app-registrations/{client_id}/secret");
+    let mut response = see_other(&secret_page);
+    let lifetime = REVEAL_LIFETIME.whole_seconds();
+    add_cookie(
+        &state,
+        &mut response,
+        (REVEAL_COOKIE, &masked),
+        &secret_page,
+        lifetime,
+    )?;
+    Ok(response)
 }
 
 /// Refusals the administrator can fix by changing the form.
@@ -335,14 +346,20 @@ pub(crate) async fn secret(
     let (signed, site) = site_access(&state, &headers, &site).await?;
     let id = ClientId::parse(&client_id).map_err(|_| PageError::NotFound)?;
     let slug = site.clone();
-    let snapshot = blocking(&state, move |service| service.get(&slug, &id)).await??;
-    let secret: Option<ClientSecret> = state.reveals.take(signed.session_key(), &client_id);
+    let session = signed.token().clone();
+    let masked = cookie(&headers, REVEAL_COOKIE);
+    let (snapshot, secret) = blocking(&state, move |service| {
+        let snapshot = service.get(&slug, &id)?;
+        let secret = service.open_reveal(&session, &id, masked.as_deref())?;
+        Ok::<_, registration_core::Error>((snapshot, secret))
+    })
+    .await??;
     let context = context! {
         name => snapshot.registration.name().to_string(),
-        client_id => client_id,
+        client_id => &client_id,
         secret => secret.as_ref().map(ClientSecret::expose_secret),
     };
-    site_page(
+    let mut response = site_page(
         &state,
         &signed,
         &site,
@@ -354,7 +371,11 @@ pub(crate) async fn secret(
         },
         context,
     )
-    .await
+    .await?;
+    // Its pad is gone from the store: the browser's half is worthless, drop it.
+    let path = format!("/sites/{site}/app-registrations/{client_id}/secret");
+    add_cookie(&state, &mut response, (REVEAL_COOKIE, ""), &path, 0)?;
+    Ok(response)
 }
 
 /// `GET …/{client_id}`

@@ -21,10 +21,10 @@ use time::{Duration, OffsetDateTime, macros::datetime};
 use crate::{
     AdminAccount, AdminName, AuditContext, Channel, ClientId, ClientSecret, ConsoleSession,
     DeliveryOutcome, DeliveryState, DeliveryStatus, Disposition, DueNotice, ExpirationDate, Lease,
-    ListQuery, LogQuery, NoticeKey, NoticeKind, NoticeRecord, Registration, RegistrationId,
-    RegistrationName, RegistrationRecord, Rejections, SigningKeyRecord, Site, SiteName, SitePolicy,
-    SiteSlug, SiteZone, SortKey, Store, StoreError, TokenDigest, UsageUpdate, WebhookEndpoint,
-    WebhookSecret, WebhookUrl,
+    ListQuery, LogQuery, NoticeKey, NoticeKind, NoticeRecord, PendingReveal, Registration,
+    RegistrationId, RegistrationName, RegistrationRecord, Rejections, RevealPad, SigningKeyRecord,
+    Site, SiteName, SitePolicy, SiteSlug, SiteZone, SortKey, Store, StoreError, TokenDigest,
+    UsageUpdate, WebhookEndpoint, WebhookSecret, WebhookUrl,
 };
 
 use super::SeededRandom;
@@ -446,6 +446,56 @@ pub fn sessions_round_trip_and_expire(store: &impl Store) {
     store.delete_session(&later.digest).unwrap();
     assert_eq!(store.session(&later.digest).unwrap(), None);
     store.delete_session(&later.digest).unwrap();
+}
+
+/// keep_reveal / take_reveal: one pad per session and Client ID, taken once, never after it
+/// expired, and gone with its session.
+pub fn reveal_pads_are_taken_once(store: &impl Store) {
+    let admin = AdminAccount {
+        username: AdminName::parse("alice").unwrap(),
+        password_hash: super::shared_secret_hash(),
+        email: None,
+        sites: vec![slug("default")],
+        created_at: NOW,
+    };
+    store.add_admin(&admin, &audit()).unwrap();
+    let session = |byte: u8| ConsoleSession {
+        digest: TokenDigest([byte; 32]),
+        username: admin.username.clone(),
+        created_at: NOW,
+        expires_at: NOW + Duration::hours(8),
+    };
+    let (ours, theirs) = (session(1), session(2));
+    store.create_session(&ours).unwrap();
+    store.create_session(&theirs).unwrap();
+    let client_id = |seed| ClientId::generate(&SeededRandom::new(seed)).unwrap();
+    let reveal = |session: &ConsoleSession, seed, byte: u8| PendingReveal {
+        session: session.digest,
+        client_id: client_id(seed),
+        pad: RevealPad::from_bytes(vec![byte; 56]),
+        created_at: NOW,
+        expires_at: NOW + Duration::minutes(10),
+    };
+    let take = |session: &ConsoleSession, seed, at| {
+        store
+            .take_reveal(&session.digest, &client_id(seed), at)
+            .unwrap()
+            .map(|pad| pad.as_bytes().to_vec())
+    };
+    store.keep_reveal(&reveal(&ours, 1, 7)).unwrap();
+    store.keep_reveal(&reveal(&ours, 2, 8)).unwrap();
+    store.keep_reveal(&reveal(&ours, 3, 9)).unwrap();
+    assert_eq!(take(&theirs, 1, NOW), None, "another session's pad");
+    assert_eq!(take(&ours, 1, NOW), Some(vec![7; 56]));
+    assert_eq!(take(&ours, 1, NOW), None, "taken once");
+    assert_eq!(take(&ours, 2, NOW + Duration::minutes(10)), None, "expired");
+    assert_eq!(
+        take(&ours, 2, NOW),
+        None,
+        "an expired pad is gone, not kept"
+    );
+    store.delete_session(&ours.digest).unwrap();
+    assert_eq!(take(&ours, 3, NOW), None, "signing out forgets the pads");
 }
 
 /// The kinds a store reports as recorded for `registration`'s current expiration date.
@@ -1388,6 +1438,7 @@ macro_rules! store_conformance_tests {
             pages_search_sort_and_count,
             banner_candidates_are_enabled_and_due_by_the_date,
             sessions_round_trip_and_expire,
+            reveal_pads_are_taken_once,
             log_pages_filter_and_count,
         );
         #[test]

@@ -2,7 +2,9 @@
 
 use proptest::prelude::*;
 use registration_core::testkit::{FailingRandom, SeededRandom};
-use registration_core::{ClientId, ClientSecret, Error, SecretDefect, SecretHash, SecretHasher};
+use registration_core::{
+    ClientId, ClientSecret, Error, RevealPad, SecretDefect, SecretHash, SecretHasher,
+};
 
 use crate::hasher;
 
@@ -169,4 +171,30 @@ fn a_failing_random_source_is_an_error_not_a_weak_secret() {
         hasher().hash(&secret, &FailingRandom).unwrap_err(),
         Error::EntropyUnavailable
     );
+}
+
+proptest! {
+    /// The console's one-time reveal: the pad opens what it sealed and nothing else, and the
+    /// browser's half shows nothing of the secret.
+    #[test]
+    fn a_reveal_pad_opens_only_what_it_sealed(seed: u64, flip in 0usize..112) {
+        let random = SeededRandom::new(seed);
+        let secret = ClientSecret::generate(&random).unwrap();
+        let (pad, masked) = RevealPad::seal(&secret, &random).unwrap();
+        prop_assert_eq!(masked.len(), 112);
+        prop_assert!(!masked.contains(&secret.expose_secret()[7..15]));
+        prop_assert_eq!(
+            pad.open(&masked).map(|s| s.expose_secret().to_owned()),
+            Some(secret.expose_secret().to_owned())
+        );
+        let (other_pad, _) = RevealPad::seal(&secret, &random).unwrap();
+        prop_assert!(other_pad.open(&masked).is_none(), "another pad");
+        // Any one changed hex digit breaks the secret's format or checksum.
+        let mut tampered = masked.clone().into_bytes();
+        tampered[flip] = if tampered[flip] == b'0' { b'1' } else { b'0' };
+        prop_assert!(pad.open(std::str::from_utf8(&tampered).unwrap()).is_none());
+        prop_assert!(pad.open(&masked[..110]).is_none(), "truncated");
+        prop_assert!(pad.open("not hex at all").is_none());
+        prop_assert_eq!(format!("{pad:?}"), "RevealPad(<redacted>)");
+    }
 }
