@@ -416,8 +416,8 @@ pub fn banner_candidates_are_enabled_and_due_by_the_date(store: &impl Store) {
     assert_eq!(names, ["early", "Edge"]);
 }
 
-/// SessionStore: sessions by digest, removed on sign-out, expired ones forgotten.
-pub fn sessions_round_trip_and_expire(store: &impl Store) {
+/// Adds administrator `alice` of the default site.
+fn add_alice(store: &impl Store) -> AdminAccount {
     let admin = AdminAccount {
         username: AdminName::parse("alice").unwrap(),
         password_hash: super::shared_secret_hash(),
@@ -426,6 +426,12 @@ pub fn sessions_round_trip_and_expire(store: &impl Store) {
         created_at: NOW,
     };
     store.add_admin(&admin, &audit()).unwrap();
+    admin
+}
+
+/// SessionStore: sessions by digest, removed on sign-out, expired ones forgotten.
+pub fn sessions_round_trip_and_expire(store: &impl Store) {
+    let admin = add_alice(store);
     let session = |byte: u8, created_at: OffsetDateTime| ConsoleSession {
         digest: TokenDigest([byte; 32]),
         username: admin.username.clone(),
@@ -451,14 +457,7 @@ pub fn sessions_round_trip_and_expire(store: &impl Store) {
 /// keep_reveal / take_reveal: one pad per session and Client ID, taken once, never after it
 /// expired, and gone with its session.
 pub fn reveal_pads_are_taken_once(store: &impl Store) {
-    let admin = AdminAccount {
-        username: AdminName::parse("alice").unwrap(),
-        password_hash: super::shared_secret_hash(),
-        email: None,
-        sites: vec![slug("default")],
-        created_at: NOW,
-    };
-    store.add_admin(&admin, &audit()).unwrap();
+    let admin = add_alice(store);
     let session = |byte: u8| ConsoleSession {
         digest: TokenDigest([byte; 32]),
         username: admin.username.clone(),
