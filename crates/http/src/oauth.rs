@@ -176,17 +176,23 @@ pub(crate) async fn authenticate(
     let now = state.service.now();
     let client_key = format!("client:{site}:{client_id}");
     let source_key = format!("source:{source}");
-    for (key, limit) in [
-        (&client_key, policy.failures_per_client),
-        (&source_key, policy.failures_per_source),
-    ] {
-        if let Err(retry_after) = state.budgets.check(key, limit, policy.window, now) {
-            state.metrics.token_rate_limited();
-            let retry_after_seconds = u64::try_from(retry_after.whole_seconds()).unwrap_or(1);
-            return Err(Error::RateLimited {
-                retry_after_seconds,
-            });
-        }
+    let pair_key = format!("pair:{site}:{client_id}:{source}");
+    let spent = |key: &str, limit| state.budgets.check(key, limit, policy.window, now).err();
+    // A spent Client ID budget holds back only the sources that failed for that Client ID in
+    // the window: a flood from elsewhere cannot lock the client's own traffic out, not even
+    // before its first token (when the verified-secret cache cannot help yet).
+    let refusal = spent(&source_key, policy.failures_per_source).or_else(|| {
+        let client_wait = spent(&client_key, policy.failures_per_client)?;
+        spent(&pair_key, 1).map(|pair_wait| client_wait.min(pair_wait))
+    });
+    if let Some(retry_after) = refusal {
+        state.metrics.token_rate_limited();
+        let retry_after_seconds = u64::try_from(retry_after.whole_seconds())
+            .unwrap_or(1)
+            .max(1);
+        return Err(Error::RateLimited {
+            retry_after_seconds,
+        });
     }
     let permit = state
         .verifications
@@ -202,12 +208,9 @@ pub(crate) async fn authenticate(
     })
     .await?;
     if !checked.secret_matches {
-        state
-            .budgets
-            .record_failure(&client_key, policy.window, now);
-        state
-            .budgets
-            .record_failure(&source_key, policy.window, now);
+        for key in [&client_key, &source_key, &pair_key] {
+            state.budgets.record_failure(key, policy.window, now);
+        }
     }
     Ok(checked)
 }

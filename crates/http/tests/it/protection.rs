@@ -102,6 +102,79 @@ async fn a_flood_of_wrong_secrets_gets_429s_while_the_valid_client_keeps_getting
     assert!((1..=60).contains(&retry_after), "{retry_after}");
 }
 
+/// A token request from loopback address 127.0.0.`last_octet` (Linux routes all of
+/// 127.0.0.0/8 to the loopback interface, so each is a distinct source to the server).
+async fn token_from(
+    app: &crate::TestApp,
+    last_octet: u8,
+    client_id: &str,
+    client_secret: &str,
+) -> StatusCode {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, last_octet]))
+        .build()
+        .unwrap()
+        .post(app.url("/sites/default/oauth2/token"))
+        .basic_auth(client_id, Some(client_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn a_flood_for_a_client_id_does_not_lock_out_its_first_token_from_elsewhere() {
+    let app = spawn_app_with(|config| {
+        config.budgets = BudgetPolicy {
+            failures_per_client: 5,
+            failures_per_source: 1_000,
+            window: time::Duration::minutes(1),
+        };
+    })
+    .await;
+    // Never authenticated: nothing in the verified-secret cache to fall back on.
+    let valid = app.create("default", "Billing sync", "2027-01-31");
+    let wrong = |seed| {
+        ClientSecret::generate(&SeededRandom::new(seed))
+            .unwrap()
+            .expose_secret()
+            .to_owned()
+    };
+    let mut flood = Vec::new();
+    for seed in 0..10 {
+        flood.push(token_from(&app, 2, &valid.client_id, &wrong(seed)).await);
+    }
+    assert_eq!(
+        flood,
+        [
+            [StatusCode::UNAUTHORIZED; 5],
+            [StatusCode::TOO_MANY_REQUESTS; 5]
+        ]
+        .concat(),
+        "the Client ID's budget is spent"
+    );
+    assert_eq!(
+        token_from(&app, 2, &valid.client_id, &valid.client_secret).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the flooding source stays held back, right secret or not"
+    );
+    assert_eq!(
+        token_from(&app, 3, &valid.client_id, &valid.client_secret).await,
+        StatusCode::OK,
+        "the client's own source gets its token"
+    );
+    let from_four = [
+        token_from(&app, 4, &valid.client_id, &wrong(99)).await,
+        token_from(&app, 4, &valid.client_id, &wrong(100)).await,
+    ];
+    assert_eq!(
+        from_four,
+        [StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS],
+        "while the budget is spent, another source gets one try"
+    );
+}
+
 #[tokio::test]
 async fn unknown_client_ids_from_one_source_spend_its_budget() {
     let app = spawn_app_with(|config| {
