@@ -36,6 +36,10 @@ pub(crate) enum Command {
         /// (default: http://<listen address>).
         #[arg(long)]
         public_url: Option<String>,
+        /// A reverse proxy (address or CIDR block, repeatable) whose X-Forwarded-For names
+        /// the client; failure budgets then count per client, not per proxy.
+        #[arg(long = "trusted-proxy", value_name = "CIDR", value_parser = parse_proxy)]
+        trusted_proxies: Vec<ipnet::IpNet>,
         #[command(flatten)]
         delivery: DeliveryArgs,
     },
@@ -257,4 +261,11 @@ pub(crate) enum NoticesCommand {
         #[command(flatten)]
         site: SiteArg,
     },
+}
+
+/// `10.0.0.0/8`, `2001:db8::/32`, or one address (`10.0.0.7`).
+fn parse_proxy(text: &str) -> Result<ipnet::IpNet, String> {
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is neither an IP address nor a CIDR block"))
 }

@@ -69,10 +69,16 @@ fn run(cli: Cli) -> Result<String> {
         Command::Serve {
             listen,
             public_url,
+            trusted_proxies,
             delivery,
         } => {
             let notifier = delivery::notifier(&delivery, clock)?;
-            serve::serve(Arc::new(service), listen, public_url, notifier)?;
+            let network = serve::Network {
+                listen,
+                public_url,
+                trusted_proxies,
+            };
+            serve::serve(Arc::new(service), network, notifier)?;
             Ok(String::new())
         }
         Command::Sweep { delivery } => {

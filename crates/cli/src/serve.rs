@@ -11,12 +11,23 @@ use registration_http::{Config, Server};
 
 use crate::system::OsRandom;
 
+/// Where `serve` listens and how it is reached.
+pub(crate) struct Network {
+    pub(crate) listen: SocketAddr,
+    pub(crate) public_url: Option<String>,
+    pub(crate) trusted_proxies: Vec<ipnet::IpNet>,
+}
+
 pub(crate) fn serve(
     service: Arc<RegistrationService>,
-    listen: SocketAddr,
-    public_url: Option<String>,
+    network: Network,
     notifier: ChannelNotifier,
 ) -> Result<()> {
+    let Network {
+        listen,
+        public_url,
+        trusted_proxies,
+    } = network;
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -47,8 +58,11 @@ pub(crate) fn serve(
                 password.expose_secret()
             );
         }
-        let server = Server::new(service, Config::new(public_url.clone()), cache_key)?
-            .with_notifier(Arc::new(notifier));
+        let config = Config {
+            trusted_proxies,
+            ..Config::new(public_url.clone())
+        };
+        let server = Server::new(service, config, cache_key)?.with_notifier(Arc::new(notifier));
         eprintln!("appreg: listening on http://{address} (public URL {public_url})");
         tracing::info!(%address, %public_url, "listening");
         server.run(listener, shutdown_signal()).await?;

@@ -12,6 +12,7 @@ mod notices;
 mod oauth;
 mod openapi;
 mod ops;
+mod source;
 mod usage;
 pub mod wire;
 
@@ -32,6 +33,7 @@ use tower_http::trace::TraceLayer;
 pub use budget::BudgetPolicy;
 pub use error::{Error, FieldError};
 pub use oauth::{Credentials, FormRequest, parse_form_request};
+pub use source::client_address;
 
 use crate::budget::FailureBudgets;
 use crate::cache::SecretCache;
@@ -61,6 +63,9 @@ pub struct Config {
     /// How often the delivery worker looks for deliveries that became due (retries); it
     /// also runs at once after every sweep that recorded notices.
     pub delivery_interval: std::time::Duration,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (see [`client_address`]); empty:
+    /// the TCP peer is the source.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Config {
@@ -74,6 +79,7 @@ impl Config {
             flush_interval: std::time::Duration::from_secs(60),
             sweep_interval: std::time::Duration::from_secs(60),
             delivery_interval: std::time::Duration::from_secs(5),
+            trusted_proxies: Vec::new(),
         }
     }
 }

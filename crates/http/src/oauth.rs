@@ -1,11 +1,11 @@
 //! The per-site OAuth 2.0 endpoints (SPEC section 7): token, JWKS, introspection, metadata.
 //! Handlers parse, call the domain, render; the rules are registration-core's.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -13,6 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use registration_core::{CheckedClient, ClientCheck, Refusal, SiteSlug, TokenDecision, issuer};
 
 use crate::error::Error;
+use crate::source::Source;
 use crate::{AppState, blocking};
 
 /// Client credentials as presented, before any check.
@@ -219,7 +220,7 @@ pub(crate) async fn authenticate(
 pub(crate) async fn token(
     State(state): State<AppState>,
     Path(site): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Source(source): Source,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Error> {
@@ -243,7 +244,7 @@ pub(crate) async fn token(
         return Err(Error::InvalidClient { basic: true });
     };
     let basic = credentials.basic;
-    let checked = authenticate(&state, &site, credentials, peer.ip()).await?;
+    let checked = authenticate(&state, &site, credentials, source).await?;
     let decision = state.service.decide_token(
         &checked,
         &state.config.public_url,
@@ -331,7 +332,7 @@ pub(crate) async fn metadata(
 pub(crate) async fn introspect(
     State(state): State<AppState>,
     Path(site): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Source(source): Source,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Error> {
@@ -360,7 +361,7 @@ pub(crate) async fn introspect(
             return Err(Error::InvalidClient { basic: true });
         };
         let basic = credentials.basic;
-        let caller = authenticate(&state, &site, credentials, peer.ip()).await?;
+        let caller = authenticate(&state, &site, credentials, source).await?;
         let caller_may_authenticate = caller.secret_matches
             && caller.registration.as_ref().is_some_and(|r| {
                 r.status(&caller.site, state.service.now())

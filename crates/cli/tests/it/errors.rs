@@ -105,6 +105,14 @@ fn usage_errors_exit_with_code_2() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("--name <NAME>"), "{stderr}");
+
+    let output = appreg.run(None, &["serve", "--trusted-proxy", "10.0.0.0/33"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("\"10.0.0.0/33\" is neither an IP address nor a CIDR block"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -8,10 +8,8 @@ mod notifications;
 mod registrations;
 mod view;
 
-use std::net::SocketAddr;
-
 use axum::Router;
-use axum::extract::{ConnectInfo, Form, RawQuery, State};
+use axum::extract::{Form, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -21,6 +19,7 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use crate::error::Error;
+use crate::source::Source;
 use crate::{AppState, blocking};
 
 pub(crate) use view::Views;
@@ -379,7 +378,7 @@ pub(crate) struct LoginForm {
 /// failure.
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(source): ConnectInfo<SocketAddr>,
+    Source(source): Source,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
@@ -391,7 +390,7 @@ async fn login(
     let policy = state.config.budgets;
     let now = state.service.now();
     let user_key = format!("login:{}", form.username.to_lowercase());
-    let source_key = format!("login-source:{}", source.ip());
+    let source_key = format!("login-source:{source}");
     for (key, limit) in [
         (&user_key, policy.failures_per_client),
         (&source_key, policy.failures_per_source),

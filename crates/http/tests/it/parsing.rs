@@ -3,7 +3,7 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use proptest::prelude::*;
-use registration_http::{Error, parse_form_request};
+use registration_http::{Error, client_address, parse_form_request};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -162,4 +162,46 @@ async fn the_endpoint_answers_rfc_6749_errors() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[test]
+fn the_source_is_the_peer_unless_a_trusted_proxy_names_another() {
+    let trusted: Vec<ipnet::IpNet> = vec![
+        "10.0.0.0/8".parse().unwrap(),
+        "2001:db8::/32".parse().unwrap(),
+    ];
+    let source = |peer: &str, forwarded: &[&str]| {
+        let mut headers = HeaderMap::new();
+        for value in forwarded {
+            headers.append("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+        }
+        client_address(peer.parse().unwrap(), &headers, &trusted).to_string()
+    };
+    assert_eq!(
+        source("203.0.113.9", &["198.51.100.1"]),
+        "203.0.113.9",
+        "an untrusted peer's header is ignored"
+    );
+    assert_eq!(source("10.1.2.3", &[]), "10.1.2.3", "no header: the proxy");
+    assert_eq!(source("10.1.2.3", &["198.51.100.1"]), "198.51.100.1");
+    assert_eq!(
+        source("10.1.2.3", &["6.6.6.6, 198.51.100.1, 10.9.9.9"]),
+        "198.51.100.1",
+        "the nearest untrusted hop; what the client wrote before it is not believed"
+    );
+    assert_eq!(
+        source("10.1.2.3", &["6.6.6.6", "198.51.100.1 , 10.9.9.9"]),
+        "198.51.100.1",
+        "several headers are one list"
+    );
+    assert_eq!(
+        source("10.1.2.3", &["198.51.100.1, garbage, 10.9.9.9"]),
+        "10.9.9.9",
+        "an unreadable hop stops at the last trusted one"
+    );
+    assert_eq!(
+        source("2001:db8::1", &["2001:db8::2, 2001:db8:1::5"]),
+        "2001:db8::2",
+        "IPv6, and all hops trusted: the farthest"
+    );
 }

@@ -176,6 +176,71 @@ async fn a_flood_for_a_client_id_does_not_lock_out_its_first_token_from_elsewher
 }
 
 #[tokio::test]
+async fn behind_a_trusted_proxy_budgets_count_per_forwarded_client() {
+    let budgets = BudgetPolicy {
+        failures_per_client: 100,
+        failures_per_source: 3,
+        window: time::Duration::minutes(1),
+    };
+    let unknown = |seed| {
+        let random = SeededRandom::new(seed);
+        (
+            registration_core::ClientId::generate(&random)
+                .unwrap()
+                .to_string(),
+            ClientSecret::generate(&random)
+                .unwrap()
+                .expose_secret()
+                .to_owned(),
+        )
+    };
+    let attempt = |app: &crate::TestApp, forwarded_for: &str, seed| {
+        let (client_id, secret) = unknown(seed);
+        let request = app
+            .client
+            .post(app.url("/sites/default/oauth2/token"))
+            .header("x-forwarded-for", forwarded_for)
+            .basic_auth(client_id, Some(secret))
+            .form(&[("grant_type", "client_credentials")]);
+        async move { request.send().await.unwrap().status() }
+    };
+
+    let proxied = spawn_app_with(|config| {
+        config.budgets = budgets;
+        config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let mut first = Vec::new();
+    for seed in 0..4 {
+        first.push(attempt(&proxied, "198.51.100.1", seed).await);
+    }
+    assert_eq!(
+        first,
+        [
+            [StatusCode::UNAUTHORIZED; 3].as_slice(),
+            &[StatusCode::TOO_MANY_REQUESTS]
+        ]
+        .concat()
+    );
+    assert_eq!(
+        attempt(&proxied, "198.51.100.2", 10).await,
+        StatusCode::UNAUTHORIZED,
+        "another client behind the same proxy has its own budget"
+    );
+
+    let direct = spawn_app_with(|config| config.budgets = budgets).await;
+    let mut spoofed = Vec::new();
+    for seed in 0..4 {
+        spoofed.push(attempt(&direct, &format!("198.51.100.{seed}"), seed).await);
+    }
+    assert_eq!(
+        spoofed[3],
+        StatusCode::TOO_MANY_REQUESTS,
+        "without trusted proxies a forged header changes nothing"
+    );
+}
+
+#[tokio::test]
 async fn unknown_client_ids_from_one_source_spend_its_budget() {
     let app = spawn_app_with(|config| {
         config.budgets = BudgetPolicy {
