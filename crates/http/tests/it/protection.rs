@@ -308,7 +308,7 @@ async fn rotated_keys_keep_verifying_until_rotated_out() {
         }
     };
     // The server reloads keys every flush interval.
-    for _ in 0..100 {
+    for _ in 0..500 {
         if published(&app).await == after_first_rotation {
             break;
         }
@@ -333,7 +333,7 @@ async fn rotated_keys_keep_verifying_until_rotated_out() {
     );
 
     let after_second_rotation = kids(app.service.rotate_signing_key().unwrap());
-    for _ in 0..100 {
+    for _ in 0..500 {
         if published(&app).await == after_second_rotation {
             break;
         }
@@ -400,7 +400,7 @@ async fn the_server_sweeps_at_start_and_every_interval() {
     let wait_for = |expected: usize| {
         let app = &app;
         async move {
-            for _ in 0..200 {
+            for _ in 0..1000 {
                 if kinds(app).len() >= expected {
                     break;
                 }
