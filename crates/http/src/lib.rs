@@ -8,6 +8,7 @@ mod cache;
 mod console;
 mod error;
 mod keys;
+mod listen;
 mod notices;
 mod oauth;
 mod openapi;
@@ -17,7 +18,6 @@ mod usage;
 pub mod wire;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -32,6 +32,7 @@ use tower_http::trace::TraceLayer;
 
 pub use budget::BudgetPolicy;
 pub use error::{Error, FieldError};
+pub use listen::ConnectionLimits;
 pub use oauth::{Credentials, FormRequest, parse_form_request};
 pub use source::client_address;
 
@@ -66,6 +67,7 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed (see [`client_address`]); empty:
     /// the TCP peer is the source.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub connections: ConnectionLimits,
 }
 
 impl Config {
@@ -80,6 +82,7 @@ impl Config {
             sweep_interval: std::time::Duration::from_secs(60),
             delivery_interval: std::time::Duration::from_secs(5),
             trusted_proxies: Vec::new(),
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -228,12 +231,7 @@ impl Server {
         let background = tokio::spawn(maintain(state.clone()));
         let sweeper = tokio::spawn(sweep_periodically(state.clone()));
         let deliverer = tokio::spawn(deliver_continuously(state.clone()));
-        let app = self
-            .router()
-            .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        listen::serve(listener, self.router(), state.config.connections, shutdown).await;
         background.abort();
         sweeper.abort();
         deliverer.abort();

@@ -418,3 +418,61 @@ async fn the_server_sweeps_at_start_and_every_interval() {
         "the next interval records the expiry"
     );
 }
+
+/// A connection that sent the start of a token request and then went quiet.
+async fn half_sent_request(app: &crate::TestApp) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let address = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(b"POST /sites/default/oauth2/token HTTP/1.1\r\nHost: appreg\r\n")
+        .await
+        .unwrap();
+    stream
+}
+
+#[tokio::test]
+async fn a_request_whose_headers_never_finish_is_cut_off() {
+    use tokio::io::AsyncReadExt;
+    let app = spawn_app_with(|config| {
+        config.connections.header_read_timeout = std::time::Duration::from_millis(200);
+    })
+    .await;
+    let mut stalled = half_sent_request(&app).await;
+    let mut answer = Vec::new();
+    // Far longer than the header timeout: only a server that never closes runs into it.
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        stalled.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(
+        matches!(read, Ok(Ok(_)) | Ok(Err(_))),
+        "the server closed the connection"
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_waits_for_requests_only_as_long_as_the_grace_period() {
+    let mut app = spawn_app_with(|config| {
+        config.connections.header_read_timeout = std::time::Duration::from_secs(600);
+        config.connections.shutdown_grace = std::time::Duration::from_millis(300);
+    })
+    .await;
+    let _stalled = half_sent_request(&app).await;
+    let client = app.create("default", "Billing sync", "2027-01-31");
+    assert_eq!(
+        app.token_basic("default", &client).await.status(),
+        StatusCode::OK
+    );
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(20), app.stop()).await;
+    assert!(
+        stopped.is_ok(),
+        "a stalled client cannot hold the server up"
+    );
+}
