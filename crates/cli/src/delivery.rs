@@ -7,10 +7,11 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use notify::{ChannelNotifier, EmailSender, SmtpSettings, WebhookSender};
-use registration_core::{Channel, Clock, DeliveryReport, Notifier, RegistrationService};
+use registration_core::{Channel, DeliveryReport, Notifier, RegistrationService};
 
 use crate::args::DeliveryArgs;
 use crate::render::SweepJson;
+use crate::system::SystemClock;
 
 /// Deliveries attempted per round of `appreg sweep`.
 const BATCH: usize = 20;
@@ -18,7 +19,7 @@ const BATCH: usize = 20;
 const PROGRESS_FROM: u64 = 20;
 
 /// E-mail when `--smtp-url` is given, webhooks always. Call outside an async runtime.
-pub(crate) fn notifier(args: &DeliveryArgs, clock: Arc<dyn Clock>) -> Result<ChannelNotifier> {
+pub(crate) fn notifier(args: &DeliveryArgs) -> Result<ChannelNotifier> {
     let timeout = Duration::from_secs(args.delivery_timeout);
     let email = args
         .smtp_url
@@ -31,7 +32,10 @@ pub(crate) fn notifier(args: &DeliveryArgs, clock: Arc<dyn Clock>) -> Result<Cha
             })
         })
         .transpose()?;
-    let webhook = WebhookSender::new(clock, timeout).context("cannot set up webhook delivery")?;
+    // Receivers refuse timestamps far from their own clocks (Standard Webhooks: 5 minutes),
+    // so webhooks are stamped with real time even when APPREG_NOW shifts appreg's clock.
+    let webhook = WebhookSender::new(Arc::new(SystemClock::real()), timeout)
+        .context("cannot set up webhook delivery")?;
     Ok(ChannelNotifier::new(email, webhook))
 }
 

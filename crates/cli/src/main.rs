@@ -59,7 +59,7 @@ fn run(cli: Cli) -> Result<String> {
     };
     let service = RegistrationService::new(
         Arc::new(store),
-        clock.clone(),
+        clock,
         Arc::new(OsRandom),
         SecretHasher::recommended()?,
         Arc::new(notify::SandboxedRenderer::default()),
@@ -72,7 +72,7 @@ fn run(cli: Cli) -> Result<String> {
             trusted_proxies,
             delivery,
         } => {
-            let notifier = delivery::notifier(&delivery, clock)?;
+            let notifier = delivery::notifier(&delivery)?;
             let network = serve::Network {
                 listen,
                 public_url,
@@ -82,7 +82,7 @@ fn run(cli: Cli) -> Result<String> {
             Ok(String::new())
         }
         Command::Sweep { delivery } => {
-            let notifier = delivery::notifier(&delivery, clock)?;
+            let notifier = delivery::notifier(&delivery)?;
             delivery::sweep(&service, &notifier, cli.json)
         }
         command => commands::execute(&service, command, cli.json, &actor()),

@@ -92,6 +92,14 @@ fn assert_signed(request: &ReceivedRequest, secret: &str) {
     mac.update(format!("{id}.{timestamp}.{}", request.body).as_bytes());
     let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
     assert_eq!(request.header("webhook-signature"), Some(expected.as_str()));
+    // Receivers refuse timestamps more than 5 minutes from their own clock, APPREG_NOW or not.
+    let sent_at: i64 = timestamp.parse().unwrap();
+    #[allow(clippy::disallowed_methods)] // the receiver's own, real clock
+    let real_now = OffsetDateTime::now_utc().unix_timestamp();
+    assert!(
+        (real_now - sent_at).abs() <= 300,
+        "webhook-timestamp {sent_at} is not the real time {real_now}"
+    );
 }
 
 /// Delivery states in the log of site `default`: (kind, channel, status, attempts).
