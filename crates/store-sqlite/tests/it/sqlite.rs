@@ -1,6 +1,10 @@
 //! What the conformance suite cannot see: files, schema versions, locking, the audit log.
 
-use registration_core::{AuditContext, RegistrationStore, SiteSlug, StoreError};
+use registration_core::testkit::{SeededRandom, shared_secret_hash};
+use registration_core::{
+    AuditContext, ClientId, ClientSecret, NoticeOutbox, RegistrationStore, SecretHasher, SiteSlug,
+    StoreError,
+};
 use rusqlite::Connection;
 use store_sqlite::SqliteStore;
 
@@ -188,4 +192,84 @@ fn the_audit_log_records_who_what_and_when_without_the_secret_hash() {
             assert!(!image.contains("argon2"), "{image}");
         }
     }
+}
+
+#[test]
+fn a_database_of_the_first_schema_with_data_upgrades_and_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("appreg.db");
+    let random = SeededRandom::new(0);
+    // The secret whose hash `shared_secret_hash` is.
+    let secret = ClientSecret::generate(&random).unwrap();
+    let client_id = ClientId::generate(&SeededRandom::new(1)).unwrap();
+    {
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(include_str!("fixtures/schema-v1.sql"))
+            .unwrap();
+        old.execute(
+            "INSERT INTO registrations (id, site, client_id, name, name_key, expiration_date,
+                 enabled, secret_hash, secret_hint, registration_date, last_used,
+                 rejected_count, last_rejected, revision)
+             VALUES ('7bbb63d9-eb3c-4585-b16d-a1b9c39aebcd', 'default', ?1, 'Billing sync',
+                 'billing sync', '2026-11-30', 1, ?2, ?3, '2026-11-01T08:00:00.000000000Z',
+                 '2026-11-20T10:00:00.000000000Z', 0, NULL, 3)",
+            rusqlite::params![
+                client_id.as_str(),
+                shared_secret_hash().as_phc(),
+                secret.hint().to_string()
+            ],
+        )
+        .unwrap();
+        old.execute(
+            "INSERT INTO notices (id, registration_id, expiration_date, kind, site,
+                 registration_name, client_id, disposition, subject, due_at, recorded_at)
+             VALUES (1, '7bbb63d9-eb3c-4585-b16d-a1b9c39aebcd', '2026-11-30',
+                 'expires_in_7_days', 'default', 'Billing sync', ?1, 'deliver',
+                 'Billing sync expires in 7 days', '2026-11-23T00:00:00.000000000Z',
+                 '2026-11-23T00:00:05.000000000Z')",
+            [client_id.as_str()],
+        )
+        .unwrap();
+        old.execute(
+            "INSERT INTO deliveries (notice_id, position, recipient, channel, status, attempts)
+             VALUES (1, 0, 'alice', 'in_app', 'sent', 1)",
+            [],
+        )
+        .unwrap();
+    }
+
+    let store = SqliteStore::open(&path).unwrap();
+    let version: u32 = Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT MAX(version) FROM schema_version", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    assert_eq!(version, SqliteStore::SCHEMA_VERSION);
+    let site = SiteSlug::default_site();
+    let kept = store.get(&site, &client_id).unwrap();
+    assert_eq!(kept.name().as_str(), "Billing sync");
+    assert_eq!(kept.expiration_date().to_string(), "2026-11-30");
+    assert_eq!(kept.revision(), 3);
+    assert!(
+        SecretHasher::recommended()
+            .unwrap()
+            .verify(&secret, kept.secret_hash()),
+        "the secret still authenticates"
+    );
+    let log = store.log(&site).unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].subject, "Billing sync expires in 7 days");
+    assert_eq!(log[0].deliveries.len(), 1);
+    // And the upgraded file takes writes of every later migration's tables.
+    store
+        .insert(&registration("Ledger export", 2), &audit())
+        .unwrap();
+    assert_eq!(
+        store
+            .page(&site, &registration_core::ListQuery::by_name(10))
+            .unwrap()
+            .1,
+        2
+    );
 }
