@@ -22,8 +22,9 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// Timeouts of the connection layer.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
-    /// A request's headers must have arrived this long after its first byte (or after the
-    /// connection opened); otherwise the connection is closed.
+    /// A request's headers must have arrived this long after the connection opened or the
+    /// previous response went out; otherwise the connection is closed. So it is also how long
+    /// an idle keep-alive connection stays open.
     pub header_read_timeout: Duration,
     /// After the shutdown signal, how long in-flight requests may still take.
     pub shutdown_grace: Duration,
@@ -32,7 +33,7 @@ pub struct ConnectionLimits {
 impl Default for ConnectionLimits {
     fn default() -> Self {
         Self {
-            header_read_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
         }
     }
