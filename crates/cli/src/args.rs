@@ -33,7 +33,7 @@ pub(crate) enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
         /// Where clients reach this server; issuers derive from it
-        /// (default: http://<listen address>).
+        /// (default: http:// and the listen address).
         #[arg(long)]
         public_url: Option<String>,
         /// A reverse proxy (address or CIDR block, repeatable) whose X-Forwarded-For names
