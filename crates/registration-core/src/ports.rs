@@ -66,6 +66,16 @@ pub trait RegistrationStore: Send + Sync {
     /// site*: a site never learns about another site's registrations.
     fn get(&self, site: &SiteSlug, client_id: &ClientId) -> Result<Registration, StoreError>;
 
+    /// `site` and, when `client_id` is given and names one of its registrations, that
+    /// registration, read in one snapshot: client authentication's one read per request.
+    /// MUST return [`StoreError::UnknownSite`] when the site does not exist, and no
+    /// registration of another site.
+    fn site_and_registration(
+        &self,
+        site: &SiteSlug,
+        client_id: Option<&ClientId>,
+    ) -> Result<(Site, Option<Registration>), StoreError>;
+
     /// Replaces the stored facts with `registration`'s and returns the new revision.
     /// MUST return [`StoreError::Conflict`] and change nothing when the stored revision is not
     /// `registration.revision()` (someone else changed it since it was read),

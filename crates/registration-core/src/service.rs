@@ -489,27 +489,20 @@ impl RegistrationService {
         presented_secret: &str,
         cache: &dyn VerificationCache,
     ) -> Result<ClientCheck, Error> {
-        let site = self.store.site(site)?;
-        let refused = |site| {
-            ClientCheck::Decided(CheckedClient {
-                site,
-                registration: None,
-                secret_matches: false,
-            })
-        };
-        // Malformed input is refused before any lookup: the answer depends on the text
-        // alone, so it reveals nothing about which clients exist.
+        // Malformed input is refused without looking the client up: the answer depends on
+        // the text alone, so it reveals nothing about which clients exist.
         let (Ok(client_id), Ok(secret)) = (
             ClientId::parse(client_id),
             ClientSecret::parse(presented_secret),
         ) else {
-            return Ok(refused(site));
+            let (site, _) = self.store.site_and_registration(site, None)?;
+            return Ok(ClientCheck::Decided(CheckedClient {
+                site,
+                registration: None,
+                secret_matches: false,
+            }));
         };
-        let registration = match self.store.get(&site.slug, &client_id) {
-            Ok(registration) => Some(registration),
-            Err(StoreError::NotFound) => None,
-            Err(other) => return Err(other.into()),
-        };
+        let (site, registration) = self.store.site_and_registration(site, Some(&client_id))?;
         if let Some(known) = &registration
             && cache.contains(known.id(), known.revision(), &secret)
         {

@@ -247,6 +247,17 @@ fn require_site(transaction: &Transaction<'_>, site: &SiteSlug) -> Result<(), St
     }
 }
 
+fn find_site(transaction: &Transaction<'_>, slug: &SiteSlug) -> Result<Site, StoreError> {
+    // On every token request: the statement is prepared once per connection.
+    transaction
+        .prepare_cached("SELECT slug, name, time_zone, max_years_ahead FROM sites WHERE slug = ?1")
+        .map_err(map_error)?
+        .query_row([slug.as_str()], |row| Ok(parse_site(row)))
+        .optional()
+        .map_err(map_error)?
+        .unwrap_or_else(|| Err(StoreError::UnknownSite(slug.to_string())))
+}
+
 fn find_registration(
     transaction: &Transaction<'_>,
     site: &SiteSlug,
@@ -315,18 +326,7 @@ impl SiteStore for SqliteStore {
     }
 
     fn site(&self, slug: &SiteSlug) -> Result<Site, StoreError> {
-        self.read(|transaction| {
-            // On every token request: the statement is prepared once per connection.
-            transaction
-                .prepare_cached(
-                    "SELECT slug, name, time_zone, max_years_ahead FROM sites WHERE slug = ?1",
-                )
-                .map_err(map_error)?
-                .query_row([slug.as_str()], |row| Ok(parse_site(row)))
-                .optional()
-                .map_err(map_error)?
-                .unwrap_or_else(|| Err(StoreError::UnknownSite(slug.to_string())))
-        })
+        self.read(|transaction| find_site(transaction, slug))
     }
 
     fn sites(&self) -> Result<Vec<Site>, StoreError> {
@@ -385,6 +385,21 @@ impl RegistrationStore for SqliteStore {
     fn get(&self, site: &SiteSlug, client_id: &ClientId) -> Result<Registration, StoreError> {
         self.read(|transaction| {
             find_registration(transaction, site, client_id)?.ok_or(StoreError::NotFound)
+        })
+    }
+
+    fn site_and_registration(
+        &self,
+        site: &SiteSlug,
+        client_id: Option<&ClientId>,
+    ) -> Result<(Site, Option<Registration>), StoreError> {
+        self.read(|transaction| {
+            let found = find_site(transaction, site)?;
+            let registration = match client_id {
+                Some(client_id) => find_registration(transaction, site, client_id)?,
+                None => None,
+            };
+            Ok((found, registration))
         })
     }
 

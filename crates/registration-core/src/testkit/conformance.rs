@@ -227,6 +227,23 @@ pub fn sites_are_isolated(store: &impl Store) {
         store.get(&slug("other"), theirs.client_id()).unwrap(),
         theirs
     );
+    // Client authentication's one read: the site, and only that site's registration.
+    let (site, registration) = store
+        .site_and_registration(&ours, Some(theirs.client_id()))
+        .unwrap();
+    assert_eq!((site.slug, registration), (ours.clone(), None));
+    let (site, registration) = store
+        .site_and_registration(&slug("other"), Some(theirs.client_id()))
+        .unwrap();
+    assert_eq!((site.slug, registration), (slug("other"), Some(theirs)));
+    assert_eq!(
+        store.site_and_registration(&ours, None).unwrap(),
+        (store.site(&ours).unwrap(), None)
+    );
+    assert_eq!(
+        store.site_and_registration(&slug("nowhere"), None),
+        Err(StoreError::UnknownSite("nowhere".into()))
+    );
 }
 
 /// update: optimistic concurrency and the name rule.
