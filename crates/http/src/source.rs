@@ -35,6 +35,9 @@ impl FromRequestParts<AppState> for Source {
 /// unreadable hop stops the walk at the last trusted one.
 pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpNet]) -> IpAddr {
     let trusted = |address: &IpAddr| trusted_proxies.iter().any(|net| net.contains(address));
+    // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d; budgets and CIDR blocks mean
+    // the IPv4 address.
+    let peer = peer.to_canonical();
     if !trusted(&peer) {
         return peer;
     }
@@ -46,7 +49,7 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpNe
         .collect();
     let mut nearest = peer;
     for hop in hops.iter().rev() {
-        let Ok(address) = hop.parse::<IpAddr>() else {
+        let Ok(address) = hop.parse::<IpAddr>().map(|address| address.to_canonical()) else {
             return nearest;
         };
         if !trusted(&address) {

@@ -200,6 +200,11 @@ fn the_source_is_the_peer_unless_a_trusted_proxy_names_another() {
         "an unreadable hop stops at the last trusted one"
     );
     assert_eq!(
+        source("::ffff:10.1.2.3", &["::ffff:198.51.100.1"]),
+        "198.51.100.1",
+        "IPv4-mapped addresses (a dual-stack listener) are their IPv4 addresses"
+    );
+    assert_eq!(
         source("2001:db8::1", &["2001:db8::2, 2001:db8:1::5"]),
         "2001:db8::2",
         "IPv6, and all hops trusted: the farthest"
