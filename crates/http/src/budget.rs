@@ -1,9 +1,11 @@
-//! Failure budgets: how many failed verifications a Client ID, and a source address, may
-//! cause per window before further attempts are refused with 429 *before* any hashing.
-//! Only failures spend budget, and requests answered from the verified-secret cache never
-//! reach the check, so a flood of bad secrets cannot lock a valid client out.
+//! Failure budgets: how many failed verifications an account (a Client ID, a console
+//! username) and a source address may cause per window before further attempts are refused
+//! *before* any hashing. Only failures spend budget, a spent account budget holds back only
+//! the sources that failed for that account, and requests answered from the verified-secret
+//! cache never reach the check: a flood of bad secrets cannot lock the account's owner out.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 
 use time::{Duration, OffsetDateTime};
@@ -25,6 +27,24 @@ impl Default for BudgetPolicy {
     }
 }
 
+/// The budget keys of one attempt: its account, its source, and the pair.
+pub(crate) struct AttemptKeys {
+    account: String,
+    source: String,
+    pair: String,
+}
+
+impl AttemptKeys {
+    /// `surface` keeps the token endpoint's and the console's budgets apart.
+    pub(crate) fn new(surface: &str, account: &str, source: IpAddr) -> Self {
+        Self {
+            account: format!("{surface}:{account}"),
+            source: format!("{surface}-source:{source}"),
+            pair: format!("{surface}-pair:{account}:{source}"),
+        }
+    }
+}
+
 /// Fixed windows per key: (window start, failures in it).
 #[derive(Debug, Default)]
 pub(crate) struct FailureBudgets {
@@ -33,7 +53,7 @@ pub(crate) struct FailureBudgets {
 
 impl FailureBudgets {
     /// `Err(retry_after)` when `key` has spent `limit` failures in the current window.
-    pub(crate) fn check(
+    fn check(
         &self,
         key: &str,
         limit: u32,
@@ -49,7 +69,38 @@ impl FailureBudgets {
         }
     }
 
-    pub(crate) fn record_failure(&self, key: &str, window: Duration, now: OffsetDateTime) {
+    /// `Err(retry_after)` when the attempt must wait: its source spent its budget, or its
+    /// account did and this source failed for that account in the window. A flood from
+    /// elsewhere thus never holds back the account's own traffic, while each other source
+    /// gets one try per window; the verification semaphore and the per-source budget bound
+    /// what those tries cost.
+    pub(crate) fn admit(
+        &self,
+        keys: &AttemptKeys,
+        policy: &BudgetPolicy,
+        now: OffsetDateTime,
+    ) -> Result<(), Duration> {
+        let spent = |key: &str, limit| self.check(key, limit, policy.window, now).err();
+        let wait = spent(&keys.source, policy.failures_per_source).or_else(|| {
+            let account_wait = spent(&keys.account, policy.failures_per_client)?;
+            spent(&keys.pair, 1).map(|pair_wait| account_wait.min(pair_wait))
+        });
+        wait.map_or(Ok(()), Err)
+    }
+
+    /// Spends one failure of each of the attempt's budgets.
+    pub(crate) fn record_failed(
+        &self,
+        keys: &AttemptKeys,
+        policy: &BudgetPolicy,
+        now: OffsetDateTime,
+    ) {
+        for key in [&keys.account, &keys.source, &keys.pair] {
+            self.record_failure(key, policy.window, now);
+        }
+    }
+
+    fn record_failure(&self, key: &str, window: Duration, now: OffsetDateTime) {
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         // Forget finished windows now and then so memory follows active attackers only.
         if windows.len() > 100_000 {

@@ -12,6 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use registration_core::{CheckedClient, ClientCheck, Refusal, SiteSlug, TokenDecision, issuer};
 
+use crate::budget::AttemptKeys;
 use crate::error::Error;
 use crate::source::Source;
 use crate::{AppState, blocking};
@@ -175,18 +176,8 @@ pub(crate) async fn authenticate(
     };
     let policy = state.config.budgets;
     let now = state.service.now();
-    let client_key = format!("client:{site}:{client_id}");
-    let source_key = format!("source:{source}");
-    let pair_key = format!("pair:{site}:{client_id}:{source}");
-    let spent = |key: &str, limit| state.budgets.check(key, limit, policy.window, now).err();
-    // A spent Client ID budget holds back only the sources that failed for that Client ID in
-    // the window: a flood from elsewhere cannot lock the client's own traffic out, not even
-    // before its first token (when the verified-secret cache cannot help yet).
-    let refusal = spent(&source_key, policy.failures_per_source).or_else(|| {
-        let client_wait = spent(&client_key, policy.failures_per_client)?;
-        spent(&pair_key, 1).map(|pair_wait| client_wait.min(pair_wait))
-    });
-    if let Some(retry_after) = refusal {
+    let keys = AttemptKeys::new("client", &format!("{site}:{client_id}"), source);
+    if let Err(retry_after) = state.budgets.admit(&keys, &policy, now) {
         state.metrics.token_rate_limited();
         let retry_after_seconds = u64::try_from(retry_after.whole_seconds())
             .unwrap_or(1)
@@ -209,9 +200,7 @@ pub(crate) async fn authenticate(
     })
     .await?;
     if !checked.secret_matches {
-        for key in [&client_key, &source_key, &pair_key] {
-            state.budgets.record_failure(key, policy.window, now);
-        }
+        state.budgets.record_failed(&keys, &policy, now);
     }
     Ok(checked)
 }

@@ -18,6 +18,7 @@ use registration_core::{AdminAccount, SESSION_LIFETIME, SessionToken, SiteSlug};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
+use crate::budget::AttemptKeys;
 use crate::error::Error;
 use crate::source::Source;
 use crate::{AppState, blocking};
@@ -389,15 +390,9 @@ async fn login(
     }
     let policy = state.config.budgets;
     let now = state.service.now();
-    let user_key = format!("login:{}", form.username.to_lowercase());
-    let source_key = format!("login-source:{source}");
-    for (key, limit) in [
-        (&user_key, policy.failures_per_client),
-        (&source_key, policy.failures_per_source),
-    ] {
-        if state.budgets.check(key, limit, policy.window, now).is_err() {
-            return Err(PageError::TooManyAttempts);
-        }
+    let keys = AttemptKeys::new("login", &form.username.to_lowercase(), source);
+    if state.budgets.admit(&keys, &policy, now).is_err() {
+        return Err(PageError::TooManyAttempts);
     }
     let permit = state
         .verifications
@@ -412,10 +407,7 @@ async fn login(
     })
     .await??;
     let Some((_, token)) = signed else {
-        state.budgets.record_failure(&user_key, policy.window, now);
-        state
-            .budgets
-            .record_failure(&source_key, policy.window, now);
+        state.budgets.record_failed(&keys, &policy, now);
         return login_page(
             &state,
             StatusCode::UNAUTHORIZED,

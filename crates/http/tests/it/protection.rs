@@ -476,3 +476,83 @@ async fn shutdown_waits_for_requests_only_as_long_as_the_grace_period() {
         "a stalled client cannot hold the server up"
     );
 }
+
+/// One console sign-in attempt from 127.0.0.`last_octet`: the sign-in form's status.
+async fn sign_in_from(
+    app: &crate::TestApp,
+    last_octet: u8,
+    username: &str,
+    password: &str,
+) -> StatusCode {
+    let client = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, last_octet]))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = client.get(app.url("/login")).send().await.unwrap();
+    let login_cookie = form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = login_cookie.split_once('=').unwrap().1.to_owned();
+    client
+        .post(app.url("/login"))
+        .header("cookie", &login_cookie)
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn a_sign_in_flood_for_a_username_does_not_lock_its_owner_out() {
+    let app = spawn_app_with(|config| {
+        config.budgets = BudgetPolicy {
+            failures_per_client: 3,
+            failures_per_source: 1_000,
+            window: time::Duration::minutes(1),
+        };
+    })
+    .await;
+    let (_, password) = app
+        .service
+        .add_admin(
+            registration_core::AdminName::parse("alice").unwrap(),
+            vec![registration_core::SiteSlug::default_site()],
+            None,
+            None,
+            "test",
+        )
+        .unwrap();
+    let password = password.unwrap().expose_secret().to_owned();
+    let mut flood = Vec::new();
+    for attempt in 0..5 {
+        flood.push(sign_in_from(&app, 2, "alice", &format!("guess {attempt}")).await);
+    }
+    assert_eq!(
+        flood,
+        [
+            [StatusCode::UNAUTHORIZED; 3].as_slice(),
+            &[StatusCode::TOO_MANY_REQUESTS; 2]
+        ]
+        .concat()
+    );
+    assert_eq!(
+        sign_in_from(&app, 2, "ALICE", &password).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guessing source stays held back, right password or not"
+    );
+    assert_eq!(
+        sign_in_from(&app, 3, "alice", &password).await,
+        StatusCode::SEE_OTHER,
+        "alice, from her own address, signs in"
+    );
+}
