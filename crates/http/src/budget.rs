@@ -37,6 +37,7 @@ pub(crate) struct AttemptKeys {
 impl AttemptKeys {
     /// `surface` keeps the token endpoint's and the console's budgets apart.
     pub(crate) fn new(surface: &str, account: &str, source: IpAddr) -> Self {
+        let source = source_unit(source);
         Self {
             account: format!("{surface}:{account}"),
             source: format!("{surface}-source:{source}"),
@@ -44,6 +45,23 @@ impl AttemptKeys {
         }
     }
 }
+
+/// What a source is counted as: an IPv4 address, or an IPv6 /64, the network of one end
+/// site, where a single host can take any of 2^64 addresses to dodge a per-address budget.
+fn source_unit(source: IpAddr) -> String {
+    match source.to_canonical() {
+        IpAddr::V4(address) => address.to_string(),
+        IpAddr::V6(address) => {
+            let [a, b, c, d, ..] = address.segments();
+            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
+    }
+}
+
+/// Beyond this many keys, finished windows are forgotten; if every window is still running
+/// the budgets start over, so a flood from very many sources cannot grow memory without
+/// bound.
+const MAX_KEYS: usize = 100_000;
 
 /// Fixed windows per key: (window start, failures in it).
 #[derive(Debug, Default)]
@@ -102,9 +120,12 @@ impl FailureBudgets {
 
     fn record_failure(&self, key: &str, window: Duration, now: OffsetDateTime) {
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        // Forget finished windows now and then so memory follows active attackers only.
-        if windows.len() > 100_000 {
+        if windows.len() >= MAX_KEYS {
             windows.retain(|_, (start, _)| now < *start + window);
+            if windows.len() >= MAX_KEYS {
+                tracing::warn!(keys = MAX_KEYS, "failure budgets full: starting over");
+                windows.clear();
+            }
         }
         let entry = windows.entry(key.to_owned()).or_insert((now, 0));
         if now >= entry.0 + window {

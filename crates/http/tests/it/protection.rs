@@ -227,6 +227,20 @@ async fn behind_a_trusted_proxy_budgets_count_per_forwarded_client() {
         StatusCode::UNAUTHORIZED,
         "another client behind the same proxy has its own budget"
     );
+    let mut one_network = Vec::new();
+    for host in 1..=4 {
+        one_network.push(attempt(&proxied, &format!("2001:db8:1:2::{host}"), 20 + host).await);
+    }
+    assert_eq!(
+        one_network[3],
+        StatusCode::TOO_MANY_REQUESTS,
+        "an IPv6 /64 is one source, whichever of its addresses is used"
+    );
+    assert_eq!(
+        attempt(&proxied, "2001:db8:1:3::1", 30).await,
+        StatusCode::UNAUTHORIZED,
+        "the next /64 is another source"
+    );
 
     let direct = spawn_app_with(|config| config.budgets = budgets).await;
     let mut spoofed = Vec::new();
