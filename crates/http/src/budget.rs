@@ -8,6 +8,10 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
 use time::{Duration, OffsetDateTime};
 
 #[derive(Debug, Clone, Copy)]
@@ -38,6 +42,8 @@ impl AttemptKeys {
     /// `surface` keeps the token endpoint's and the console's budgets apart.
     pub(crate) fn new(surface: &str, account: &str, source: IpAddr) -> Self {
         let source = source_unit(source);
+        // Accounts are what the client typed (any username): a digest keeps every key small.
+        let account = URL_SAFE_NO_PAD.encode(Sha256::digest(account.as_bytes()));
         Self {
             account: format!("{surface}:{account}"),
             source: format!("{surface}-source:{source}"),

@@ -46,6 +46,8 @@ use crate::usage::UsageRecorder;
 const MAX_FORM_BYTES: usize = 16 * 1024;
 /// Largest request body the admin API reads.
 const MAX_JSON_BYTES: usize = 64 * 1024;
+/// Largest form the console reads: a template as big as the API takes, percent-encoded.
+const MAX_CONSOLE_FORM_BYTES: usize = 3 * MAX_JSON_BYTES;
 
 /// How the server behaves; `Config::new` has the production defaults.
 #[derive(Debug, Clone)]
@@ -206,7 +208,7 @@ impl Server {
         Router::new()
             .merge(oauth)
             .merge(api)
-            .merge(console::routes())
+            .merge(console::routes().layer(RequestBodyLimitLayer::new(MAX_CONSOLE_FORM_BYTES)))
             .route("/sites/{site}/oauth2/jwks", get(oauth::jwks))
             .route(
                 "/sites/{site}/.well-known/oauth-authorization-server",

@@ -570,3 +570,21 @@ async fn a_sign_in_flood_for_a_username_does_not_lock_its_owner_out() {
         "alice, from her own address, signs in"
     );
 }
+
+#[tokio::test]
+async fn an_oversized_console_form_is_refused_before_it_is_read() {
+    let app = spawn_app().await;
+    let huge = "a".repeat(300 * 1024);
+    let response = app
+        .client
+        .post(app.url("/login"))
+        .form(&[
+            ("username", huge.as_str()),
+            ("password", "x"),
+            ("csrf", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
