@@ -588,3 +588,41 @@ async fn an_oversized_console_form_is_refused_before_it_is_read() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn a_request_in_flight_at_shutdown_is_answered() {
+    use base64::Engine;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut app = spawn_app().await;
+    let client = app.create("default", "Billing sync", "2027-01-31");
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let body = "grant_type=client_credentials";
+    let credentials = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{}", client.client_id, client.client_secret));
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    // The headers, not the body: the handler is running, waiting to read it.
+    stream
+        .write_all(
+            format!(
+                "POST /sites/default/oauth2/token HTTP/1.1\r\nHost: {address}\r\n\
+                 Authorization: Basic {credentials}\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\n\
+                 Content-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let stopping = tokio::spawn(async move { app.stop().await });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!stopping.is_finished(), "shutdown waits for the request");
+    stream.write_all(body.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("access_token"), "{answer}");
+    stopping.await.unwrap();
+}
