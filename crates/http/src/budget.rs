@@ -11,7 +11,6 @@ use std::sync::Mutex;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
-
 use time::{Duration, OffsetDateTime};
 
 #[derive(Debug, Clone, Copy)]

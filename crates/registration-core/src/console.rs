@@ -20,8 +20,7 @@ use crate::status::State;
 pub const SESSION_LIFETIME: Duration = Duration::hours(8);
 
 /// The console's session cookie value: `appregsess_` + 43 base62 + 6 base62 of CRC32.
-/// Stored only as its SHA-256 digest, like API tokens. Copies are wiped on drop too.
-#[derive(Clone)]
+/// Stored only as its SHA-256 digest, like API tokens.
 pub struct SessionToken(Zeroizing<String>);
 
 impl SessionToken {
@@ -91,14 +90,7 @@ impl RevealPad {
     pub fn seal(secret: &ClientSecret, random: &dyn RandomSource) -> Result<(Self, String), Error> {
         let mut pad = Zeroizing::new(vec![0u8; secret.expose_secret().len()]);
         random.fill_bytes(&mut pad)?;
-        let masked: Zeroizing<Vec<u8>> = Zeroizing::new(
-            secret
-                .expose_secret()
-                .bytes()
-                .zip(pad.iter())
-                .map(|(byte, key)| byte ^ key)
-                .collect(),
-        );
+        let masked = xor(secret.expose_secret().as_bytes(), &pad);
         Ok((Self(pad), hex(&masked)))
     }
 
@@ -108,16 +100,15 @@ impl RevealPad {
         if masked.len() != self.0.len() {
             return None;
         }
-        let clear: Zeroizing<Vec<u8>> = Zeroizing::new(
-            masked
-                .iter()
-                .zip(self.0.iter())
-                .map(|(byte, key)| byte ^ key)
-                .collect(),
-        );
+        let clear = xor(&masked, &self.0);
         // A wrong pad or a tampered cookie yields bytes that fail the secret's checksum.
         ClientSecret::parse(std::str::from_utf8(&clear).ok()?).ok()
     }
+}
+
+/// `text` XOR `pad`, byte by byte (both of one length): masks and unmasks alike.
+fn xor(text: &[u8], pad: &[u8]) -> Zeroizing<Vec<u8>> {
+    Zeroizing::new(text.iter().zip(pad).map(|(byte, key)| byte ^ key).collect())
 }
 
 impl fmt::Debug for RevealPad {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
-use crate::admin::{AdminAccount, AdminName, AdminPassword, AdminToken, Subscription};
+use crate::admin::{AdminAccount, AdminName, AdminPassword, AdminToken, Subscription, TokenDigest};
 use crate::console::{
     Banner, BannerKind, ConsoleSession, ListQuery, PendingReveal, REVEAL_LIFETIME, RevealPad,
     SESSION_LIFETIME, SessionToken,
@@ -489,20 +489,21 @@ impl RegistrationService {
         presented_secret: &str,
         cache: &dyn VerificationCache,
     ) -> Result<ClientCheck, Error> {
+        let parsed = ClientId::parse(client_id)
+            .ok()
+            .zip(ClientSecret::parse(presented_secret).ok());
         // Malformed input is refused without looking the client up: the answer depends on
         // the text alone, so it reveals nothing about which clients exist.
-        let (Ok(client_id), Ok(secret)) = (
-            ClientId::parse(client_id),
-            ClientSecret::parse(presented_secret),
-        ) else {
-            let (site, _) = self.store.site_and_registration(site, None)?;
+        let (site, registration) = self
+            .store
+            .site_and_registration(site, parsed.as_ref().map(|(client_id, _)| client_id))?;
+        let Some((_, secret)) = parsed else {
             return Ok(ClientCheck::Decided(CheckedClient {
                 site,
                 registration: None,
                 secret_matches: false,
             }));
         };
-        let (site, registration) = self.store.site_and_registration(site, Some(&client_id))?;
         if let Some(known) = &registration
             && cache.contains(known.id(), known.revision(), &secret)
         {
@@ -910,19 +911,20 @@ impl RegistrationService {
         Ok(self.store.delete_session(&token.digest())?)
     }
 
-    /// Seals a just-created Client secret for one showing to the console session `session`:
+    /// Seals a just-created Client secret for one showing to the console session whose
+    /// token has digest `session`:
     /// the store keeps a random pad, the returned text (the secret masked with it) goes to
     /// the browser. The secret itself is stored nowhere.
     pub fn seal_reveal(
         &self,
-        session: &SessionToken,
+        session: TokenDigest,
         client_id: &ClientId,
         secret: &ClientSecret,
     ) -> Result<String, Error> {
         let (pad, masked) = RevealPad::seal(secret, self.random.as_ref())?;
         let now = self.clock.now();
         self.store.keep_reveal(&PendingReveal {
-            session: session.digest(),
+            session,
             client_id: client_id.clone(),
             pad,
             created_at: now,
@@ -935,13 +937,13 @@ impl RegistrationService {
     /// `masked` holds, so nothing can show the secret again.
     pub fn open_reveal(
         &self,
-        session: &SessionToken,
+        session: TokenDigest,
         client_id: &ClientId,
         masked: Option<&str>,
     ) -> Result<Option<ClientSecret>, Error> {
         let pad = self
             .store
-            .take_reveal(&session.digest(), client_id, self.clock.now())?;
+            .take_reveal(&session, client_id, self.clock.now())?;
         Ok(pad.zip(masked).and_then(|(pad, masked)| pad.open(masked)))
     }
 

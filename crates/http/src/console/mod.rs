@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use minijinja::context;
-use registration_core::{AdminAccount, SESSION_LIFETIME, SessionToken, SiteSlug};
+use registration_core::{AdminAccount, SESSION_LIFETIME, SessionToken, SiteSlug, TokenDigest};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
@@ -124,8 +124,9 @@ impl Signed {
         }
     }
 
-    pub(crate) fn token(&self) -> &SessionToken {
-        &self.token
+    /// What this session's one-time secret reveals are kept under.
+    pub(crate) fn session_digest(&self) -> TokenDigest {
+        self.token.digest()
     }
 }
 

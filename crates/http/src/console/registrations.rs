@@ -296,13 +296,12 @@ pub(crate) async fn create(
         Err(error) => return Err(error.into()),
     };
     let client_id = snapshot.registration.client_id().clone();
-    let session = signed.token().clone();
-    let sealed_for = client_id.clone();
+    let session = signed.session_digest();
+    let secret_page = secret_page(&site, &client_id);
     let masked = blocking(&state, move |service| {
-        service.seal_reveal(&session, &sealed_for, &secret)
+        service.seal_reveal(session, &client_id, &secret)
     })
     .await??;
-    let secret_page = format!("/sites/{site}/app-registrations/{client_id}/secret");
     let mut response = see_other(&secret_page);
     let lifetime = REVEAL_LIFETIME.whole_seconds();
     add_cookie(
@@ -337,6 +336,12 @@ fn capitalise(text: &str) -> String {
     })
 }
 
+/// Where the Client secret of a just-created registration is shown (and its reveal cookie
+/// is scoped to).
+fn secret_page(site: &SiteSlug, client_id: &ClientId) -> String {
+    format!("/sites/{site}/app-registrations/{client_id}/secret")
+}
+
 /// `GET …/{client_id}/secret`: the Client secret, once.
 pub(crate) async fn secret(
     State(state): State<AppState>,
@@ -346,11 +351,12 @@ pub(crate) async fn secret(
     let (signed, site) = site_access(&state, &headers, &site).await?;
     let id = ClientId::parse(&client_id).map_err(|_| PageError::NotFound)?;
     let slug = site.clone();
-    let session = signed.token().clone();
+    let session = signed.session_digest();
+    let path = secret_page(&site, &id);
     let masked = cookie(&headers, REVEAL_COOKIE);
     let (snapshot, secret) = blocking(&state, move |service| {
         let snapshot = service.get(&slug, &id)?;
-        let secret = service.open_reveal(&session, &id, masked.as_deref())?;
+        let secret = service.open_reveal(session, &id, masked.as_deref())?;
         Ok::<_, registration_core::Error>((snapshot, secret))
     })
     .await??;
@@ -373,7 +379,6 @@ pub(crate) async fn secret(
     )
     .await?;
     // Its pad is gone from the store: the browser's half is worthless, drop it.
-    let path = format!("/sites/{site}/app-registrations/{client_id}/secret");
     add_cookie(&state, &mut response, (REVEAL_COOKIE, ""), &path, 0)?;
     Ok(response)
 }
