@@ -10,15 +10,31 @@ use serde_json::Value;
 
 use crate::{Credentials, spawn_app, spawn_app_with};
 
+/// Failure budgets per one-minute window.
+fn budgets(failures_per_client: u32, failures_per_source: u32) -> BudgetPolicy {
+    BudgetPolicy {
+        failures_per_client,
+        failures_per_source,
+        window: time::Duration::minutes(1),
+    }
+}
+
+/// A client whose requests come from 127.0.0.`last_octet` (Linux routes all of 127.0.0.0/8
+/// to the loopback interface, so each is a distinct source to the server); it does not
+/// follow redirects.
+fn client_from(last_octet: u8) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, last_octet]))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_flood_of_wrong_secrets_gets_429s_while_the_valid_client_keeps_getting_tokens() {
     let app = Arc::new(
         spawn_app_with(|config| {
-            config.budgets = BudgetPolicy {
-                failures_per_client: 5,
-                failures_per_source: 1_000,
-                window: time::Duration::minutes(1),
-            };
+            config.budgets = budgets(5, 1_000);
         })
         .await,
     );
@@ -102,18 +118,14 @@ async fn a_flood_of_wrong_secrets_gets_429s_while_the_valid_client_keeps_getting
     assert!((1..=60).contains(&retry_after), "{retry_after}");
 }
 
-/// A token request from loopback address 127.0.0.`last_octet` (Linux routes all of
-/// 127.0.0.0/8 to the loopback interface, so each is a distinct source to the server).
+/// A token request from 127.0.0.`last_octet`.
 async fn token_from(
     app: &crate::TestApp,
     last_octet: u8,
     client_id: &str,
     client_secret: &str,
 ) -> StatusCode {
-    reqwest::Client::builder()
-        .local_address(std::net::IpAddr::from([127, 0, 0, last_octet]))
-        .build()
-        .unwrap()
+    client_from(last_octet)
         .post(app.url("/sites/default/oauth2/token"))
         .basic_auth(client_id, Some(client_secret))
         .form(&[("grant_type", "client_credentials")])
@@ -126,11 +138,7 @@ async fn token_from(
 #[tokio::test]
 async fn a_flood_for_a_client_id_does_not_lock_out_its_first_token_from_elsewhere() {
     let app = spawn_app_with(|config| {
-        config.budgets = BudgetPolicy {
-            failures_per_client: 5,
-            failures_per_source: 1_000,
-            window: time::Duration::minutes(1),
-        };
+        config.budgets = budgets(5, 1_000);
     })
     .await;
     // Never authenticated: nothing in the verified-secret cache to fall back on.
@@ -177,11 +185,7 @@ async fn a_flood_for_a_client_id_does_not_lock_out_its_first_token_from_elsewher
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_budgets_count_per_forwarded_client() {
-    let budgets = BudgetPolicy {
-        failures_per_client: 100,
-        failures_per_source: 3,
-        window: time::Duration::minutes(1),
-    };
+    let policy = budgets(100, 3);
     let unknown = |seed| {
         let random = SeededRandom::new(seed);
         (
@@ -206,7 +210,7 @@ async fn behind_a_trusted_proxy_budgets_count_per_forwarded_client() {
     };
 
     let proxied = spawn_app_with(|config| {
-        config.budgets = budgets;
+        config.budgets = policy;
         config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
     })
     .await;
@@ -242,7 +246,7 @@ async fn behind_a_trusted_proxy_budgets_count_per_forwarded_client() {
         "the next /64 is another source"
     );
 
-    let direct = spawn_app_with(|config| config.budgets = budgets).await;
+    let direct = spawn_app_with(|config| config.budgets = policy).await;
     let mut spoofed = Vec::new();
     for seed in 0..4 {
         spoofed.push(attempt(&direct, &format!("198.51.100.{seed}"), seed).await);
@@ -257,11 +261,7 @@ async fn behind_a_trusted_proxy_budgets_count_per_forwarded_client() {
 #[tokio::test]
 async fn unknown_client_ids_from_one_source_spend_its_budget() {
     let app = spawn_app_with(|config| {
-        config.budgets = BudgetPolicy {
-            failures_per_client: 5,
-            failures_per_source: 10,
-            window: time::Duration::minutes(1),
-        };
+        config.budgets = budgets(5, 10);
     })
     .await;
     let mut statuses = Vec::new();
@@ -498,11 +498,7 @@ async fn sign_in_from(
     username: &str,
     password: &str,
 ) -> StatusCode {
-    let client = reqwest::Client::builder()
-        .local_address(std::net::IpAddr::from([127, 0, 0, last_octet]))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = client_from(last_octet);
     let form = client.get(app.url("/login")).send().await.unwrap();
     let login_cookie = form.headers()["set-cookie"]
         .to_str()
@@ -529,11 +525,7 @@ async fn sign_in_from(
 #[tokio::test]
 async fn a_sign_in_flood_for_a_username_does_not_lock_its_owner_out() {
     let app = spawn_app_with(|config| {
-        config.budgets = BudgetPolicy {
-            failures_per_client: 3,
-            failures_per_source: 1_000,
-            window: time::Duration::minutes(1),
-        };
+        config.budgets = budgets(3, 1_000);
     })
     .await;
     let (_, password) = app
