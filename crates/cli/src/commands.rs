@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result, anyhow};
 use registration_core::{
-    AdminName, AdminPassword, BannerSetting, Channel, ClientId, Error, ExpirationDate,
+    Actor, AdminName, AdminPassword, BannerSetting, Channel, ClientId, Error, ExpirationDate,
     NewRegistration, NoticeKind, RegistrationName, RegistrationService, SiteName, SiteSlug,
     SiteZone, StoreError, TemplateEdit, WebhookUrl, parse_email,
 };
@@ -21,7 +21,7 @@ pub(crate) fn execute(
     service: &RegistrationService,
     command: Command,
     json: bool,
-    actor: &str,
+    actor: &Actor,
 ) -> Result<String> {
     match command {
         Command::Serve { .. } => unreachable!("main runs serve with its notifier"),
@@ -104,7 +104,7 @@ fn admin(
     service: &RegistrationService,
     command: AdminCommand,
     json: bool,
-    actor: &str,
+    actor: &Actor,
 ) -> Result<String> {
     match command {
         AdminCommand::Add {
@@ -174,7 +174,7 @@ fn templates(
     service: &RegistrationService,
     command: TemplatesCommand,
     json: bool,
-    actor: &str,
+    actor: &Actor,
 ) -> Result<String> {
     let (slug, templates) = match command {
         TemplatesCommand::List { site } => {
@@ -242,7 +242,7 @@ fn webhook(
     service: &RegistrationService,
     command: WebhookCommand,
     json: bool,
-    actor: &str,
+    actor: &Actor,
 ) -> Result<String> {
     match command {
         WebhookCommand::Add { site, url } => {
@@ -318,7 +318,7 @@ fn site(
     service: &RegistrationService,
     command: SiteCommand,
     json: bool,
-    actor: &str,
+    actor: &Actor,
 ) -> Result<String> {
     match command {
         SiteCommand::Add {
@@ -373,7 +373,7 @@ fn reg(
     service: &RegistrationService,
     command: RegCommand,
     json: bool,
-    actor: &str,
+    actor: &Actor,
 ) -> Result<String> {
     let show = |snapshot| {
         if json {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use registration_core::{RegistrationService, SecretHasher};
+use registration_core::{Actor, RegistrationService, SecretHasher};
 use store_sqlite::SqliteStore;
 
 use crate::args::{Cli, Command};
@@ -93,9 +93,9 @@ fn run(cli: Cli) -> Result<String> {
 const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 /// Who the audit log names for changes made from this terminal.
-fn actor() -> String {
+fn actor() -> Actor {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "unknown".to_owned());
-    format!("cli:{user}")
+    Actor::Cli(user)
 }

@@ -10,7 +10,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use registration_core::{
-    AdminAccount, ClientId, ExpirationDate, ListQuery, NewRegistration, RegistrationName,
+    Actor, AdminAccount, ClientId, ExpirationDate, ListQuery, NewRegistration, RegistrationName,
     RegistrationPatch, SiteSlug, SortKey,
 };
 use serde::{Deserialize, Serialize};
@@ -35,15 +35,8 @@ pub(crate) async fn administrator_of(
     let admin = blocking(state, move |service| service.admin_for_token(&token))
         .await??
         .ok_or(Error::Unauthenticated)?;
-    let site = SiteSlug::parse(site).map_err(|_| Error::NotFound)?;
-    if !admin.administers(&site) {
-        return Err(Error::NotFound);
-    }
+    let site = admin.administered_site(site).ok_or(Error::NotFound)?;
     Ok((admin, site))
-}
-
-fn actor(admin: &AdminAccount) -> String {
-    format!("admin:{}", admin.username)
 }
 
 fn client_id(text: &str) -> Result<ClientId, Error> {
@@ -333,7 +326,7 @@ pub(crate) async fn create(
         expiration_date,
         enabled: body.enabled,
     };
-    let actor = actor(&admin);
+    let actor = Actor::admin(&admin);
     let (snapshot, secret) =
         blocking(&state, move |service| service.create(&site, new, &actor)).await??;
     let location = format!(
@@ -414,7 +407,7 @@ pub(crate) async fn update(
         enabled: body.enabled,
     };
     fields.finish()?;
-    let actor = actor(&admin);
+    let actor = Actor::admin(&admin);
     let snapshot = blocking(&state, move |service| {
         service.update(&site, &client_id, patch, &actor)
     })
@@ -441,7 +434,7 @@ pub(crate) async fn remove(
 ) -> Result<StatusCode, Error> {
     let (admin, site) = administrator_of(&state, &headers, &site).await?;
     let client_id = client_id(&client)?;
-    let actor = actor(&admin);
+    let actor = Actor::admin(&admin);
     blocking(&state, move |service| {
         service.delete(&site, &client_id, &actor)
     })

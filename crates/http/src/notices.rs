@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use registration_core::{
-    AdminName, BannerSetting, Channel, DeliveryStatus, NoticeKind, TemplateEdit,
+    Actor, AdminName, BannerSetting, Channel, DeliveryStatus, NoticeKind, TemplateEdit,
 };
 use serde::{Deserialize, Serialize};
 
@@ -251,7 +251,7 @@ pub(crate) async fn edit_template(
         banner,
         enabled: patch.enabled,
     };
-    let actor = format!("admin:{}", admin.username);
+    let actor = Actor::admin(&admin);
     let template = blocking(&state, move |service| {
         service.edit_template(&site, kind, edit, &actor)
     })
@@ -334,7 +334,7 @@ pub(crate) async fn subscribe(
         ));
     }
     let change: SubscriptionChange = json_body(&headers, &body)?;
-    let actor = format!("admin:{}", admin.username);
+    let actor = Actor::admin(&admin);
     let email = admin.email.clone();
     let subscription = blocking(&state, move |service| {
         service.subscribe(&site, &username, kind, channel, change.enabled, &actor)

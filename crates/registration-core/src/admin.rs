@@ -149,6 +149,15 @@ impl AdminAccount {
     pub fn administers(&self, site: &SiteSlug) -> bool {
         self.sites.contains(site)
     }
+
+    /// The site named by `requested` (a slug from a URL), if this administrator manages it.
+    /// `None` both for a site that does not exist and for another administrator's: the
+    /// console and the API answer both with the same 404.
+    pub fn administered_site(&self, requested: &str) -> Option<SiteSlug> {
+        SiteSlug::parse(requested)
+            .ok()
+            .filter(|site| self.administers(site))
+    }
 }
 
 /// One administrator's choice for one template and channel. Without one, `in_app` is on and

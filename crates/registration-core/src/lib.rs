@@ -7,6 +7,7 @@
 //! clock and a seeded generator (feature `testkit`).
 
 mod admin;
+mod audit;
 mod console;
 mod delivery;
 mod error;
@@ -27,6 +28,7 @@ mod webhook;
 pub use admin::{
     AdminAccount, AdminName, AdminPassword, AdminToken, Subscription, TokenDigest, parse_email,
 };
+pub use audit::{Actor, AuditAction, AuditChange, AuditEntry, AuditImage, AuditQuery};
 pub use console::{
     Banner, BannerKind, ConsoleSession, ListQuery, PendingReveal, REVEAL_LIFETIME, RevealPad,
     SESSION_LIFETIME, SessionToken, SortKey,
@@ -36,9 +38,9 @@ pub use delivery::{
     DeliveryStatus, DeliveryTarget, Lease, RetryPolicy,
 };
 pub use error::{Error, SecretDefect, StoreError};
-pub use log::{AuditContext, LogQuery, NoticeLogEntry, NoticeRecord};
+pub use log::{LogQuery, NoticeLogEntry, NoticeRecord};
 pub use ports::{
-    AdminStore, Clock, KeyStore, NoticeOutbox, Notifier, RandomSource, RegistrationStore,
+    AdminStore, AuditLog, Clock, KeyStore, NoticeOutbox, Notifier, RandomSource, RegistrationStore,
     SessionStore, SigningKeyRecord, SiteStore, Store, TemplateStore, UsageUpdate,
     VerificationCache, WebhookStore,
 };

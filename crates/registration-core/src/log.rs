@@ -45,11 +45,3 @@ pub struct LogQuery {
     pub offset: u64,
     pub limit: u32,
 }
-
-/// Who changed something, and when, for the audit log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditContext {
-    /// `cli:<os user>` for the command line, `admin:<username>` for the console and API.
-    pub actor: String,
-    pub at: OffsetDateTime,
-}

@@ -10,13 +10,14 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::admin::{AdminAccount, AdminName, Subscription, TokenDigest};
+use crate::audit::{AuditEntry, AuditQuery};
 use crate::console::{ConsoleSession, ListQuery, PendingReveal, RevealPad};
 use crate::delivery::{
     Channel, ClaimedDelivery, Delivery, DeliveryFailure, DeliveryOutcome, DeliveryStatus,
     DeliveryTarget, Lease,
 };
 use crate::error::{Error, StoreError};
-use crate::log::{AuditContext, LogQuery, NoticeLogEntry, NoticeRecord};
+use crate::log::{LogQuery, NoticeLogEntry, NoticeRecord};
 use crate::registration::{ExpirationDate, Registration, RegistrationId};
 use crate::schedule::{NoticeCandidate, NoticeKind};
 use crate::secret::{ClientId, ClientSecret};
@@ -40,8 +41,9 @@ pub trait RandomSource: Send + Sync {
 
 /// Sites and their settings.
 pub trait SiteStore: Send + Sync {
+    /// Stores `site` and its audit entry, together.
     /// MUST return [`StoreError::DuplicateSite`] when the slug exists.
-    fn add_site(&self, site: &Site, audit: &AuditContext) -> Result<(), StoreError>;
+    fn add_site(&self, site: &Site, audit: &AuditEntry) -> Result<(), StoreError>;
 
     /// MUST return [`StoreError::UnknownSite`] when there is no such site.
     fn site(&self, slug: &SiteSlug) -> Result<Site, StoreError>;
@@ -50,16 +52,18 @@ pub trait SiteStore: Send + Sync {
     fn sites(&self) -> Result<Vec<Site>, StoreError>;
 }
 
-/// App registrations. Every method is one transaction: it happens entirely or not at all,
-/// and every change writes an audit entry (who, what, when, before and after, never the
-/// secret hash) in the same transaction.
+/// App registrations. Every method is one transaction: it happens entirely or not at all.
+///
+/// Every method that changes something takes the [`AuditEntry`] the service built for the
+/// change and MUST store it, unaltered, in the same transaction as the change: an entry
+/// exists if and only if its change was committed.
 pub trait RegistrationStore: Send + Sync {
     /// Stores a new registration with revision 0.
     /// MUST return [`StoreError::UnknownSite`] when its site does not exist,
     /// [`StoreError::DuplicateName`] when another registration of the same site has a name
     /// with the same [`unique_key`](crate::RegistrationName::unique_key), and
     /// [`StoreError::DuplicateClientId`] when the Client ID is taken in any site.
-    fn insert(&self, registration: &Registration, audit: &AuditContext) -> Result<(), StoreError>;
+    fn insert(&self, registration: &Registration, audit: &AuditEntry) -> Result<(), StoreError>;
 
     /// The registration of `site` with `client_id`.
     /// MUST return [`StoreError::NotFound`] when it does not exist *or belongs to another
@@ -81,15 +85,19 @@ pub trait RegistrationStore: Send + Sync {
     /// `registration.revision()` (someone else changed it since it was read),
     /// [`StoreError::NotFound`] when it was deleted, and [`StoreError::DuplicateName`] as for
     /// insert. On success the stored revision is `registration.revision() + 1`.
-    fn update(&self, registration: &Registration, audit: &AuditContext) -> Result<u64, StoreError>;
+    fn update(&self, registration: &Registration, audit: &AuditEntry) -> Result<u64, StoreError>;
 
-    /// Deletes the registration and cancels its open deliveries, together.
-    /// MUST return [`StoreError::NotFound`] as for get. The notices stay in the log.
+    /// Deletes the registration, if its stored revision is still `revision`, and cancels its
+    /// open deliveries, together.
+    /// MUST return [`StoreError::NotFound`] as for get, and [`StoreError::Conflict`] (deleting
+    /// nothing) when the stored revision is another one: the audit entry's before image was
+    /// read at `revision`. The notices stay in the log.
     fn delete(
         &self,
         site: &SiteSlug,
         client_id: &ClientId,
-        audit: &AuditContext,
+        revision: u64,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError>;
 
     /// All registrations of `site`, sorted by name key, then Client ID.
@@ -264,14 +272,14 @@ pub trait NoticeOutbox: Send + Sync {
 
 /// The webhook endpoints of each site.
 pub trait WebhookStore: Send + Sync {
+    /// Stores the endpoint and its audit entry, together.
     /// MUST return [`StoreError::UnknownSite`] when there is no such site and
-    /// [`StoreError::DuplicateWebhook`] when the site already has this URL. The audit entry
-    /// MUST NOT contain the signing secret.
+    /// [`StoreError::DuplicateWebhook`] when the site already has this URL.
     fn add_webhook(
         &self,
         site: &SiteSlug,
         endpoint: &WebhookEndpoint,
-        audit: &AuditContext,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError>;
 
     /// The endpoints of `site`, sorted by URL.
@@ -284,28 +292,31 @@ pub trait WebhookStore: Send + Sync {
         &self,
         site: &SiteSlug,
         url: &WebhookUrl,
-        audit: &AuditContext,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError>;
 }
 
 /// Site Administrators and their API tokens.
 pub trait AdminStore: Send + Sync {
+    /// Stores `admin` and `audit` (one entry per site of the administrator), together.
     /// MUST return [`StoreError::DuplicateAdmin`] when the username exists and
     /// [`StoreError::UnknownSite`] when one of its sites does not; stores nothing then.
-    fn add_admin(&self, admin: &AdminAccount, audit: &AuditContext) -> Result<(), StoreError>;
+    fn add_admin(&self, admin: &AdminAccount, audit: &[AuditEntry]) -> Result<(), StoreError>;
 
     fn admin_count(&self) -> Result<u64, StoreError>;
 
     /// MUST return [`StoreError::UnknownAdmin`] when there is no such administrator.
     fn admin(&self, username: &AdminName) -> Result<AdminAccount, StoreError>;
 
-    /// Stores a token's digest for `username` (never the token).
+    /// Stores a token's digest for `username` (never the token) and `audit` (one entry per
+    /// site of the administrator), together, with `created_at` as the token's creation time.
     /// MUST return [`StoreError::UnknownAdmin`] when there is no such administrator.
     fn add_admin_token(
         &self,
         username: &AdminName,
         digest: &TokenDigest,
-        audit: &AuditContext,
+        created_at: OffsetDateTime,
+        audit: &[AuditEntry],
     ) -> Result<(), StoreError>;
 
     /// The administrator a token digest belongs to, if any.
@@ -324,7 +335,7 @@ pub trait AdminStore: Send + Sync {
         &self,
         site: &SiteSlug,
         subscription: &Subscription,
-        audit: &AuditContext,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError>;
 }
 
@@ -367,8 +378,21 @@ pub trait TemplateStore: Send + Sync {
         &self,
         site: &SiteSlug,
         template: &NotificationTemplate,
-        audit: &AuditContext,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError>;
+}
+
+/// The audit log, written by the changing methods of the other ports.
+pub trait AuditLog: Send + Sync {
+    /// One page of `site`'s audit entries, newest (last written) first, exactly as they
+    /// were given to the changing methods, and how many entries the site has in all.
+    /// MUST return [`StoreError::UnknownSite`] when there is no such site, never return
+    /// another site's entries, and MUST NOT read the whole log to serve a page.
+    fn audit_page(
+        &self,
+        site: &SiteSlug,
+        query: &AuditQuery,
+    ) -> Result<(Vec<AuditEntry>, u64), StoreError>;
 }
 
 /// Everything storage provides, for wiring one store into the service.
@@ -381,6 +405,7 @@ pub trait Store:
     + TemplateStore
     + WebhookStore
     + SessionStore
+    + AuditLog
 {
 }
 
@@ -393,6 +418,7 @@ impl<T> Store for T where
         + TemplateStore
         + WebhookStore
         + SessionStore
+        + AuditLog
 {
 }
 

@@ -7,13 +7,14 @@ use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
 use crate::admin::{AdminAccount, AdminName, AdminPassword, AdminToken, Subscription, TokenDigest};
+use crate::audit::{Actor, AuditAction, AuditEntry, AuditImage, AuditQuery};
 use crate::console::{
     Banner, BannerKind, ConsoleSession, ListQuery, PendingReveal, REVEAL_LIFETIME, RevealPad,
     SESSION_LIFETIME, SessionToken,
 };
 use crate::delivery::{Channel, DeliveryState, DeliveryStatus, Lease, RetryPolicy};
 use crate::error::{Error, StoreError};
-use crate::log::{AuditContext, LogQuery, NoticeLogEntry, NoticeRecord};
+use crate::log::{LogQuery, NoticeLogEntry, NoticeRecord};
 use crate::ports::{
     Clock, Notifier, RandomSource, SigningKeyRecord, Store, UsageUpdate, VerificationCache,
 };
@@ -200,10 +201,24 @@ impl RegistrationService {
         self.clock.now()
     }
 
-    fn audit(&self, actor: &str) -> AuditContext {
-        AuditContext {
-            actor: actor.to_owned(),
+    /// The audit entry of a change made now: every change's entry is built here.
+    fn audit(
+        &self,
+        actor: &Actor,
+        site: &SiteSlug,
+        action: AuditAction,
+        subject: &str,
+        before: Option<AuditImage>,
+        after: Option<AuditImage>,
+    ) -> AuditEntry {
+        AuditEntry {
             at: self.clock.now(),
+            actor: actor.clone(),
+            site: site.clone(),
+            action,
+            subject: subject.to_owned(),
+            before,
+            after,
         }
     }
 
@@ -213,7 +228,7 @@ impl RegistrationService {
         slug: SiteSlug,
         name: Option<SiteName>,
         zone: Option<SiteZone>,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Site, Error> {
         let name = match name {
             Some(name) => name,
@@ -225,7 +240,15 @@ impl RegistrationService {
             zone: zone.unwrap_or_else(SiteZone::utc),
             policy: SitePolicy::default(),
         };
-        self.store.add_site(&site, &self.audit(actor))?;
+        let audit = self.audit(
+            actor,
+            &site.slug,
+            AuditAction::SiteAdd,
+            site.slug.as_str(),
+            None,
+            Some(AuditImage::site(&site)),
+        );
+        self.store.add_site(&site, &audit)?;
         Ok(site)
     }
 
@@ -251,13 +274,20 @@ impl RegistrationService {
         &self,
         site: &SiteSlug,
         new: NewRegistration,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<(Snapshot, ClientSecret), Error> {
         let site = self.store.site(site)?;
         let now = self.clock.now();
         let created = Registration::create(new, &site, now, self.random.as_ref(), &self.hasher)?;
-        self.store
-            .insert(&created.registration, &self.audit(actor))?;
+        let audit = self.audit(
+            actor,
+            &site.slug,
+            AuditAction::RegistrationCreate,
+            created.registration.client_id().as_str(),
+            None,
+            Some(AuditImage::registration(&created.registration)),
+        );
+        self.store.insert(&created.registration, &audit)?;
         Ok((
             self.snapshot(created.registration, site),
             created.client_secret,
@@ -285,16 +315,27 @@ impl RegistrationService {
         &self,
         site: &SiteSlug,
         client_id: &ClientId,
-        actor: &str,
+        actor: &Actor,
         command: impl FnOnce(&mut Registration, &Site, OffsetDateTime) -> Result<(), Error>,
     ) -> Result<Snapshot, Error> {
         let site = self.store.site(site)?;
         let mut registration = self.store.get(&site.slug, client_id)?;
+        let before = AuditImage::registration(&registration);
         command(&mut registration, &site, self.clock.now())?;
-        let revision = self.store.update(&registration, &self.audit(actor))?;
-        let mut record = registration.into_record();
-        record.revision = revision;
-        Ok(self.snapshot(Registration::from_record(record), site))
+        // The store refuses the change unless it stays at this revision: `before` is exact.
+        let mut record = registration.record().clone();
+        record.revision += 1;
+        let changed = Registration::from_record(record);
+        let audit = self.audit(
+            actor,
+            &site.slug,
+            AuditAction::RegistrationUpdate,
+            client_id.as_str(),
+            Some(before),
+            Some(AuditImage::registration(&changed)),
+        );
+        self.store.update(&registration, &audit)?;
+        Ok(self.snapshot(changed, site))
     }
 
     /// Sets a new expiration date; Client ID and secret stay.
@@ -303,7 +344,7 @@ impl RegistrationService {
         site: &SiteSlug,
         client_id: &ClientId,
         expiration_date: ExpirationDate,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Snapshot, Error> {
         self.change(site, client_id, actor, |registration, site, now| {
             registration.renew(expiration_date, site, now)
@@ -315,7 +356,7 @@ impl RegistrationService {
         site: &SiteSlug,
         client_id: &ClientId,
         name: RegistrationName,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Snapshot, Error> {
         self.change(site, client_id, actor, |registration, _, _| {
             registration.rename(name);
@@ -328,7 +369,7 @@ impl RegistrationService {
         site: &SiteSlug,
         client_id: &ClientId,
         enabled: bool,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Snapshot, Error> {
         self.change(site, client_id, actor, |registration, _, _| {
             if enabled {
@@ -346,7 +387,7 @@ impl RegistrationService {
         site: &SiteSlug,
         client_id: &ClientId,
         patch: RegistrationPatch,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Snapshot, Error> {
         self.change(site, client_id, actor, |registration, site, now| {
             if let Some(expiration_date) = patch.expiration_date {
@@ -364,11 +405,34 @@ impl RegistrationService {
         })
     }
 
-    pub fn delete(&self, site: &SiteSlug, client_id: &ClientId, actor: &str) -> Result<(), Error> {
+    /// Deletes a registration. A change made by someone else in between is not a reason
+    /// to refuse a deletion: it is retried on the new revision (a few times at most).
+    pub fn delete(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+        actor: &Actor,
+    ) -> Result<(), Error> {
         let site = self.store.site(site)?;
-        Ok(self
-            .store
-            .delete(&site.slug, client_id, &self.audit(actor))?)
+        let mut attempts_left = 3;
+        loop {
+            let registration = self.store.get(&site.slug, client_id)?;
+            let audit = self.audit(
+                actor,
+                &site.slug,
+                AuditAction::RegistrationDelete,
+                client_id.as_str(),
+                Some(AuditImage::registration(&registration)),
+                None,
+            );
+            match self
+                .store
+                .delete(&site.slug, client_id, registration.revision(), &audit)
+            {
+                Err(StoreError::Conflict) if attempts_left > 1 => attempts_left -= 1,
+                result => return Ok(result?),
+            }
+        }
     }
 
     /// The three templates of `site`: saved ones, defaults for the others.
@@ -393,16 +457,17 @@ impl RegistrationService {
         site: &SiteSlug,
         kind: NoticeKind,
         edit: TemplateEdit,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<NotificationTemplate, Error> {
         if kind == NoticeKind::Expired && edit.banner.is_some() {
             return Err(Error::BannerFixedForExpired);
         }
-        let mut template = self
+        let before = self
             .templates(site)?
             .into_iter()
             .find(|template| template.kind == kind)
             .unwrap_or_else(|| NotificationTemplate::default_for(kind));
+        let mut template = before.clone();
         if let Some(subject) = edit.subject {
             template.subject = subject;
         }
@@ -416,8 +481,15 @@ impl RegistrationService {
             template.enabled = enabled;
         }
         check_template(self.renderer.as_ref(), &template.subject, &template.body)?;
-        self.store
-            .save_template(site, &template, &self.audit(actor))?;
+        let audit = self.audit(
+            actor,
+            site,
+            AuditAction::TemplateSave,
+            kind.as_str(),
+            Some(AuditImage::template(&before)),
+            Some(AuditImage::template(&template)),
+        );
+        self.store.save_template(site, &template, &audit)?;
         Ok(template)
     }
 
@@ -609,7 +681,7 @@ impl RegistrationService {
         sites: Vec<SiteSlug>,
         email: Option<String>,
         password: Option<AdminPassword>,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<(AdminAccount, Option<AdminPassword>), Error> {
         let (password, generated) = match password {
             Some(chosen) => (chosen, false),
@@ -627,7 +699,21 @@ impl RegistrationService {
             sites,
             created_at: self.clock.now(),
         };
-        self.store.add_admin(&admin, &self.audit(actor))?;
+        let audit: Vec<AuditEntry> = admin
+            .sites
+            .iter()
+            .map(|site| {
+                self.audit(
+                    actor,
+                    site,
+                    AuditAction::AdminAdd,
+                    admin.username.as_str(),
+                    None,
+                    Some(AuditImage::admin(&admin)),
+                )
+            })
+            .collect();
+        self.store.add_admin(&admin, &audit)?;
         Ok((admin, generated.then_some(password)))
     }
 
@@ -643,7 +729,7 @@ impl RegistrationService {
             vec![SiteSlug::default_site()],
             None,
             None,
-            "system:bootstrap",
+            &Actor::System("bootstrap".into()),
         ) {
             Ok((admin, password)) => Ok(password.map(|password| (admin.username, password))),
             Err(Error::Store(StoreError::DuplicateAdmin(_))) => Ok(None),
@@ -686,11 +772,27 @@ impl RegistrationService {
     pub fn issue_admin_token(
         &self,
         username: &AdminName,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<AdminToken, Error> {
         let token = AdminToken::generate(self.random.as_ref())?;
+        // An administrator's sites never change, so the entries name the right ones.
+        let admin = self.store.admin(username)?;
+        let audit: Vec<AuditEntry> = admin
+            .sites
+            .iter()
+            .map(|site| {
+                self.audit(
+                    actor,
+                    site,
+                    AuditAction::AdminToken,
+                    username.as_str(),
+                    None,
+                    None,
+                )
+            })
+            .collect();
         self.store
-            .add_admin_token(username, &token.digest(), &self.audit(actor))?;
+            .add_admin_token(username, &token.digest(), self.clock.now(), &audit)?;
         Ok(token)
     }
 
@@ -710,7 +812,7 @@ impl RegistrationService {
         kind: NoticeKind,
         channel: Channel,
         enabled: bool,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Subscription, Error> {
         if channel == Channel::Webhook {
             return Err(Error::NotASubscriptionChannel);
@@ -731,8 +833,15 @@ impl RegistrationService {
             channel,
             enabled,
         };
-        self.store
-            .set_subscription(site, &subscription, &self.audit(actor))?;
+        let audit = self.audit(
+            actor,
+            site,
+            AuditAction::SubscriptionSet,
+            username.as_str(),
+            None,
+            Some(AuditImage::subscription(&subscription)),
+        );
+        self.store.set_subscription(site, &subscription, &audit)?;
         Ok(subscription)
     }
 
@@ -786,6 +895,15 @@ impl RegistrationService {
         query: &LogQuery,
     ) -> Result<(Vec<NoticeLogEntry>, u64), Error> {
         Ok(self.store.log_page(site, query)?)
+    }
+
+    /// One page of `site`'s audit log, newest first, and how many entries it has in all.
+    pub fn audit_page(
+        &self,
+        site: &SiteSlug,
+        query: &AuditQuery,
+    ) -> Result<(Vec<AuditEntry>, u64), Error> {
+        Ok(self.store.audit_page(site, query)?)
     }
 
     /// One page of `site`'s registrations, and how many match the query in all.
@@ -953,15 +1071,22 @@ impl RegistrationService {
         &self,
         site: &SiteSlug,
         url: WebhookUrl,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<WebhookEndpoint, Error> {
         let endpoint = WebhookEndpoint {
             url,
             secret: WebhookSecret::generate(self.random.as_ref())?,
             created_at: self.clock.now(),
         };
-        self.store
-            .add_webhook(site, &endpoint, &self.audit(actor))?;
+        let audit = self.audit(
+            actor,
+            site,
+            AuditAction::WebhookAdd,
+            endpoint.url.as_str(),
+            None,
+            Some(AuditImage::webhook(&endpoint)),
+        );
+        self.store.add_webhook(site, &endpoint, &audit)?;
         Ok(endpoint)
     }
 
@@ -974,9 +1099,17 @@ impl RegistrationService {
         &self,
         site: &SiteSlug,
         url: &WebhookUrl,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<(), Error> {
-        Ok(self.store.remove_webhook(site, url, &self.audit(actor))?)
+        let audit = self.audit(
+            actor,
+            site,
+            AuditAction::WebhookRemove,
+            url.as_str(),
+            Some(AuditImage::from_fields([("url", url.as_str())])),
+            None,
+        );
+        Ok(self.store.remove_webhook(site, url, &audit)?)
     }
 
     /// One round of the delivery worker: claims up to `limit` deliveries that are due on the

@@ -3,12 +3,13 @@
 //! passed on.
 
 use registration_core::{
-    AdminAccount, AdminName, BannerSetting, Channel, ClaimedDelivery, ClientId, ConsoleSession,
-    Delivery, DeliveryState, DeliveryStatus, Disposition, ExpirationDate, NoticeCandidate,
-    NoticeKey, NoticeKind, NoticeLogEntry, NotificationTemplate, Registration, RegistrationId,
-    RegistrationName, RegistrationRecord, Rejections, ScheduleSubject, SecretHash, SecretHint,
-    SigningKeyRecord, Site, SiteName, SitePolicy, SiteSlug, SiteZone, StoreError, Subscription,
-    TokenDigest, WebhookEndpoint, WebhookSecret, WebhookUrl,
+    Actor, AdminAccount, AdminName, AuditAction, AuditEntry, AuditImage, BannerSetting, Channel,
+    ClaimedDelivery, ClientId, ConsoleSession, Delivery, DeliveryState, DeliveryStatus,
+    Disposition, ExpirationDate, NoticeCandidate, NoticeKey, NoticeKind, NoticeLogEntry,
+    NotificationTemplate, Registration, RegistrationId, RegistrationName, RegistrationRecord,
+    Rejections, ScheduleSubject, SecretHash, SecretHint, SigningKeyRecord, Site, SiteName,
+    SitePolicy, SiteSlug, SiteZone, StoreError, Subscription, TokenDigest, WebhookEndpoint,
+    WebhookSecret, WebhookUrl,
 };
 use rusqlite::{ErrorCode, Row};
 use time::format_description::FormatItem;
@@ -334,17 +335,51 @@ pub(crate) fn parse_signing_key(row: &Row<'_>) -> Result<SigningKeyRecord, Store
     })
 }
 
-/// The audit log's before/after image of a registration: its facts without the secret hash.
-pub(crate) fn audit_image(registration: &Registration) -> String {
-    let record = registration.record();
-    serde_json::json!({
-        "id": record.id.to_string(),
-        "client_id": record.client_id.as_str(),
-        "name": record.name.as_str(),
-        "expiration_date": record.expiration_date.to_string(),
-        "enabled": record.enabled,
-        "secret_hint": record.secret_hint.as_str(),
-        "revision": record.revision,
+/// An audit image as stored: a JSON object of text values.
+pub(crate) fn image_json(image: Option<&AuditImage>) -> Option<String> {
+    image.map(|image| {
+        let fields: serde_json::Map<String, serde_json::Value> = image
+            .fields()
+            .map(|(name, value)| (name.to_owned(), serde_json::Value::from(value)))
+            .collect();
+        serde_json::Value::Object(fields).to_string()
     })
-    .to_string()
+}
+
+/// Reads an image back. Entries of schema 12 and before held JSON numbers and booleans too:
+/// they read as their JSON text.
+fn parse_image(text: Option<String>) -> Result<Option<AuditImage>, StoreError> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let corrupt = || StoreError::Corrupt(format!("stored audit image {text:?} is invalid"));
+    let serde_json::Value::Object(fields) =
+        serde_json::from_str::<serde_json::Value>(&text).map_err(|_| corrupt())?
+    else {
+        return Err(corrupt());
+    };
+    Ok(Some(AuditImage::from_fields(fields.into_iter().map(
+        |(name, value)| match value {
+            serde_json::Value::String(text) => (name, text),
+            other => (name, other.to_string()),
+        },
+    ))))
+}
+
+/// Columns: at, actor, site, action, subject, before, after.
+pub(crate) fn parse_audit_entry(row: &Row<'_>) -> Result<AuditEntry, StoreError> {
+    let actor: String = row.get(1).map_err(map_error)?;
+    let action: String = row.get(3).map_err(map_error)?;
+    Ok(AuditEntry {
+        at: parse_instant(&row.get::<_, String>(0).map_err(map_error)?)?,
+        actor: Actor::parse(&actor)
+            .ok_or_else(|| StoreError::Corrupt(format!("stored actor {actor:?} is invalid")))?,
+        site: site_slug(&row.get::<_, String>(2).map_err(map_error)?)?,
+        action: AuditAction::parse(&action).ok_or_else(|| {
+            StoreError::Corrupt(format!("stored audit action {action:?} is unknown"))
+        })?,
+        subject: row.get(4).map_err(map_error)?,
+        before: parse_image(row.get(5).map_err(map_error)?)?,
+        after: parse_image(row.get(6).map_err(map_error)?)?,
+    })
 }

@@ -15,13 +15,13 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use registration_core::{
-    AdminAccount, AdminName, AdminStore, AuditContext, Channel, ClaimedDelivery, ClientId,
-    ConsoleSession, DeliveryOutcome, DeliveryStatus, DeliveryTarget, ExpirationDate, KeyStore,
-    Lease, ListQuery, LogQuery, NoticeCandidate, NoticeKind, NoticeLogEntry, NoticeOutbox,
-    NoticeRecord, NotificationTemplate, PendingReveal, Registration, RegistrationName,
-    RegistrationStore, RevealPad, SessionStore, SigningKeyRecord, Site, SiteSlug, SiteStore,
-    SortKey, StoreError, Subscription, TemplateStore, TokenDigest, UsageUpdate, WebhookEndpoint,
-    WebhookStore, WebhookUrl,
+    AdminAccount, AdminName, AdminStore, AuditEntry, AuditLog, AuditQuery, Channel,
+    ClaimedDelivery, ClientId, ConsoleSession, DeliveryOutcome, DeliveryStatus, DeliveryTarget,
+    ExpirationDate, KeyStore, Lease, ListQuery, LogQuery, NoticeCandidate, NoticeKind,
+    NoticeLogEntry, NoticeOutbox, NoticeRecord, NotificationTemplate, PendingReveal, Registration,
+    RegistrationName, RegistrationStore, RevealPad, SessionStore, SigningKeyRecord, Site, SiteSlug,
+    SiteStore, SortKey, StoreError, Subscription, TemplateStore, TokenDigest, UsageUpdate,
+    WebhookEndpoint, WebhookStore, WebhookUrl,
 };
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -29,10 +29,10 @@ use rusqlite::{
 use time::OffsetDateTime;
 
 use crate::convert::{
-    CLAIM_COLUMNS, REGISTRATION_COLUMNS, audit_image, counter, disposition_str, instant_text,
-    map_error, parse_admin, parse_candidate, parse_claimed, parse_delivery, parse_log_entry,
-    parse_registration, parse_session, parse_signing_key, parse_site, parse_subscription,
-    parse_template, parse_webhook, registration_columns,
+    CLAIM_COLUMNS, REGISTRATION_COLUMNS, counter, disposition_str, image_json, instant_text,
+    map_error, parse_admin, parse_audit_entry, parse_candidate, parse_claimed, parse_delivery,
+    parse_log_entry, parse_registration, parse_session, parse_signing_key, parse_site,
+    parse_subscription, parse_template, parse_webhook, registration_columns,
 };
 
 /// How long a statement waits for another process's lock before reporting `Busy`.
@@ -179,29 +179,23 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     }
 }
 
-fn write_audit(
-    transaction: &Transaction<'_>,
-    audit: &AuditContext,
-    site: &SiteSlug,
-    action: &str,
-    subject: &str,
-    before: Option<String>,
-    after: Option<String>,
-) -> Result<(), StoreError> {
+/// Stores `entry` as given, in the caller's transaction.
+fn write_audit(transaction: &Transaction<'_>, entry: &AuditEntry) -> Result<(), StoreError> {
     transaction
-        .execute(
+        .prepare_cached(
             "INSERT INTO audit_log (at, actor, site, action, subject, before, after)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                instant_text(audit.at),
-                audit.actor,
-                site.as_str(),
-                action,
-                subject,
-                before,
-                after
-            ],
         )
+        .map_err(map_error)?
+        .execute(params![
+            instant_text(entry.at),
+            entry.actor.label(),
+            entry.site.as_str(),
+            entry.action.as_str(),
+            entry.subject,
+            image_json(entry.before.as_ref()),
+            image_json(entry.after.as_ref()),
+        ])
         .map_err(map_error)?;
     Ok(())
 }
@@ -291,7 +285,7 @@ fn unique_violation(error: rusqlite::Error, registration: &Registration) -> Stor
 }
 
 impl SiteStore for SqliteStore {
-    fn add_site(&self, site: &Site, audit: &AuditContext) -> Result<(), StoreError> {
+    fn add_site(&self, site: &Site, audit: &AuditEntry) -> Result<(), StoreError> {
         self.write(|transaction| {
             if site_exists(transaction, &site.slug)? {
                 return Err(StoreError::DuplicateSite(site.slug.to_string()));
@@ -308,20 +302,7 @@ impl SiteStore for SqliteStore {
                     ],
                 )
                 .map_err(map_error)?;
-            let after = serde_json::json!({
-                "name": site.name.as_str(),
-                "time_zone": site.zone.name(),
-                "max_years_ahead": site.policy.max_years_ahead,
-            });
-            write_audit(
-                transaction,
-                audit,
-                &site.slug,
-                "site.add",
-                site.slug.as_str(),
-                None,
-                Some(after.to_string()),
-            )
+            write_audit(transaction, audit)
         })
     }
 
@@ -342,7 +323,7 @@ impl SiteStore for SqliteStore {
 }
 
 impl RegistrationStore for SqliteStore {
-    fn insert(&self, registration: &Registration, audit: &AuditContext) -> Result<(), StoreError> {
+    fn insert(&self, registration: &Registration, audit: &AuditEntry) -> Result<(), StoreError> {
         let record = registration.record();
         self.write(|transaction| {
             require_site(transaction, &record.site)?;
@@ -370,15 +351,7 @@ impl RegistrationStore for SqliteStore {
                     ],
                 )
                 .map_err(|error| unique_violation(error, registration))?;
-            write_audit(
-                transaction,
-                audit,
-                &record.site,
-                "registration.create",
-                record.client_id.as_str(),
-                None,
-                Some(audit_image(registration)),
-            )
+            write_audit(transaction, audit)
         })
     }
 
@@ -403,7 +376,7 @@ impl RegistrationStore for SqliteStore {
         })
     }
 
-    fn update(&self, registration: &Registration, audit: &AuditContext) -> Result<u64, StoreError> {
+    fn update(&self, registration: &Registration, audit: &AuditEntry) -> Result<u64, StoreError> {
         let record = registration.record();
         self.write(|transaction| {
             let Some(before) = find_registration(transaction, &record.site, &record.client_id)?
@@ -438,15 +411,7 @@ impl RegistrationStore for SqliteStore {
                     ],
                 )
                 .map_err(|error| unique_violation(error, registration))?;
-            write_audit(
-                transaction,
-                audit,
-                &record.site,
-                "registration.update",
-                record.client_id.as_str(),
-                Some(audit_image(&before)),
-                Some(audit_image(registration)),
-            )?;
+            write_audit(transaction, audit)?;
             Ok(revision)
         })
     }
@@ -455,12 +420,16 @@ impl RegistrationStore for SqliteStore {
         &self,
         site: &SiteSlug,
         client_id: &ClientId,
-        audit: &AuditContext,
+        revision: u64,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError> {
         self.write(|transaction| {
             let Some(before) = find_registration(transaction, site, client_id)? else {
                 return Err(StoreError::NotFound);
             };
+            if before.revision() != revision {
+                return Err(StoreError::Conflict);
+            }
             let id = before.id().to_string();
             transaction
                 .execute(
@@ -473,15 +442,7 @@ impl RegistrationStore for SqliteStore {
             transaction
                 .execute("DELETE FROM registrations WHERE id = ?1", [&id])
                 .map_err(map_error)?;
-            write_audit(
-                transaction,
-                audit,
-                site,
-                "registration.delete",
-                client_id.as_str(),
-                Some(audit_image(&before)),
-                None,
-            )
+            write_audit(transaction, audit)
         })
     }
 
@@ -746,7 +707,7 @@ fn find_admin(
 }
 
 impl AdminStore for SqliteStore {
-    fn add_admin(&self, admin: &AdminAccount, audit: &AuditContext) -> Result<(), StoreError> {
+    fn add_admin(&self, admin: &AdminAccount, audit: &[AuditEntry]) -> Result<(), StoreError> {
         self.write(|transaction| {
             if find_admin(transaction, admin.username.as_str())?.is_some() {
                 return Err(StoreError::DuplicateAdmin(admin.username.to_string()));
@@ -773,16 +734,9 @@ impl AdminStore for SqliteStore {
                         [admin.username.as_str(), site.as_str()],
                     )
                     .map_err(map_error)?;
-                let after = serde_json::json!({ "username": admin.username.as_str(), "email": admin.email });
-                write_audit(
-                    transaction,
-                    audit,
-                    site,
-                    "admin.add",
-                    admin.username.as_str(),
-                    None,
-                    Some(after.to_string()),
-                )?;
+            }
+            for entry in audit {
+                write_audit(transaction, entry)?;
             }
             Ok(())
         })
@@ -808,32 +762,25 @@ impl AdminStore for SqliteStore {
         &self,
         username: &AdminName,
         digest: &TokenDigest,
-        audit: &AuditContext,
+        created_at: OffsetDateTime,
+        audit: &[AuditEntry],
     ) -> Result<(), StoreError> {
         self.write(|transaction| {
-            let Some(admin) = find_admin(transaction, username.as_str())? else {
+            if find_admin(transaction, username.as_str())?.is_none() {
                 return Err(StoreError::UnknownAdmin(username.to_string()));
-            };
+            }
             transaction
                 .execute(
                     "INSERT INTO admin_tokens (digest, username, created_at) VALUES (?1, ?2, ?3)",
                     params![
                         digest.0.as_slice(),
                         username.as_str(),
-                        instant_text(audit.at)
+                        instant_text(created_at)
                     ],
                 )
                 .map_err(map_error)?;
-            for site in &admin.sites {
-                write_audit(
-                    transaction,
-                    audit,
-                    site,
-                    "admin.token",
-                    username.as_str(),
-                    None,
-                    None,
-                )?;
+            for entry in audit {
+                write_audit(transaction, entry)?;
             }
             Ok(())
         })
@@ -890,7 +837,7 @@ impl AdminStore for SqliteStore {
         &self,
         site: &SiteSlug,
         subscription: &Subscription,
-        audit: &AuditContext,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError> {
         self.write(|transaction| {
             require_site(transaction, site)?;
@@ -912,20 +859,7 @@ impl AdminStore for SqliteStore {
                     ],
                 )
                 .map_err(map_error)?;
-            let after = serde_json::json!({
-                "template": subscription.kind.as_str(),
-                "channel": subscription.channel.as_str(),
-                "enabled": subscription.enabled,
-            });
-            write_audit(
-                transaction,
-                audit,
-                site,
-                "subscription.set",
-                subscription.username.as_str(),
-                None,
-                Some(after.to_string()),
-            )
+            write_audit(transaction, audit)
         })
     }
 }
@@ -948,7 +882,7 @@ impl TemplateStore for SqliteStore {
         &self,
         site: &SiteSlug,
         template: &NotificationTemplate,
-        audit: &AuditContext,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError> {
         self.write(|transaction| {
             require_site(transaction, site)?;
@@ -968,21 +902,7 @@ impl TemplateStore for SqliteStore {
                     ],
                 )
                 .map_err(map_error)?;
-            let after = serde_json::json!({
-                "subject": template.subject,
-                "body": template.body,
-                "enabled": template.enabled,
-                "banner": template.banner.as_str(),
-            });
-            write_audit(
-                transaction,
-                audit,
-                site,
-                "template.save",
-                template.kind.as_str(),
-                None,
-                Some(after.to_string()),
-            )
+            write_audit(transaction, audit)
         })
     }
 }
@@ -1486,7 +1406,7 @@ impl WebhookStore for SqliteStore {
         &self,
         site: &SiteSlug,
         endpoint: &WebhookEndpoint,
-        audit: &AuditContext,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError> {
         self.write(|transaction| {
             require_site(transaction, site)?;
@@ -1508,15 +1428,7 @@ impl WebhookStore for SqliteStore {
                     url: endpoint.url.to_string(),
                 });
             }
-            write_audit(
-                transaction,
-                audit,
-                site,
-                "webhook.add",
-                endpoint.url.as_str(),
-                None,
-                None,
-            )
+            write_audit(transaction, audit)
         })
     }
 
@@ -1536,7 +1448,7 @@ impl WebhookStore for SqliteStore {
         &self,
         site: &SiteSlug,
         url: &WebhookUrl,
-        audit: &AuditContext,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError> {
         self.write(|transaction| {
             let removed = transaction
@@ -1560,15 +1472,33 @@ impl WebhookStore for SqliteStore {
                     [site.as_str(), url.as_str()],
                 )
                 .map_err(map_error)?;
-            write_audit(
+            write_audit(transaction, audit)
+        })
+    }
+}
+
+impl AuditLog for SqliteStore {
+    fn audit_page(
+        &self,
+        site: &SiteSlug,
+        query: &AuditQuery,
+    ) -> Result<(Vec<AuditEntry>, u64), StoreError> {
+        self.read(|transaction| {
+            require_site(transaction, site)?;
+            // audit_log_by_site (site, id) serves both the count and the page.
+            let total: i64 = transaction
+                .prepare_cached("SELECT COUNT(*) FROM audit_log WHERE site = ?1")
+                .map_err(map_error)?
+                .query_row([site.as_str()], |row| row.get(0))
+                .map_err(map_error)?;
+            let entries = query_all(
                 transaction,
-                audit,
-                site,
-                "webhook.remove",
-                url.as_str(),
-                None,
-                None,
-            )
+                "SELECT at, actor, site, action, subject, before, after FROM audit_log
+                 WHERE site = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+                params![site.as_str(), query.limit, counter(query.offset)?],
+                parse_audit_entry,
+            )?;
+            Ok((entries, total.unsigned_abs()))
         })
     }
 }

@@ -192,4 +192,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX console_reveals_by_expiry ON console_reveals (expires_at);
     ",
+    // 13: each site's audit log paged newest first.
+    r"
+    CREATE INDEX audit_log_by_site ON audit_log (site, id);
+    ",
 ];

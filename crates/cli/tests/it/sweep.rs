@@ -3,10 +3,10 @@
 use std::process::Stdio;
 use std::sync::Arc;
 
-use registration_core::testkit::{SeededRandom, shared_secret_hash};
+use registration_core::testkit::{SeededRandom, audit_entry, shared_secret_hash};
 use registration_core::{
-    AuditContext, ClientId, ClientSecret, ExpirationDate, Registration, RegistrationId,
-    RegistrationName, RegistrationRecord, RegistrationStore, Rejections, SiteSlug,
+    ClientId, ClientSecret, ExpirationDate, Registration, RegistrationId, RegistrationName,
+    RegistrationRecord, RegistrationStore, Rejections, SiteSlug,
 };
 use serde_json::Value;
 use store_sqlite::SqliteStore;
@@ -136,10 +136,7 @@ fn concurrent_sweep_processes_record_nothing_twice() {
     let store = SqliteStore::open(&appreg.db()).unwrap();
     let random = SeededRandom::new(5);
     let hash = shared_secret_hash();
-    let audit = AuditContext {
-        actor: "test:seed".into(),
-        at: time::macros::datetime!(2026-11-23 09:00 UTC),
-    };
+    let audit = audit_entry(time::macros::datetime!(2026-11-23 09:00 UTC));
     let registrations: usize = 400;
     for i in 0..registrations {
         let secret = ClientSecret::generate(&random).unwrap();

@@ -302,12 +302,11 @@ pub(crate) async fn site_access(
     site: &str,
 ) -> Result<(Signed, SiteSlug), PageError> {
     let signed = signed_in(state, headers).await?.ok_or(PageError::SignIn)?;
-    let site = SiteSlug::parse(site).map_err(|_| PageError::NotFound)?;
-    if signed.admin.administers(&site) {
-        Ok((signed, site))
-    } else {
-        Err(PageError::NotFound)
-    }
+    let site = signed
+        .admin
+        .administered_site(site)
+        .ok_or(PageError::NotFound)?;
+    Ok((signed, site))
 }
 
 /// `/`: the first site's registrations, or the sign-in page.

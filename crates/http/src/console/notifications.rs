@@ -9,7 +9,7 @@ use axum::response::Response;
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use registration_core::{
-    BannerSetting, Channel, DeliveryStatus, Disposition, LogQuery, NoticeKind,
+    Actor, BannerSetting, Channel, DeliveryStatus, Disposition, LogQuery, NoticeKind,
     NotificationTemplate, RenderedNotice, SiteSlug, TemplateEdit,
 };
 use serde::{Deserialize, Serialize};
@@ -168,7 +168,7 @@ pub(crate) async fn edit_template(
         banner,
         enabled: Some(form.enabled.is_some()),
     };
-    let actor = format!("admin:{}", signed.admin.username);
+    let actor = Actor::admin(&signed.admin);
     let slug = site.clone();
     let saved = blocking(&state, move |service| {
         service.edit_template(&slug, kind, edit, &actor)
@@ -301,7 +301,7 @@ pub(crate) async fn subscribe(
     )?;
     let username = signed.admin.username.clone();
     let has_email = signed.admin.email.is_some();
-    let actor = format!("admin:{username}");
+    let actor = Actor::Admin(username.clone());
     let slug = site.clone();
     let result = blocking(&state, move |service| {
         let current = service.effective_subscriptions(&slug)?;

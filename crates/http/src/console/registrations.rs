@@ -8,7 +8,7 @@ use axum::response::Response;
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use registration_core::{
-    ClientId, ClientSecret, ExpirationDate, ListQuery, NewRegistration, REVEAL_LIFETIME,
+    Actor, ClientId, ClientSecret, ExpirationDate, ListQuery, NewRegistration, REVEAL_LIFETIME,
     RegistrationName, SiteSlug, Snapshot, SortKey,
 };
 use serde::{Deserialize, Serialize};
@@ -276,7 +276,7 @@ pub(crate) async fn create(
         expiration_date,
         enabled: form.enabled.is_some(),
     };
-    let actor = format!("admin:{}", signed.admin.username);
+    let actor = Actor::admin(&signed.admin);
     let slug = site.clone();
     let created = blocking(&state, move |service| service.create(&slug, new, &actor)).await?;
     let (snapshot, secret) = match created {
@@ -463,7 +463,7 @@ pub(crate) async fn change(
     let (signed, site) = site_access(&state, &headers, &site).await?;
     signed.check_form(&state, &headers, &form.csrf)?;
     let id = ClientId::parse(&client_id).map_err(|_| PageError::NotFound)?;
-    let actor = format!("admin:{}", signed.admin.username);
+    let actor = Actor::admin(&signed.admin);
     let slug = site.clone();
     let action = form.action.clone();
     let outcome = blocking(&state, move |service| match action.as_str() {

@@ -11,10 +11,10 @@ fn admin_token(app: &TestApp, name: &str, sites: &[&str]) -> String {
     let username = AdminName::parse(name).unwrap();
     let sites = sites.iter().map(|s| SiteSlug::parse(s).unwrap()).collect();
     app.service
-        .add_admin(username.clone(), sites, None, None, "test")
+        .add_admin(username.clone(), sites, None, None, &crate::tester())
         .unwrap();
     app.service
-        .issue_admin_token(&username, "test")
+        .issue_admin_token(&username, &crate::tester())
         .unwrap()
         .expose_secret()
         .to_owned()
@@ -538,7 +538,7 @@ async fn banners_are_the_sites_expired_then_warned_registrations_by_name() {
             &SiteSlug::default_site(),
             &registration_core::ClientId::parse(&disabled.client_id).unwrap(),
             false,
-            "test",
+            &crate::tester(),
         )
         .unwrap();
     app.clock.set(time::macros::datetime!(2026-11-26 12:00 UTC));

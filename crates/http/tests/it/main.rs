@@ -74,7 +74,7 @@ pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestA
             SiteSlug::parse("other").unwrap(),
             Some(SiteName::parse("Other").unwrap()),
             Some(SiteZone::parse("Europe/Berlin").unwrap()),
-            "test",
+            &crate::tester(),
         )
         .unwrap();
     let mut config = Config::new(base.clone());
@@ -115,7 +115,7 @@ impl TestApp {
                     expiration_date: ExpirationDate::parse(expires).unwrap(),
                     enabled: true,
                 },
-                "test",
+                &crate::tester(),
             )
             .unwrap();
         Credentials {
@@ -164,4 +164,9 @@ impl TestApp {
             server.await.unwrap();
         }
     }
+}
+
+/// Who the audit log names for changes these tests make through the service directly.
+pub(crate) fn tester() -> registration_core::Actor {
+    registration_core::Actor::Cli("test".into())
 }

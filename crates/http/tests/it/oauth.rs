@@ -123,7 +123,7 @@ async fn every_kind_of_bad_client_gets_the_same_401() {
             &registration_core::SiteSlug::default_site(),
             &registration_core::ClientId::parse(&disabled.client_id).unwrap(),
             false,
-            "test",
+            &crate::tester(),
         )
         .unwrap();
     let expiring = app.create("default", "Short-lived", "2026-11-30");
@@ -208,7 +208,7 @@ async fn renewing_an_expired_registration_lets_the_same_secret_in_again() {
             &registration_core::SiteSlug::default_site(),
             &registration_core::ClientId::parse(&client.client_id).unwrap(),
             registration_core::ExpirationDate::parse("2027-06-30").unwrap(),
-            "test",
+            &crate::tester(),
         )
         .unwrap();
     access_token(app.token_basic("default", &client).await).await;
@@ -242,20 +242,22 @@ async fn introspection_turns_inactive_when_the_registration_is_disabled_or_delet
     let site = registration_core::SiteSlug::default_site();
     let client_id = registration_core::ClientId::parse(&client.client_id).unwrap();
     app.service
-        .set_enabled(&site, &client_id, false, "test")
+        .set_enabled(&site, &client_id, false, &crate::tester())
         .unwrap();
     assert_eq!(
         introspect(&app, &resource_server, &token).await,
         serde_json::json!({"active": false})
     );
     app.service
-        .set_enabled(&site, &client_id, true, "test")
+        .set_enabled(&site, &client_id, true, &crate::tester())
         .unwrap();
     assert_eq!(
         introspect(&app, &resource_server, &token).await["active"],
         true
     );
-    app.service.delete(&site, &client_id, "test").unwrap();
+    app.service
+        .delete(&site, &client_id, &crate::tester())
+        .unwrap();
     assert_eq!(
         introspect(&app, &resource_server, &token).await["active"],
         false

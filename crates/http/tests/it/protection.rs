@@ -380,7 +380,7 @@ async fn health_readiness_and_metrics() {
             vec![registration_core::SiteSlug::default_site()],
             None,
             None,
-            "test",
+            &crate::tester(),
         )
         .unwrap();
     app.create("default", "Soon", "2026-11-26");
@@ -535,7 +535,7 @@ async fn a_sign_in_flood_for_a_username_does_not_lock_its_owner_out() {
             vec![registration_core::SiteSlug::default_site()],
             None,
             None,
-            "test",
+            &crate::tester(),
         )
         .unwrap();
     let password = password.unwrap().expose_secret().to_owned();

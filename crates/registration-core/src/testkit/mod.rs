@@ -5,9 +5,12 @@ use std::sync::{Mutex, OnceLock};
 
 use time::{Duration, OffsetDateTime};
 
+use crate::audit::{Actor, AuditAction, AuditEntry};
 use crate::error::Error;
 use crate::ports::{Clock, RandomSource};
 use crate::secret::{ClientSecret, SecretHash, SecretHasher};
+use crate::site::SiteSlug;
+use crate::template::{NoticeVariables, RenderedNotice, TemplateRenderer};
 
 /// A clock that stands still until a test moves it.
 #[derive(Debug)]
@@ -78,6 +81,39 @@ pub struct FailingRandom;
 impl RandomSource for FailingRandom {
     fn fill_bytes(&self, _dest: &mut [u8]) -> Result<(), Error> {
         Err(Error::EntropyUnavailable)
+    }
+}
+
+/// A renderer that returns templates as they are written, for tests that need a
+/// [`TemplateRenderer`] but not minijinja (notify's `SandboxedRenderer` is the real one).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VerbatimRenderer;
+
+impl TemplateRenderer for VerbatimRenderer {
+    fn render(
+        &self,
+        subject: &str,
+        body: &str,
+        _variables: &NoticeVariables,
+    ) -> Result<RenderedNotice, Error> {
+        Ok(RenderedNotice {
+            subject: subject.replace(['\r', '\n'], " "),
+            body: body.to_owned(),
+        })
+    }
+}
+
+/// An audit entry for tests that change a store directly and are not about the audit log:
+/// by `system:test`, on site `default`, at `at`.
+pub fn audit_entry(at: OffsetDateTime) -> AuditEntry {
+    AuditEntry {
+        at,
+        actor: Actor::System("test".into()),
+        site: SiteSlug::default_site(),
+        action: AuditAction::RegistrationUpdate,
+        subject: "test".into(),
+        before: None,
+        after: None,
     }
 }
 

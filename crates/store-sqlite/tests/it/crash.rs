@@ -10,8 +10,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use registration_core::testkit::audit_entry;
 use registration_core::{
-    AuditContext, Disposition, DueNotice, NoticeKey, NoticeKind, NoticeOutbox, NoticeRecord,
+    AuditEntry, Disposition, DueNotice, NoticeKey, NoticeKind, NoticeOutbox, NoticeRecord,
     RegistrationStore, SiteZone,
 };
 use rusqlite::Connection;
@@ -22,11 +23,8 @@ use crate::registration;
 const CHILD: &str = "APPREG_CRASH_CHILD";
 const NOTICES_PER_BATCH: usize = 15;
 
-fn audit() -> AuditContext {
-    AuditContext {
-        actor: "cli:crash-test".into(),
-        at: time::macros::datetime!(2026-11-23 09:00 UTC),
-    }
+fn audit() -> AuditEntry {
+    audit_entry(time::macros::datetime!(2026-11-23 09:00 UTC))
 }
 
 /// The writer: registrations one transaction each, and every fifth step one transaction of

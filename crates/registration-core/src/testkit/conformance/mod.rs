@@ -19,7 +19,7 @@ use std::sync::{Arc, Barrier};
 use time::{Duration, OffsetDateTime, macros::datetime};
 
 use crate::{
-    AdminAccount, AdminName, AuditContext, Channel, ClientId, ClientSecret, ConsoleSession,
+    AdminAccount, AdminName, AuditEntry, Channel, ClientId, ClientSecret, ConsoleSession,
     DeliveryOutcome, DeliveryState, DeliveryStatus, Disposition, DueNotice, ExpirationDate, Lease,
     ListQuery, LogQuery, NoticeKey, NoticeKind, NoticeRecord, PendingReveal, Registration,
     RegistrationId, RegistrationName, RegistrationRecord, Rejections, RevealPad, SigningKeyRecord,
@@ -29,13 +29,18 @@ use crate::{
 
 use super::SeededRandom;
 
+mod audit;
+pub use audit::{
+    audit_pages_are_per_site_newest_first_and_counted, changes_store_their_audit_entries_unaltered,
+    refused_changes_store_no_audit_entry, service_audits_every_change_without_secrets,
+    traffic_and_notices_write_no_audit_entry,
+};
+
 const NOW: OffsetDateTime = datetime!(2026-11-23 09:00 UTC);
 
-fn audit() -> AuditContext {
-    AuditContext {
-        actor: "test:conformance".into(),
-        at: NOW,
-    }
+/// An entry for a change the check is not about (the audit checks build their own).
+fn audit() -> AuditEntry {
+    super::audit_entry(NOW)
 }
 
 fn slug(text: &str) -> SiteSlug {
@@ -217,7 +222,7 @@ pub fn sites_are_isolated(store: &impl Store) {
         Err(StoreError::NotFound)
     );
     assert_eq!(
-        store.delete(&ours, theirs.client_id(), &audit()),
+        store.delete(&ours, theirs.client_id(), 0, &audit()),
         Err(StoreError::NotFound)
     );
     let moved = with(&theirs, |r| r.site = ours.clone());
@@ -271,7 +276,7 @@ pub fn update_checks_revision_and_names(store: &impl Store) {
         Err(StoreError::DuplicateName("SECOND".into()))
     );
     store
-        .delete(&slug("default"), second.client_id(), &audit())
+        .delete(&slug("default"), second.client_id(), 0, &audit())
         .unwrap();
     assert_eq!(store.update(&second, &audit()), Err(StoreError::NotFound));
 }
@@ -434,16 +439,21 @@ pub fn banner_candidates_are_enabled_and_due_by_the_date(store: &impl Store) {
 }
 
 /// Adds administrator `alice` of the default site.
-fn add_alice(store: &impl Store) -> AdminAccount {
-    let admin = AdminAccount {
-        username: AdminName::parse("alice").unwrap(),
+/// An administrator of `sites` (without an e-mail address).
+fn admin(name: &str, sites: &[&str]) -> AdminAccount {
+    AdminAccount {
+        username: AdminName::parse(name).unwrap(),
         password_hash: super::shared_secret_hash(),
         email: None,
-        sites: vec![slug("default")],
+        sites: sites.iter().map(|s| slug(s)).collect(),
         created_at: NOW,
-    };
-    store.add_admin(&admin, &audit()).unwrap();
-    admin
+    }
+}
+
+fn add_alice(store: &impl Store) -> AdminAccount {
+    let alice = admin("alice", &["default"]);
+    store.add_admin(&alice, &[audit()]).unwrap();
+    alice
 }
 
 /// SessionStore: sessions by digest, removed on sign-out, expired ones forgotten.
@@ -656,7 +666,7 @@ pub fn stale_notices_are_not_recorded(store: &impl Store) {
     );
 
     store
-        .delete(&slug("default"), registration.client_id(), &audit())
+        .delete(&slug("default"), registration.client_id(), 2, &audit())
         .unwrap();
     let current = notice(&renewed, NoticeKind::Expired, Disposition::Deliver);
     assert_eq!(store.record(&[current], NOW), Ok(0), "deleted since");
@@ -674,7 +684,12 @@ pub fn delete_cancels_open_deliveries(store: &impl Store) {
     );
     store.record(&[seven], NOW).unwrap();
     store
-        .delete(&slug("default"), registration.client_id(), &audit())
+        .delete(
+            &slug("default"),
+            registration.client_id(),
+            registration.revision(),
+            &audit(),
+        )
         .unwrap();
     assert_eq!(
         store.get(&slug("default"), registration.client_id()),
@@ -1282,7 +1297,7 @@ pub fn admins_and_tokens_round_trip(store: &impl Store) {
         sites: vec![slug("acme-eu"), slug("default")],
         created_at: NOW,
     };
-    store.add_admin(&alice, &audit()).unwrap();
+    store.add_admin(&alice, &[audit()]).unwrap();
     assert_eq!(
         store.admin(&alice.username).unwrap(),
         alice,
@@ -1290,7 +1305,7 @@ pub fn admins_and_tokens_round_trip(store: &impl Store) {
     );
     assert_eq!(store.admin_count(), Ok(1));
     assert_eq!(
-        store.add_admin(&alice, &audit()),
+        store.add_admin(&alice, &[audit()]),
         Err(StoreError::DuplicateAdmin("alice".into()))
     );
     let lost = crate::AdminAccount {
@@ -1299,7 +1314,7 @@ pub fn admins_and_tokens_round_trip(store: &impl Store) {
         ..alice.clone()
     };
     assert_eq!(
-        store.add_admin(&lost, &audit()),
+        store.add_admin(&lost, &[audit()]),
         Err(StoreError::UnknownSite("nowhere".into()))
     );
     assert_eq!(
@@ -1310,12 +1325,17 @@ pub fn admins_and_tokens_round_trip(store: &impl Store) {
 
     let digest = crate::TokenDigest([7; 32]);
     store
-        .add_admin_token(&alice.username, &digest, &audit())
+        .add_admin_token(&alice.username, &digest, NOW, &[audit()])
         .unwrap();
     assert_eq!(store.admin_by_token(&digest), Ok(Some(alice.clone())));
     assert_eq!(store.admin_by_token(&crate::TokenDigest([8; 32])), Ok(None));
     assert_eq!(
-        store.add_admin_token(&lost.username, &crate::TokenDigest([9; 32]), &audit()),
+        store.add_admin_token(
+            &lost.username,
+            &crate::TokenDigest([9; 32]),
+            NOW,
+            &[audit()]
+        ),
         Err(StoreError::UnknownAdmin("bob".into()))
     );
 }
@@ -1362,21 +1382,14 @@ pub fn templates_are_saved_per_site_and_kind(store: &impl Store) {
 /// AdminStore: administrators per site, and subscription choices replacing each other.
 pub fn subscriptions_are_choices_per_site_user_kind_and_channel(store: &impl Store) {
     store.add_site(&site("other", "UTC"), &audit()).unwrap();
-    let admin = |name: &str, sites: &[&str]| crate::AdminAccount {
-        username: crate::AdminName::parse(name).unwrap(),
-        password_hash: super::shared_secret_hash(),
-        email: None,
-        sites: sites.iter().map(|s| slug(s)).collect(),
-        created_at: NOW,
-    };
     store
-        .add_admin(&admin("zoe", &["default"]), &audit())
+        .add_admin(&admin("zoe", &["default"]), &[audit()])
         .unwrap();
     store
-        .add_admin(&admin("adam", &["default", "other"]), &audit())
+        .add_admin(&admin("adam", &["default", "other"]), &[audit()])
         .unwrap();
     store
-        .add_admin(&admin("olga", &["other"]), &audit())
+        .add_admin(&admin("olga", &["other"]), &[audit()])
         .unwrap();
     let names = |admins: Vec<crate::AdminAccount>| {
         admins
@@ -1456,7 +1469,18 @@ macro_rules! store_conformance_tests {
             sessions_round_trip_and_expire,
             reveal_pads_are_taken_once,
             log_pages_filter_and_count,
+            changes_store_their_audit_entries_unaltered,
+            refused_changes_store_no_audit_entry,
+            traffic_and_notices_write_no_audit_entry,
+            audit_pages_are_per_site_newest_first_and_counted,
         );
+        #[test]
+        fn conformance_service_audits_every_change_without_secrets() {
+            let (_guard, store) = ($make)();
+            $crate::testkit::conformance::service_audits_every_change_without_secrets(
+                ::std::sync::Arc::new(store),
+            );
+        }
         #[test]
         fn conformance_concurrent_claims_take_each_delivery_once() {
             let (_guard, store) = ($make)();
