@@ -67,6 +67,9 @@ pub(crate) enum Command {
     /// The Administrative notification log.
     #[command(subcommand)]
     Notices(NoticesCommand),
+    /// The audit log: who changed what in a site, and when.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Notification templates of a site.
     #[command(subcommand)]
     Templates(TemplatesCommand),
@@ -260,6 +263,21 @@ pub(crate) enum NoticesCommand {
     List {
         #[command(flatten)]
         site: SiteArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// List a site's audit entries, newest first, one page at a time.
+    List {
+        #[command(flatten)]
+        site: SiteArg,
+        /// Which page (1 is the newest).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        page: u32,
+        /// Entries per page.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        per_page: u32,
     },
 }
 

@@ -3,19 +3,22 @@
 
 use anyhow::{Context, Result, anyhow};
 use registration_core::{
-    Actor, AdminName, AdminPassword, BannerSetting, Channel, ClientId, Error, ExpirationDate,
-    NewRegistration, NoticeKind, RegistrationName, RegistrationService, SiteName, SiteSlug,
-    SiteZone, StoreError, TemplateEdit, WebhookUrl, parse_email,
+    Actor, AdminName, AdminPassword, AuditQuery, BannerSetting, Channel, ClientId, Error,
+    ExpirationDate, NewRegistration, NoticeKind, RegistrationName, RegistrationService, SiteName,
+    SiteSlug, SiteZone, StoreError, TemplateEdit, WebhookUrl, parse_email,
 };
 
 use crate::args::{
-    AdminCommand, Command, KeysCommand, NoticesCommand, RegCommand, SiteCommand, Target,
-    TemplatesCommand, WebhookCommand,
+    AdminCommand, AuditCommand, Command, KeysCommand, NoticesCommand, RegCommand, SiteCommand,
+    Target, TemplatesCommand, WebhookCommand,
 };
 use crate::render::{
-    SiteJson, notices_table, registration_details, registrations_table, sites_table, table,
+    SiteJson, audit_table, notices_table, registration_details, registrations_table, sites_table,
+    table,
 };
-use registration_http::wire::{NoticeJson, RegistrationJson, TemplateJson, rfc3339};
+use registration_http::wire::{
+    AuditEntryJson, NoticeJson, RegistrationJson, TemplateJson, rfc3339,
+};
 
 pub(crate) fn execute(
     service: &RegistrationService,
@@ -96,6 +99,36 @@ pub(crate) fn execute(
                 return Ok(format!("No notices recorded for site {slug}."));
             }
             Ok(notices_table(&entries, zone))
+        }
+        Command::Audit(AuditCommand::List {
+            site,
+            page,
+            per_page,
+        }) => {
+            let slug = site_slug(&site.site)?;
+            let zone = service.site(&slug)?.zone;
+            let query = AuditQuery {
+                offset: u64::from(page - 1) * u64::from(per_page),
+                limit: per_page,
+            };
+            let (entries, total) = service.audit_page(&slug, &query)?;
+            if json {
+                let entries: Vec<AuditEntryJson> = entries
+                    .iter()
+                    .map(|entry| AuditEntryJson::new(entry, zone))
+                    .collect();
+                return to_json(&entries);
+            }
+            if entries.is_empty() {
+                return Ok(format!(
+                    "No audit entries on page {page} for site {slug} ({total} in all)."
+                ));
+            }
+            Ok(format!(
+                "{}\nPage {page}, {} of {total} entries, newest first.",
+                audit_table(&entries, zone),
+                entries.len()
+            ))
         }
     }
 }

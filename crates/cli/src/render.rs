@@ -2,7 +2,9 @@
 //! docs/cli.md) and aligned tables for people. Domain types do not derive `Serialize`; the
 //! wire shapes live here.
 
-use registration_core::{DeliveryReport, NoticeLogEntry, Site, SiteZone, Snapshot, SweepReport};
+use registration_core::{
+    AuditEntry, DeliveryReport, NoticeLogEntry, Site, SiteZone, Snapshot, SweepReport,
+};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -178,6 +180,38 @@ pub(crate) fn sites_table(sites: &[Site]) -> String {
         })
         .collect();
     table(&["Slug", "Name", "Time zone"], &rows)
+}
+
+/// The audit log: one row per entry, each changed field as `field: old → new`.
+pub(crate) fn audit_table(entries: &[AuditEntry], zone: SiteZone) -> String {
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|entry| {
+            let changes: Vec<String> = entry
+                .changes()
+                .iter()
+                .map(|change| {
+                    let value = |value: Option<&str>| {
+                        value.map_or_else(|| "-".to_owned(), |value| format!("{value:?}"))
+                    };
+                    format!(
+                        "{}: {} → {}",
+                        change.field,
+                        value(change.before),
+                        value(change.after)
+                    )
+                })
+                .collect();
+            vec![
+                zone.local_minute(entry.at),
+                entry.actor.label(),
+                entry.action.to_string(),
+                entry.subject.clone(),
+                changes.join("; "),
+            ]
+        })
+        .collect();
+    table(&["Time", "Actor", "Action", "Subject", "Changes"], &rows)
 }
 
 pub(crate) fn notices_table(entries: &[NoticeLogEntry], zone: SiteZone) -> String {

@@ -130,16 +130,29 @@ pub(crate) struct PatchBody {
     enabled: Option<bool>,
 }
 
-/// Paging, order and search of the registration list.
-#[derive(Debug, Default, utoipa::IntoParams)]
+/// Paging of a list other than the registrations (documentation only: `ListParams` parses).
+#[derive(Debug, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(crate) struct ListParams {
+#[allow(dead_code)] // read by utoipa's derive only
+pub(crate) struct PagingParams {
     /// 1-based page number (default 1).
     #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<u32>,
     /// 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     per_page: Option<u32>,
+}
+
+/// Paging, order and search of the registration list.
+#[derive(Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListParams {
+    /// 1-based page number (default 1).
+    #[param(minimum = 1, maximum = 1_000_000)]
+    pub(crate) page: Option<u32>,
+    /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub(crate) per_page: Option<u32>,
     /// name, client_id, registration_date, enabled, expiration_date or last_used; prefix `-`
     /// for descending (default name).
     #[param(pattern = "^-?(name|client_id|registration_date|enabled|expiration_date|last_used)$")]
@@ -150,7 +163,7 @@ pub(crate) struct ListParams {
 
 impl ListParams {
     /// Parses the query string; malformed numbers are field errors, not a bare 400.
-    fn parse(raw: Option<&str>) -> Result<Self, Error> {
+    pub(crate) fn parse(raw: Option<&str>) -> Result<Self, Error> {
         let mut query = Self::default();
         let mut fields = Vec::new();
         for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
@@ -225,6 +238,11 @@ impl Paging {
         }
         paging
     }
+
+    /// How many items come before this page.
+    pub(crate) fn offset(&self) -> u64 {
+        u64::from(self.page - 1) * u64::from(self.per_page)
+    }
 }
 
 /// List a site's registrations.
@@ -271,7 +289,7 @@ pub(crate) async fn list(
         search: query.q.filter(|q| !q.trim().is_empty()),
         sort,
         descending,
-        offset: u64::from(paging.page - 1) * u64::from(paging.per_page),
+        offset: paging.offset(),
         limit: paging.per_page,
     };
     let (snapshots, total) =

@@ -3,6 +3,7 @@
 //! rule is the domain's; this crate parses, bounds the expensive work, and renders.
 
 mod admin;
+mod audit;
 mod budget;
 mod cache;
 mod console;
@@ -186,6 +187,7 @@ impl Server {
                 get(admin::show).patch(admin::update).delete(admin::remove),
             )
             .route("/api/v1/sites/{site}/notifications", get(notices::log))
+            .route("/api/v1/sites/{site}/audit", get(audit::log))
             .route(
                 "/api/v1/sites/{site}/notification-templates",
                 get(notices::templates),

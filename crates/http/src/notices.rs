@@ -146,7 +146,7 @@ pub(crate) async fn log(
         kind: filter.kind,
         client_id: filter.registration,
         status: filter.status,
-        offset: u64::from(filter.paging.page - 1) * u64::from(filter.paging.per_page),
+        offset: filter.paging.offset(),
         limit: filter.paging.per_page,
     };
     let (zone, (entries, total)) = blocking(&state, move |service| {

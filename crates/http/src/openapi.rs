@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::FieldError;
 use crate::wire::RegistrationJson;
-use crate::{admin, notices};
+use crate::{admin, audit, notices};
 
 /// An RFC 9457 problem document (documentation only: responses are built in `error.rs`).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -54,7 +54,8 @@ impl Modify for BearerToken {
         notices::edit_template,
         notices::subscriptions,
         notices::subscribe,
-        notices::banners
+        notices::banners,
+        audit::log
     ),
     components(schemas(RegistrationJson, ProblemJson, FieldError)),
     modifiers(&BearerToken)

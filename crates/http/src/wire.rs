@@ -1,9 +1,11 @@
 //! Wire shapes shared by the admin API and the command line's `--json` output (SPEC
 //! section 8 names the fields). Domain types do not derive `Serialize`; these do.
 
+use std::collections::BTreeMap;
+
 use registration_core::{
-    Banner, ClientSecret, Disposition, NoticeKind, NoticeLogEntry, NotificationTemplate, SiteZone,
-    Snapshot, SubscriptionRow,
+    AuditEntry, AuditImage, Banner, ClientSecret, Disposition, NoticeKind, NoticeLogEntry,
+    NotificationTemplate, SiteZone, Snapshot, SubscriptionRow,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -224,6 +226,45 @@ impl TemplateJson {
             },
             subject: template.subject.clone(),
             body: template.body.clone(),
+        }
+    }
+}
+
+/// One entry of a site's audit log: who changed what, when, with the object's facts before
+/// and after (never a secret, a password, a token or a hash of one).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditEntryJson {
+    /// When the change was made (site time).
+    at: String,
+    /// `admin:<username>`, `cli:<os user>` or `system:<what>`.
+    actor: String,
+    /// e.g. `registration.update`, `template.save`.
+    action: &'static str,
+    /// What was changed: a Client ID, a username, a template kind, a URL or a site slug.
+    subject: String,
+    /// The object's facts before the change; absent for a creation.
+    before: Option<BTreeMap<String, String>>,
+    /// The object's facts after the change; absent for a deletion.
+    after: Option<BTreeMap<String, String>>,
+}
+
+impl AuditEntryJson {
+    pub fn new(entry: &AuditEntry, zone: SiteZone) -> Self {
+        let image = |image: &Option<AuditImage>| {
+            image.as_ref().map(|image| {
+                image
+                    .fields()
+                    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                    .collect()
+            })
+        };
+        Self {
+            at: rfc3339(zone.local(entry.at)),
+            actor: entry.actor.label(),
+            action: entry.action.as_str(),
+            subject: entry.subject.clone(),
+            before: image(&entry.before),
+            after: image(&entry.after),
         }
     }
 }

@@ -37,6 +37,8 @@ impl Appreg {
         let mut command = Command::new(env!("CARGO_BIN_EXE_appreg"));
         command.arg("--db").arg(self.db()).args(args);
         command.env_remove("APPREG_DB");
+        // The audit log names the OS user: the same one on every machine.
+        command.env("USER", "ops").env_remove("LOGNAME");
         match now {
             Some(now) => command.env("APPREG_NOW", now),
             None => command.env_remove("APPREG_NOW"),

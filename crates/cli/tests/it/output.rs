@@ -104,7 +104,7 @@ fn blur_creation_times(value: &mut Value) {
     match value {
         Value::Array(items) => items.iter_mut().for_each(blur_creation_times),
         Value::Object(fields) => {
-            for field in ["registration_date", "recorded_at"] {
+            for field in ["registration_date", "recorded_at", "at"] {
                 if let Some(Value::String(instant)) = fields.get_mut(field)
                     && let Some(dot) = instant.find('.')
                 {
@@ -188,5 +188,90 @@ fn sweep_and_notification_log() {
     insta::assert_snapshot!(
         "notices_list_json",
         fixture.json(&["notices", "list", "--site", "berlin"])
+    );
+}
+
+#[test]
+fn audit_log_table_json_and_pages() {
+    let appreg = Appreg::new();
+    let now = Some(CREATED_AT);
+    appreg.ok(
+        now,
+        &["site", "add", "berlin", "--time-zone", "Europe/Berlin"],
+    );
+    let (client_id, secret) = appreg.create(CREATED_AT, "berlin", "Billing sync", "2027-01-31");
+    appreg.ok(
+        now,
+        &[
+            "reg",
+            "renew",
+            "--site",
+            "berlin",
+            &client_id,
+            "--expires",
+            "2027-03-31",
+        ],
+    );
+    appreg.ok(now, &["reg", "disable", "--site", "berlin", &client_id]);
+    appreg.ok(
+        now,
+        &[
+            "admin",
+            "add",
+            "alice",
+            "--site",
+            "berlin",
+            "--email",
+            "alice@example.com",
+        ],
+    );
+    appreg.ok(
+        now,
+        &["templates", "edit", "--site", "berlin", "expired", "--off"],
+    );
+    appreg.ok(now, &["reg", "delete", "--site", "berlin", &client_id]);
+    let fixture = Fixture {
+        appreg,
+        credentials: vec![(client_id, secret)],
+    };
+    let json = |args: &[&str]| {
+        let mut value = fixture.appreg.json(now, args);
+        blur_creation_times(&mut value);
+        fixture.redact(&serde_json::to_string_pretty(&value).unwrap())
+    };
+    insta::assert_snapshot!(
+        "audit_list",
+        fixture.redact(&fixture.appreg.ok(
+            now,
+            &["audit", "list", "--site", "berlin", "--per-page", "5"]
+        ))
+    );
+    insta::assert_snapshot!(
+        "audit_list_json",
+        json(&[
+            "audit",
+            "list",
+            "--site",
+            "berlin",
+            "--per-page",
+            "4",
+            "--page",
+            "2"
+        ])
+    );
+    assert_eq!(
+        fixture
+            .appreg
+            .fails(now, &["audit", "list", "--site", "nowhere"]),
+        "site \"nowhere\" does not exist"
+    );
+    let output = fixture.appreg.run(
+        now,
+        &["audit", "list", "--site", "berlin", "--per-page", "0"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "out-of-range paging is a usage error"
     );
 }
