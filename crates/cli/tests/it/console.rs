@@ -190,6 +190,7 @@ async fn alerts_on_every_page(
         format!("/sites/default/app-registrations/{detail_of}"),
         "/sites/default/notifications/templates".to_owned(),
         "/sites/default/notifications/log".to_owned(),
+        "/sites/default/audit".to_owned(),
     ];
     let mut seen = Vec::new();
     for page in &pages {
@@ -485,6 +486,21 @@ async fn an_administrator_works_through_the_console_in_chromium() {
     );
     assert!(!log.contains("expires_in_7_days"), "{log}");
 
+    // The audit log, reached from the header, names alice's console changes, old → new.
+    navigate_by(&client, Locator::LinkText("Audit log")).await;
+    let renewal = text_of(
+        &client,
+        Locator::XPath(&format!(
+            "//tr[@data-action='registration.update'][td[code='{billing}']][contains(., '2027-12-31')]"
+        )),
+    )
+    .await;
+    assert!(
+        renewal.contains("admin:alice")
+            && renewal.contains("expiration_date: 2026-11-30 → 2027-12-31"),
+        "{renewal}"
+    );
+
     // Another site's administrator sees nothing of this site.
     navigate_by(
         &client,
@@ -496,6 +512,7 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         "/sites/default/app-registrations".to_owned(),
         format!("/sites/default/app-registrations/{billing}"),
         "/sites/default/notifications/log".to_owned(),
+        "/sites/default/audit".to_owned(),
     ] {
         client.goto(&format!("{base}{page}")).await.unwrap();
         assert_eq!(

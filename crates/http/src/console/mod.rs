@@ -4,6 +4,7 @@
 //! form carries a CSRF token derived from the session, and cross-origin posts are refused.
 //! Every page of a site shows that site's banners. Another site's pages answer 404.
 
+mod audit;
 mod notifications;
 mod registrations;
 mod view;
@@ -73,6 +74,7 @@ pub(crate) fn routes() -> Router<AppState> {
             get(notifications::subscriptions).post(notifications::subscribe),
         )
         .route("/sites/{site}/notifications/log", get(notifications::log))
+        .route("/sites/{site}/audit", get(audit::log))
         .layer(axum::middleware::map_response(security_headers))
 }
 

@@ -26,6 +26,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/subscriptions.html"),
     ),
     ("log.html", include_str!("templates/log.html")),
+    ("audit.html", include_str!("templates/audit.html")),
 ];
 
 /// The console's templates, parsed once at start.
@@ -138,6 +139,7 @@ pub(crate) enum Section {
     Templates,
     Subscriptions,
     Log,
+    Audit,
 }
 
 impl Section {
@@ -147,6 +149,7 @@ impl Section {
             Section::Templates => "templates",
             Section::Subscriptions => "subscriptions",
             Section::Log => "log",
+            Section::Audit => "audit",
         }
     }
 }

@@ -378,6 +378,66 @@ async fn the_notification_log_filters_and_stays_in_its_site() {
 }
 
 #[tokio::test]
+async fn the_audit_log_names_the_api_administrator_and_stays_in_its_site() {
+    let app = spawn_app().await;
+    let token = admin_token(&app, "alice", &["default"]);
+    let outsider = admin_token(&app, "mallory", &["other"]);
+    let base = "/api/v1/sites/default/registrations";
+    let (_, _, created) = call(
+        &app,
+        reqwest::Method::POST,
+        base,
+        Some(&token),
+        Some(json!({"name": "Billing sync", "expiration_date": "2027-01-31"})),
+    )
+    .await;
+    let client_id = created["client_id"].as_str().unwrap().to_owned();
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    call(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("{base}/{client_id}"),
+        Some(&token),
+        Some(json!({"enabled": false, "name": "Billing"})),
+    )
+    .await;
+    let get = |query: &str, token: &str| {
+        let path = format!("/api/v1/sites/default/audit{query}");
+        let (app, token) = (&app, token.to_owned());
+        async move { call(app, reqwest::Method::GET, &path, Some(&token), None).await }
+    };
+    let (status, _, page) = get("?per_page=1", &token).await;
+    assert_eq!(status, StatusCode::OK);
+    // alice added and given a token (by the test), then her create and her change.
+    assert_eq!(page["total"], 4, "{page}");
+    let update = &page["items"][0];
+    assert_eq!(update["actor"], "admin:alice");
+    assert_eq!(update["action"], "registration.update");
+    assert_eq!(update["subject"], client_id.as_str());
+    assert_eq!(update["before"]["name"], "Billing sync");
+    assert_eq!(update["after"]["name"], "Billing");
+    assert_eq!(update["after"]["enabled"], "false");
+    let (_, _, second) = get("?per_page=1&page=2", &token).await;
+    assert_eq!(second["items"][0]["action"], "registration.create");
+    let (_, _, all) = get("", &token).await;
+    let text = all.to_string();
+    assert!(
+        !text.contains(&secret) && !text.contains("argon2"),
+        "{text}"
+    );
+    let (status, _, problem) = get("?page=0&per_page=x", &token).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, _, _) = get("", &outsider).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another site's administrator"
+    );
+    let (status, _, _) = get("", "appregpat_not-a-token").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn templates_are_edited_through_the_api_and_checked_first() {
     let app = spawn_app().await;
     let token = admin_token(&app, "alice", &["default"]);
