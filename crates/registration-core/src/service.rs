@@ -222,6 +222,30 @@ impl RegistrationService {
         }
     }
 
+    /// One entry per site of `admin`: a change to an administrator shows in each site's log.
+    fn admin_audit(
+        &self,
+        actor: &Actor,
+        admin: &AdminAccount,
+        action: AuditAction,
+        after: Option<AuditImage>,
+    ) -> Vec<AuditEntry> {
+        admin
+            .sites
+            .iter()
+            .map(|site| {
+                self.audit(
+                    actor,
+                    site,
+                    action,
+                    admin.username.as_str(),
+                    None,
+                    after.clone(),
+                )
+            })
+            .collect()
+    }
+
     /// Adds a site; its display name defaults to the slug, its zone to UTC.
     pub fn add_site(
         &self,
@@ -699,20 +723,12 @@ impl RegistrationService {
             sites,
             created_at: self.clock.now(),
         };
-        let audit: Vec<AuditEntry> = admin
-            .sites
-            .iter()
-            .map(|site| {
-                self.audit(
-                    actor,
-                    site,
-                    AuditAction::AdminAdd,
-                    admin.username.as_str(),
-                    None,
-                    Some(AuditImage::admin(&admin)),
-                )
-            })
-            .collect();
+        let audit = self.admin_audit(
+            actor,
+            &admin,
+            AuditAction::AdminAdd,
+            Some(AuditImage::admin(&admin)),
+        );
         self.store.add_admin(&admin, &audit)?;
         Ok((admin, generated.then_some(password)))
     }
@@ -777,20 +793,7 @@ impl RegistrationService {
         let token = AdminToken::generate(self.random.as_ref())?;
         // An administrator's sites never change, so the entries name the right ones.
         let admin = self.store.admin(username)?;
-        let audit: Vec<AuditEntry> = admin
-            .sites
-            .iter()
-            .map(|site| {
-                self.audit(
-                    actor,
-                    site,
-                    AuditAction::AdminToken,
-                    username.as_str(),
-                    None,
-                    None,
-                )
-            })
-            .collect();
+        let audit = self.admin_audit(actor, &admin, AuditAction::AdminToken, None);
         self.store
             .add_admin_token(username, &token.digest(), self.clock.now(), &audit)?;
         Ok(token)
