@@ -15,16 +15,15 @@ mod oauth;
 mod openapi;
 mod ops;
 mod source;
-mod usage;
 pub mod wire;
 
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::Router;
 use axum::routing::{get, post};
-use registration_core::{DEFAULT_TOKEN_LIFETIME, Notifier, RegistrationService};
+use registration_core::{DEFAULT_TOKEN_LIFETIME, Notifier, RegistrationService, UsageLedger};
 use time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -41,7 +40,6 @@ use crate::budget::FailureBudgets;
 use crate::cache::SecretCache;
 use crate::keys::KeyRing;
 use crate::ops::Metrics;
-use crate::usage::UsageRecorder;
 
 /// Largest request body the OAuth endpoints read.
 const MAX_FORM_BYTES: usize = 16 * 1024;
@@ -99,13 +97,20 @@ pub(crate) struct AppState {
     cache: Arc<SecretCache>,
     verifications: Arc<Semaphore>,
     budgets: Arc<FailureBudgets>,
-    usage: Arc<UsageRecorder>,
+    usage: Arc<Mutex<UsageLedger>>,
     metrics: Arc<Metrics>,
     /// Sends e-mail and webhook deliveries; without one, they wait in the outbox.
     notifier: Option<Arc<dyn Notifier>>,
     /// Wakes the delivery worker when a sweep recorded notices.
     deliveries_recorded: Arc<tokio::sync::Notify>,
     views: Arc<console::Views>,
+}
+
+impl AppState {
+    /// The token traffic gathered since the last flush (a poisoned lock still holds counts).
+    fn usage(&self) -> MutexGuard<'_, UsageLedger> {
+        self.usage.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Runs blocking domain work (SQLite, argon2) on tokio's blocking pool.
@@ -152,7 +157,7 @@ impl Server {
                 keys: Arc::new(keys),
                 cache: Arc::new(SecretCache::new(cache_key)),
                 budgets: Arc::new(FailureBudgets::default()),
-                usage: Arc::new(UsageRecorder::default()),
+                usage: Arc::default(),
                 metrics: Arc::new(Metrics::default()),
                 notifier: None,
                 deliveries_recorded: Arc::new(tokio::sync::Notify::new()),
@@ -345,7 +350,7 @@ async fn deliver_continuously(state: AppState) {
 }
 
 async fn flush_usage(state: &AppState) {
-    let updates = state.usage.take();
+    let updates = state.usage().take();
     if updates.is_empty() {
         return;
     }

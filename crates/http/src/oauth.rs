@@ -10,7 +10,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use registration_core::{CheckedClient, ClientCheck, Refusal, SiteSlug, TokenDecision, issuer};
+use registration_core::{
+    CheckedClient, ClientCheck, PresentedToken, Refusal, SiteSlug, TokenDecision, issuer,
+};
 
 use crate::budget::AttemptKeys;
 use crate::error::Error;
@@ -247,11 +249,7 @@ pub(crate) async fn token(
                 .sign(&claims)
                 .ok_or_else(|| Error::Internal("no signing key loaded".into()))?;
             if let Some(registration) = &checked.registration {
-                state.usage.used(
-                    registration.id(),
-                    registration.expiration_date(),
-                    claims.issued_at,
-                );
+                state.usage().record_use(registration, claims.issued_at);
             }
             state.metrics.token_issued();
             let expires_in = (claims.expires_at - claims.issued_at)
@@ -271,11 +269,9 @@ pub(crate) async fn token(
             if let (Refusal::NotAuthenticating, Some(registration)) =
                 (refusal, &checked.registration)
             {
-                state.usage.rejected(
-                    registration.id(),
-                    registration.expiration_date(),
-                    state.service.now(),
-                );
+                state
+                    .usage()
+                    .record_rejection(registration, state.service.now());
             }
             state.metrics.token_refused();
             Err(Error::InvalidClient { basic })
@@ -351,36 +347,25 @@ pub(crate) async fn introspect(
         };
         let basic = credentials.basic;
         let caller = authenticate(&state, &site, credentials, source).await?;
-        let caller_may_authenticate = caller.secret_matches
-            && caller.registration.as_ref().is_some_and(|r| {
-                r.status(&caller.site, state.service.now())
-                    .state
-                    .can_authenticate()
-            });
-        if !caller_may_authenticate {
+        if !caller.authenticates(state.service.now()) {
             return Err(Error::InvalidClient { basic });
         }
     }
     let inactive = || no_store(Json(serde_json::json!({ "active": false })).into_response());
-    let now = state.service.now();
-    let Some(claims) = state.keys.verify(&token, now) else {
+    let Some(claims) = state.keys.verify(&token, state.service.now()) else {
         return Ok(inactive());
     };
-    if claims.site != site.as_str() || claims.iss != issuer(&state.config.public_url, &site) {
-        return Ok(inactive());
-    }
-    let Ok(client_id) = registration_core::ClientId::parse(&claims.client_id) else {
-        return Ok(inactive());
-    };
-    let lookup = site.clone();
-    let snapshot = match blocking(&state, move |service| service.get(&lookup, &client_id)).await? {
-        Ok(snapshot) => snapshot,
-        Err(registration_core::Error::Store(registration_core::StoreError::NotFound)) => {
-            return Ok(inactive());
-        }
-        Err(other) => return Err(other.into()),
-    };
-    if !snapshot.status.state.can_authenticate() {
+    let (public_url, presented) = (state.config.public_url.clone(), claims.clone());
+    let active = blocking(&state, move |service| {
+        let token = PresentedToken {
+            issuer: &presented.iss,
+            site: &presented.site,
+            client_id: &presented.client_id,
+        };
+        service.introspect(&site, &public_url, token)
+    })
+    .await??;
+    if !active {
         return Ok(inactive());
     }
     let mut body = serde_json::json!({

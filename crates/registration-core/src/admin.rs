@@ -7,9 +7,9 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::error::Error;
-use crate::ports::RandomSource;
 use crate::secret::{SecretHash, check_checksummed_token, checksummed_token, push_random_base62};
 use crate::site::SiteSlug;
+use crate::sources::RandomSource;
 
 /// `[a-z0-9._-]{1,64}`.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -9,12 +9,12 @@ use zeroize::Zeroizing;
 
 use crate::admin::{AdminName, TokenDigest};
 use crate::error::Error;
-use crate::ports::RandomSource;
-use crate::registration::ExpirationDate;
 use crate::secret::{
     ClientId, ClientSecret, check_checksummed_token, checksummed_token, hex, unhex,
 };
+use crate::sources::RandomSource;
 use crate::status::State;
+use crate::values::ExpirationDate;
 
 /// How long a console sign-in lasts, however active the administrator is.
 pub const SESSION_LIFETIME: Duration = Duration::hours(8);

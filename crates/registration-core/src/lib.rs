@@ -18,11 +18,14 @@ mod schedule;
 mod secret;
 mod service;
 mod site;
+mod sources;
 mod status;
 mod template;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod token;
+mod usage;
+mod values;
 mod webhook;
 
 pub use admin::{
@@ -40,13 +43,12 @@ pub use delivery::{
 pub use error::{Error, SecretDefect, StoreError};
 pub use log::{LogQuery, NoticeLogEntry, NoticeRecord};
 pub use ports::{
-    AdminStore, AuditLog, Clock, KeyStore, NoticeOutbox, Notifier, RandomSource, RegistrationStore,
-    SessionStore, SigningKeyRecord, SiteStore, Store, TemplateStore, UsageUpdate,
-    VerificationCache, WebhookStore,
+    AdminStore, AuditLog, KeyStore, NoticeOutbox, Notifier, RegistrationStore, SessionStore,
+    SigningKeyRecord, SiteStore, Store, TemplateStore, VerificationCache, WebhookStore,
 };
 pub use registration::{
-    Created, ExpirationDate, LAST_USED_RESOLUTION, NewRegistration, Registration, RegistrationId,
-    RegistrationName, RegistrationRecord, Rejections, check_settable_expiration_date,
+    Created, NewRegistration, Registration, RegistrationRecord, Rejections,
+    check_settable_expiration_date,
 };
 pub use schedule::{
     Disposition, DueNotice, NoticeCandidate, NoticeKey, NoticeKind, ScheduleSubject,
@@ -59,13 +61,16 @@ pub use service::{
     SweepReport, TemplateEdit,
 };
 pub use site::{Site, SiteName, SitePolicy, SiteSlug, SiteZone};
+pub use sources::{Clock, RandomSource};
 pub use status::{ExpiresLabel, State, Status, days_left, expiry_instant};
 pub use template::{
     BannerSetting, NoticeVariables, NotificationTemplate, RenderedNotice, TemplateRenderer,
     check_template,
 };
 pub use token::{
-    AccessTokenClaims, DEFAULT_TOKEN_LIFETIME, Refusal, TokenDecision, TokenRequest,
-    decide_token_request, issuer,
+    AccessTokenClaims, DEFAULT_TOKEN_LIFETIME, PresentedToken, Refusal, TokenDecision,
+    TokenRequest, decide_token_request, issuer, token_is_active,
 };
+pub use usage::{UsageLedger, UsageUpdate};
+pub use values::{ExpirationDate, RegistrationId, RegistrationName};
 pub use webhook::{WebhookEndpoint, WebhookSecret, WebhookUrl};

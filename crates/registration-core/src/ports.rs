@@ -16,28 +16,16 @@ use crate::delivery::{
     Channel, ClaimedDelivery, Delivery, DeliveryFailure, DeliveryOutcome, DeliveryStatus,
     DeliveryTarget, Lease,
 };
-use crate::error::{Error, StoreError};
+use crate::error::StoreError;
 use crate::log::{LogQuery, NoticeLogEntry, NoticeRecord};
-use crate::registration::{ExpirationDate, Registration, RegistrationId};
+use crate::registration::Registration;
 use crate::schedule::{NoticeCandidate, NoticeKind};
 use crate::secret::{ClientId, ClientSecret};
 use crate::site::{Site, SiteSlug};
 use crate::template::NotificationTemplate;
+use crate::usage::UsageUpdate;
+use crate::values::{ExpirationDate, RegistrationId};
 use crate::webhook::{WebhookEndpoint, WebhookUrl};
-
-/// The current instant.
-pub trait Clock: Send + Sync {
-    /// MUST be monotone non-decreasing for a given clock (a fake clock is moved only forward
-    /// by tests that care).
-    fn now(&self) -> OffsetDateTime;
-}
-
-/// Randomness for Client IDs, secrets, salts and UUIDs.
-pub trait RandomSource: Send + Sync {
-    /// Fills `dest` from a cryptographically secure generator (the OS RNG in production).
-    /// MUST return [`Error::EntropyUnavailable`] rather than weaker bytes when it cannot.
-    fn fill_bytes(&self, dest: &mut [u8]) -> Result<(), Error>;
-}
 
 /// Sites and their settings.
 pub trait SiteStore: Send + Sync {
@@ -130,16 +118,6 @@ pub trait RegistrationStore: Send + Sync {
     /// rejections of an update whose expiration date is no longer the registration's (they
     /// count since the current expiry), and MUST skip registrations that are gone.
     fn record_usage(&self, updates: &[UsageUpdate]) -> Result<(), StoreError>;
-}
-
-/// Token traffic of one registration since the last flush.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UsageUpdate {
-    pub registration: RegistrationId,
-    pub expiration_date: ExpirationDate,
-    pub last_used: Option<OffsetDateTime>,
-    pub rejections: u64,
-    pub last_rejected: Option<OffsetDateTime>,
 }
 
 /// An Ed25519 signing key as stored. The private half is secret: `Debug` leaves it out.

@@ -1,106 +1,14 @@
 //! The App registration aggregate and the commands that change it.
 
-use std::fmt;
-
-use time::{Date, Duration, OffsetDateTime, macros::format_description};
-use uuid::Uuid;
+use time::{Date, Duration, OffsetDateTime};
 
 use crate::error::Error;
-use crate::ports::RandomSource;
 use crate::schedule::ScheduleSubject;
 use crate::secret::{ClientId, ClientSecret, SecretHash, SecretHasher, SecretHint};
-use crate::site::{Site, SiteSlug, parse_display_text};
+use crate::site::{Site, SiteSlug};
+use crate::sources::RandomSource;
 use crate::status::Status;
-
-/// A random (version 4) UUID from `random`: registration IDs, token IDs (`jti`), key IDs.
-pub(crate) fn random_uuid(random: &dyn RandomSource) -> Result<Uuid, Error> {
-    let mut bytes = [0u8; 16];
-    random.fill_bytes(&mut bytes)?;
-    Ok(uuid::Builder::from_random_bytes(bytes).into_uuid())
-}
-
-/// Internal, immutable identity of a registration (notices refer to it; survives renames).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RegistrationId(Uuid);
-
-impl RegistrationId {
-    /// A random (version 4) UUID from `random`.
-    pub fn generate(random: &dyn RandomSource) -> Result<Self, Error> {
-        random_uuid(random).map(Self)
-    }
-
-    pub fn from_uuid(uuid: Uuid) -> Self {
-        Self(uuid)
-    }
-
-    pub fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-}
-
-impl fmt::Display for RegistrationId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// 1–100 characters after trimming, no control characters. Unique per site, ignoring case.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegistrationName(String);
-
-impl RegistrationName {
-    pub const MAX_CHARS: usize = 100;
-
-    pub fn parse(text: &str) -> Result<Self, Error> {
-        parse_display_text(text, "name", Self::MAX_CHARS).map(Self)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The key under which names must be unique within a site (case-insensitive).
-    pub fn unique_key(&self) -> String {
-        self.0.to_lowercase()
-    }
-}
-
-impl fmt::Display for RegistrationName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// The last calendar date, in the site's zone, on which a registration authenticates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ExpirationDate(Date);
-
-impl ExpirationDate {
-    /// Parses `YYYY-MM-DD` strictly (four-digit year, zero-padded month and day, a real date).
-    pub fn parse(text: &str) -> Result<Self, Error> {
-        let format = format_description!("[year repr:full base:calendar]-[month]-[day]");
-        if text.len() != 10 {
-            return Err(Error::MalformedDate);
-        }
-        Date::parse(text, &format)
-            .map(Self)
-            .map_err(|_| Error::MalformedDate)
-    }
-
-    pub fn from_date(date: Date) -> Self {
-        Self(date)
-    }
-
-    pub fn date(self) -> Date {
-        self.0
-    }
-}
-
-impl fmt::Display for ExpirationDate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+use crate::values::{ExpirationDate, RegistrationId, RegistrationName};
 
 /// Checks the rule for setting an expiration date on create and on renew: not before today
 /// and at most `policy.max_years_ahead` calendar years ahead, both in the site's zone.
@@ -181,9 +89,6 @@ pub struct RegistrationRecord {
 pub struct Registration {
     record: RegistrationRecord,
 }
-
-/// Last used is written at most once per this interval per registration.
-pub const LAST_USED_RESOLUTION: Duration = Duration::minutes(1);
 
 impl Registration {
     /// Creates a registration in `site` with a new Client ID and secret.
@@ -306,24 +211,5 @@ impl Registration {
 
     pub fn disable(&mut self) {
         self.record.enabled = false;
-    }
-
-    /// Notes a successful token request. Returns whether Last used moved far enough
-    /// ([`LAST_USED_RESOLUTION`]) that it is worth writing.
-    pub fn record_use(&mut self, now: OffsetDateTime) -> bool {
-        let stale = self
-            .record
-            .last_used
-            .is_none_or(|last| now - last >= LAST_USED_RESOLUTION);
-        if stale {
-            self.record.last_used = Some(now);
-        }
-        stale
-    }
-
-    /// Notes a token request refused because the registration was expired or disabled.
-    pub fn record_rejection(&mut self, now: OffsetDateTime) {
-        self.record.rejections.count = self.record.rejections.count.saturating_add(1);
-        self.record.rejections.last = Some(now);
     }
 }

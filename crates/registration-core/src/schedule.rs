@@ -6,8 +6,8 @@ use std::fmt;
 
 use time::{Date, Duration, OffsetDateTime};
 
-use crate::registration::{ExpirationDate, RegistrationId};
 use crate::site::SiteZone;
+use crate::values::{ExpirationDate, RegistrationId};
 
 /// The three Administrative notification kinds, in the order they fall due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -106,7 +106,7 @@ pub struct ScheduleSubject {
 pub struct NoticeCandidate {
     pub subject: ScheduleSubject,
     pub client_id: crate::secret::ClientId,
-    pub name: crate::registration::RegistrationName,
+    pub name: crate::values::RegistrationName,
     pub recorded: Vec<NoticeKind>,
 }
 

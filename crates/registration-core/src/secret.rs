@@ -11,7 +11,7 @@ use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVe
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, SecretDefect};
-use crate::ports::RandomSource;
+use crate::sources::RandomSource;
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const BASE32_LOWER: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";

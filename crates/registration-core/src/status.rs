@@ -5,8 +5,8 @@ use std::fmt;
 
 use time::{Date, OffsetDateTime};
 
-use crate::registration::ExpirationDate;
 use crate::site::SiteZone;
+use crate::values::ExpirationDate;
 
 /// Where a registration stands. `Disabled` takes precedence over every date-based state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

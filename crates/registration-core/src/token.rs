@@ -85,3 +85,33 @@ pub fn decide_token_request(request: TokenRequest<'_>) -> TokenDecision {
         scope: request.scope,
     })
 }
+
+/// The facts of an access token presented for introspection (RFC 7662) whose signature and
+/// `exp` the adapter has verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PresentedToken<'a> {
+    /// `iss` as signed.
+    pub issuer: &'a str,
+    /// The `site` claim as signed.
+    pub site: &'a str,
+    /// `client_id` as signed.
+    pub client_id: &'a str,
+}
+
+/// Whether a verified token is active: this site's issuer signed it for this site, and the
+/// registration it names (`registration`, looked up by its Client ID in `site`) still exists
+/// and authenticates at `now`. A token outlives neither a disable nor a delete.
+pub fn token_is_active(
+    token: PresentedToken<'_>,
+    site: &Site,
+    public_url: &str,
+    registration: Option<&Registration>,
+    now: OffsetDateTime,
+) -> bool {
+    token.site == site.slug.as_str()
+        && token.issuer == issuer(public_url, &site.slug)
+        && registration.is_some_and(|registration| {
+            registration.client_id().as_str() == token.client_id
+                && registration.status(site, now).state.can_authenticate()
+        })
+}

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::error::Error;
-use crate::ports::RandomSource;
+use crate::sources::RandomSource;
 
 /// An endpoint URL: `http` or `https`, with a host, without credentials or fragment.
 /// Credentials are refused because URLs are listed and logged; receivers authenticate the

@@ -7,9 +7,9 @@ use time::{Duration, OffsetDateTime};
 
 use crate::audit::{Actor, AuditAction, AuditEntry};
 use crate::error::Error;
-use crate::ports::{Clock, RandomSource};
 use crate::secret::{ClientSecret, SecretHash, SecretHasher};
 use crate::site::SiteSlug;
+use crate::sources::{Clock, RandomSource};
 use crate::template::{NoticeVariables, RenderedNotice, TemplateRenderer};
 
 /// A clock that stands still until a test moves it.

@@ -9,6 +9,7 @@ mod schedule;
 mod secrets;
 mod status;
 mod token;
+mod usage;
 mod values;
 mod zones;
 

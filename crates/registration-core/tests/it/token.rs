@@ -1,8 +1,8 @@
 //! The client-credentials decision: who gets a token and until when.
 
 use registration_core::{
-    DEFAULT_TOKEN_LIFETIME, Refusal, Registration, Site, TokenDecision, TokenRequest,
-    decide_token_request, issuer,
+    CheckedClient, DEFAULT_TOKEN_LIFETIME, PresentedToken, Refusal, Registration, Site,
+    TokenDecision, TokenRequest, decide_token_request, issuer, token_is_active,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -99,5 +99,111 @@ fn the_issuer_is_the_public_url_and_site() {
     assert_eq!(
         issuer("https://id.example/", &slug),
         "https://id.example/sites/acme"
+    );
+}
+
+#[test]
+fn introspection_is_active_only_for_this_sites_token_of_an_authenticating_registration() {
+    let acme = site("UTC");
+    let registration = created(&acme, "2026-12-10", instant("2026-11-23T09:00:00Z"));
+    let mut disabled = registration.clone();
+    disabled.disable();
+    let client_id = registration.client_id().as_str();
+    let iss = "https://appreg.example/sites/acme";
+    let token = |issuer, site, client_id| PresentedToken {
+        issuer,
+        site,
+        client_id,
+    };
+    let (before_expiry, after_expiry) = (
+        instant("2026-12-10T23:59:59Z"),
+        instant("2026-12-11T00:00:00Z"),
+    );
+    let public_url = "https://appreg.example/";
+    let cases = [
+        (
+            "active",
+            token(iss, "acme", client_id),
+            Some(&registration),
+            before_expiry,
+            true,
+        ),
+        (
+            "expired since",
+            token(iss, "acme", client_id),
+            Some(&registration),
+            after_expiry,
+            false,
+        ),
+        (
+            "disabled since",
+            token(iss, "acme", client_id),
+            Some(&disabled),
+            before_expiry,
+            false,
+        ),
+        (
+            "deleted since",
+            token(iss, "acme", client_id),
+            None,
+            before_expiry,
+            false,
+        ),
+        (
+            "another site's claim",
+            token(iss, "beta", client_id),
+            Some(&registration),
+            before_expiry,
+            false,
+        ),
+        (
+            "another issuer",
+            token("https://evil.example/sites/acme", "acme", client_id),
+            Some(&registration),
+            before_expiry,
+            false,
+        ),
+        (
+            "another client",
+            token(iss, "acme", "aaaaaaaaaaaaaaaaaaaa"),
+            Some(&registration),
+            before_expiry,
+            false,
+        ),
+    ];
+    for (case, token, registration, now, active) in cases {
+        assert_eq!(
+            token_is_active(token, &acme, public_url, registration, now),
+            active,
+            "{case}"
+        );
+    }
+}
+
+#[test]
+fn only_a_client_that_authenticates_may_introspect() {
+    let acme = site("UTC");
+    let registration = created(&acme, "2026-12-10", instant("2026-11-23T09:00:00Z"));
+    let checked = |registration: Option<&Registration>, secret_matches| CheckedClient {
+        site: acme.clone(),
+        registration: registration.cloned(),
+        secret_matches,
+    };
+    let now = instant("2026-12-10T12:00:00Z");
+    assert!(checked(Some(&registration), true).authenticates(now));
+    assert!(
+        !checked(Some(&registration), false).authenticates(now),
+        "wrong secret"
+    );
+    assert!(!checked(None, true).authenticates(now), "unknown client");
+    assert!(
+        !checked(Some(&registration), true).authenticates(instant("2026-12-11T00:00:00Z")),
+        "expired"
+    );
+    let mut disabled = registration.clone();
+    disabled.disable();
+    assert!(
+        !checked(Some(&disabled), true).authenticates(now),
+        "disabled"
     );
 }

@@ -1,0 +1,223 @@
+//! The registrations of a site: create, read, change, delete, the grid's pages.
+
+use time::OffsetDateTime;
+
+use crate::audit::{Actor, AuditAction, AuditImage};
+use crate::console::ListQuery;
+use crate::error::{Error, StoreError};
+use crate::registration::{NewRegistration, Registration};
+use crate::secret::{ClientId, ClientSecret};
+use crate::site::{Site, SiteSlug};
+use crate::status::Status;
+use crate::values::{ExpirationDate, RegistrationName};
+
+use super::RegistrationService;
+
+/// A registration, its site, and what is derived from them at the service's `now`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub registration: Registration,
+    pub site: Site,
+    pub status: Status,
+}
+
+/// A partial change of a registration (the admin API's PATCH): applied as one change, one
+/// revision, one audit entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistrationPatch {
+    pub name: Option<RegistrationName>,
+    pub expiration_date: Option<ExpirationDate>,
+    pub enabled: Option<bool>,
+}
+
+impl RegistrationService {
+    pub(super) fn snapshot(&self, registration: Registration, site: Site) -> Snapshot {
+        let status = registration.status(&site, self.clock.now());
+        Snapshot {
+            registration,
+            site,
+            status,
+        }
+    }
+
+    /// Creates a registration; the secret is returned here and never again.
+    pub fn create(
+        &self,
+        site: &SiteSlug,
+        new: NewRegistration,
+        actor: &Actor,
+    ) -> Result<(Snapshot, ClientSecret), Error> {
+        let site = self.store.site(site)?;
+        let now = self.clock.now();
+        let created = Registration::create(new, &site, now, self.random.as_ref(), &self.hasher)?;
+        let audit = self.audit(
+            actor,
+            &site.slug,
+            AuditAction::RegistrationCreate,
+            created.registration.client_id().as_str(),
+            None,
+            Some(AuditImage::registration(&created.registration)),
+        );
+        self.store.insert(&created.registration, &audit)?;
+        Ok((
+            self.snapshot(created.registration, site),
+            created.client_secret,
+        ))
+    }
+
+    pub fn get(&self, site: &SiteSlug, client_id: &ClientId) -> Result<Snapshot, Error> {
+        let site = self.store.site(site)?;
+        let registration = self.store.get(&site.slug, client_id)?;
+        Ok(self.snapshot(registration, site))
+    }
+
+    /// Every registration of `site`, sorted by name.
+    pub fn list(&self, site: &SiteSlug) -> Result<Vec<Snapshot>, Error> {
+        let site = self.store.site(site)?;
+        let registrations = self.store.list(&site.slug)?;
+        Ok(registrations
+            .into_iter()
+            .map(|registration| self.snapshot(registration, site.clone()))
+            .collect())
+    }
+
+    /// Loads, applies `command`, stores with the revision check, and returns the result.
+    pub(super) fn change(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+        actor: &Actor,
+        command: impl FnOnce(&mut Registration, &Site, OffsetDateTime) -> Result<(), Error>,
+    ) -> Result<Snapshot, Error> {
+        let site = self.store.site(site)?;
+        let mut registration = self.store.get(&site.slug, client_id)?;
+        let before = AuditImage::registration(&registration);
+        command(&mut registration, &site, self.clock.now())?;
+        // The store refuses the change unless it stays at this revision: `before` is exact.
+        let mut record = registration.record().clone();
+        record.revision += 1;
+        let changed = Registration::from_record(record);
+        let audit = self.audit(
+            actor,
+            &site.slug,
+            AuditAction::RegistrationUpdate,
+            client_id.as_str(),
+            Some(before),
+            Some(AuditImage::registration(&changed)),
+        );
+        self.store.update(&registration, &audit)?;
+        Ok(self.snapshot(changed, site))
+    }
+
+    /// Sets a new expiration date; Client ID and secret stay.
+    pub fn renew(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+        expiration_date: ExpirationDate,
+        actor: &Actor,
+    ) -> Result<Snapshot, Error> {
+        self.change(site, client_id, actor, |registration, site, now| {
+            registration.renew(expiration_date, site, now)
+        })
+    }
+
+    pub fn rename(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+        name: RegistrationName,
+        actor: &Actor,
+    ) -> Result<Snapshot, Error> {
+        self.change(site, client_id, actor, |registration, _, _| {
+            registration.rename(name);
+            Ok(())
+        })
+    }
+
+    pub fn set_enabled(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+        enabled: bool,
+        actor: &Actor,
+    ) -> Result<Snapshot, Error> {
+        self.change(site, client_id, actor, |registration, _, _| {
+            if enabled {
+                registration.enable();
+            } else {
+                registration.disable();
+            }
+            Ok(())
+        })
+    }
+
+    /// Applies every field of `patch` in one change.
+    pub fn update(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+        patch: RegistrationPatch,
+        actor: &Actor,
+    ) -> Result<Snapshot, Error> {
+        self.change(site, client_id, actor, |registration, site, now| {
+            if let Some(expiration_date) = patch.expiration_date {
+                registration.renew(expiration_date, site, now)?;
+            }
+            if let Some(name) = patch.name {
+                registration.rename(name);
+            }
+            match patch.enabled {
+                Some(true) => registration.enable(),
+                Some(false) => registration.disable(),
+                None => {}
+            }
+            Ok(())
+        })
+    }
+
+    /// Deletes a registration. A change made by someone else in between is not a reason
+    /// to refuse a deletion: it is retried on the new revision (a few times at most).
+    pub fn delete(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+        actor: &Actor,
+    ) -> Result<(), Error> {
+        let site = self.store.site(site)?;
+        let mut attempts_left = 3;
+        loop {
+            let registration = self.store.get(&site.slug, client_id)?;
+            let audit = self.audit(
+                actor,
+                &site.slug,
+                AuditAction::RegistrationDelete,
+                client_id.as_str(),
+                Some(AuditImage::registration(&registration)),
+                None,
+            );
+            match self
+                .store
+                .delete(&site.slug, client_id, registration.revision(), &audit)
+            {
+                Err(StoreError::Conflict) if attempts_left > 1 => attempts_left -= 1,
+                result => return Ok(result?),
+            }
+        }
+    }
+
+    /// One page of `site`'s registrations, and how many match the query in all.
+    pub fn list_page(
+        &self,
+        site: &SiteSlug,
+        query: &ListQuery,
+    ) -> Result<(Vec<Snapshot>, u64), Error> {
+        let site = self.store.site(site)?;
+        let (registrations, total) = self.store.page(&site.slug, query)?;
+        let snapshots = registrations
+            .into_iter()
+            .map(|registration| self.snapshot(registration, site.clone()))
+            .collect();
+        Ok((snapshots, total))
+    }
+}
