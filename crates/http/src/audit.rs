@@ -6,9 +6,8 @@ use axum::http::HeaderMap;
 use registration_core::AuditQuery;
 use serde::Serialize;
 
-use crate::admin::{ListParams, Paging, PagingParams, administrator_of};
+use crate::api::{ListParams, Paging, PagingParams, ProblemJson, administrator_of};
 use crate::error::Error;
-use crate::openapi::ProblemJson;
 use crate::wire::AuditEntryJson;
 use crate::{AppState, blocking};
 

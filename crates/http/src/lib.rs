@@ -3,6 +3,7 @@
 //! rule is the domain's; this crate parses, bounds the expensive work, and renders.
 
 mod admin;
+mod api;
 mod audit;
 mod budget;
 mod cache;

@@ -11,9 +11,8 @@ use registration_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::admin::{Paging, administrator_of, json_body};
+use crate::api::{Paging, ProblemJson, administrator_of, json_body};
 use crate::error::{Error, FieldError};
-use crate::openapi::ProblemJson;
 use crate::wire::{BannerJson, NoticeJson, SubscriptionJson, TemplateJson};
 use crate::{AppState, blocking};
 

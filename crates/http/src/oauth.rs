@@ -327,7 +327,7 @@ pub(crate) async fn introspect(
         .is_some_and(|value| value.starts_with("Bearer "));
     let site = if bearer {
         // An administrator of this site, with a personal API token.
-        let (_, site) = crate::admin::administrator_of(&state, &headers, &site).await?;
+        let (_, site) = crate::api::administrator_of(&state, &headers, &site).await?;
         site
     } else {
         site_slug(&site)?

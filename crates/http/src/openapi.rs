@@ -2,38 +2,12 @@
 //! served at `/api/v1/openapi.json`.
 
 use axum::Json;
-use serde::Serialize;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 
+use crate::api::{BearerToken, ProblemJson};
 use crate::error::FieldError;
 use crate::wire::RegistrationJson;
 use crate::{admin, audit, notices};
-
-/// An RFC 9457 problem document (documentation only: responses are built in `error.rs`).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct ProblemJson {
-    #[serde(rename = "type")]
-    kind: String,
-    title: String,
-    status: u16,
-    detail: String,
-    /// Present on validation problems: one entry per invalid field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    errors: Option<Vec<FieldError>>,
-}
-
-struct BearerToken;
-
-impl Modify for BearerToken {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
-    }
-}
 
 #[derive(OpenApi)]
 #[openapi(
