@@ -43,8 +43,9 @@ pub use delivery::{
 pub use error::{Error, SecretDefect, StoreError};
 pub use log::{LogQuery, NoticeLogEntry, NoticeRecord};
 pub use ports::{
-    AdminStore, AuditLog, KeyStore, NoticeOutbox, Notifier, RegistrationStore, SessionStore,
-    SigningKeyRecord, SiteStore, Store, TemplateStore, VerificationCache, WebhookStore,
+    AdminStore, AuditLog, DeliveryQueue, KeyStore, NoticeLog, NoticeOutbox, Notifier,
+    RegistrationStore, SessionStore, SigningKeyRecord, SiteStore, Store, TemplateStore,
+    VerificationCache, WebhookStore,
 };
 pub use registration::{
     Created, NewRegistration, Registration, RegistrationRecord, Rejections,

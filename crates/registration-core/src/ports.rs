@@ -198,11 +198,11 @@ pub trait NoticeOutbox: Send + Sync {
         site: &SiteSlug,
         horizon: ExpirationDate,
     ) -> Result<Vec<NoticeCandidate>, StoreError>;
+}
 
-    /// How many deliveries there are per notice kind and delivery status, over all sites
-    /// (for metrics). Kinds and statuses without deliveries are absent.
-    fn delivery_counts(&self) -> Result<Vec<(NoticeKind, DeliveryStatus, u64)>, StoreError>;
-
+/// The Administrative notification log (SPEC 5): what was recorded, and what became of
+/// each delivery.
+pub trait NoticeLog: Send + Sync {
     /// The Administrative notification log of `site`, newest first (by recording time,
     /// then due time, then kind).
     fn log(&self, site: &SiteSlug) -> Result<Vec<NoticeLogEntry>, StoreError>;
@@ -215,7 +215,11 @@ pub trait NoticeOutbox: Send + Sync {
         site: &SiteSlug,
         query: &LogQuery,
     ) -> Result<(Vec<NoticeLogEntry>, u64), StoreError>;
+}
 
+/// The deliveries of recorded notices, claimed and finished by the delivery workers of every
+/// process and node that uses the store.
+pub trait DeliveryQueue: Send + Sync {
     /// Claims up to `limit` open deliveries on `channels` that are due at `now` (never tried,
     /// or their next attempt has come) and not leased, or whose lease ran out, by leasing
     /// them to `lease`; oldest notices first. A `webhook` delivery comes with its endpoint's
@@ -246,6 +250,10 @@ pub trait NoticeOutbox: Send + Sync {
         channels: &[Channel],
         now: OffsetDateTime,
     ) -> Result<u64, StoreError>;
+
+    /// How many deliveries there are per notice kind and delivery status, over all sites
+    /// (for metrics). Kinds and statuses without deliveries are absent.
+    fn delivery_counts(&self) -> Result<Vec<(NoticeKind, DeliveryStatus, u64)>, StoreError>;
 }
 
 /// The webhook endpoints of each site.
@@ -378,6 +386,8 @@ pub trait Store:
     SiteStore
     + RegistrationStore
     + NoticeOutbox
+    + NoticeLog
+    + DeliveryQueue
     + KeyStore
     + AdminStore
     + TemplateStore
@@ -391,6 +401,8 @@ impl<T> Store for T where
     T: SiteStore
         + RegistrationStore
         + NoticeOutbox
+        + NoticeLog
+        + DeliveryQueue
         + KeyStore
         + AdminStore
         + TemplateStore

@@ -3,7 +3,7 @@
 use registration_core::testkit::{SeededRandom, audit_entry, shared_secret_hash};
 use registration_core::{
     Actor, AuditAction, AuditEntry, AuditImage, AuditLog, AuditQuery, ClientId, ClientSecret,
-    NoticeOutbox, RegistrationStore, SecretHasher, SiteSlug, StoreError,
+    NoticeLog, RegistrationStore, SecretHasher, SiteSlug, StoreError,
 };
 use rusqlite::Connection;
 use store_sqlite::SqliteStore;

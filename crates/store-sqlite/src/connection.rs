@@ -1,0 +1,171 @@
+//! The store's connections: one writer behind a mutex, a pool of read-only readers, the
+//! pragmas every connection gets, migrations on open, and the one-transaction helpers
+//! every port implementation goes through.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use registration_core::StoreError;
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior, params};
+
+use crate::convert::map_error;
+use crate::schema;
+
+/// How long a statement waits for another process's lock before reporting `Busy`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The SQLite store. Cheap to share behind an `Arc`; every method is thread-safe.
+#[derive(Debug)]
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    idle_readers: Mutex<Vec<Connection>>,
+}
+
+impl SqliteStore {
+    /// The schema version this binary creates and understands.
+    #[allow(clippy::cast_possible_truncation)] // a handful of migrations
+    pub const SCHEMA_VERSION: u32 = schema::MIGRATIONS.len() as u32;
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    ///
+    /// Returns [`StoreError::SchemaTooNew`] for a database written by a newer appreg,
+    /// [`StoreError::Corrupt`] for a file that is not a SQLite database, and
+    /// [`StoreError::Unavailable`] when the file cannot be opened or created.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut writer = Connection::open_with_flags(path, flags)
+            .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
+        configure(&writer).map_err(map_error)?;
+        writer
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(map_error)?;
+        writer
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(map_error)?;
+        migrate(&mut writer)?;
+        Ok(Self {
+            path: path.to_owned(),
+            writer: Mutex::new(writer),
+            idle_readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` in one write transaction (`BEGIN IMMEDIATE`), committing on `Ok`.
+    pub(crate) fn write<T>(
+        &self,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut connection = lock(&self.writer);
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(map_error)?;
+        let value = work(&transaction)?;
+        transaction.commit().map_err(map_error)?;
+        Ok(value)
+    }
+
+    /// Runs `work` on a read-only connection inside one read transaction (one snapshot).
+    pub(crate) fn read<T>(
+        &self,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = lock(&self.idle_readers).pop();
+        let mut connection = match pooled {
+            Some(connection) => connection,
+            None => self.open_reader()?,
+        };
+        let value = {
+            let transaction = connection
+                .transaction_with_behavior(TransactionBehavior::Deferred)
+                .map_err(map_error)?;
+            let value = work(&transaction)?;
+            transaction.commit().map_err(map_error)?;
+            value
+        };
+        lock(&self.idle_readers).push(connection);
+        Ok(value)
+    }
+
+    fn open_reader(&self) -> Result<Connection, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let connection = Connection::open_with_flags(&self.path, flags).map_err(map_error)?;
+        configure(&connection).map_err(map_error)?;
+        Ok(connection)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock dropped its transaction, which rolled back.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn configure(connection: &Connection) -> rusqlite::Result<()> {
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    connection.pragma_update(None, "foreign_keys", true)
+}
+
+/// Applies the missing migrations, each in its own immediate transaction so two processes
+/// opening a fresh file at once do not both apply one.
+fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    connection
+        .execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_version (
+                version INTEGER PRIMARY KEY,
+                applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+            ) STRICT;",
+        )
+        .map_err(map_error)?;
+    loop {
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(map_error)?;
+        let current: u32 = transaction
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(map_error)?;
+        if current > SqliteStore::SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                found: current,
+                supported: SqliteStore::SCHEMA_VERSION,
+            });
+        }
+        let Some(migration) = schema::MIGRATIONS.get(current as usize) else {
+            return Ok(());
+        };
+        transaction.execute_batch(migration).map_err(map_error)?;
+        transaction
+            .execute(
+                "INSERT INTO schema_version (version) VALUES (?1)",
+                params![current + 1],
+            )
+            .map_err(map_error)?;
+        transaction.commit().map_err(map_error)?;
+    }
+}
+
+/// Runs `sql` (prepared once per connection) with `params` and parses every row.
+pub(crate) fn query_all<T>(
+    transaction: &Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+    parse: impl Fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut statement = transaction.prepare_cached(sql).map_err(map_error)?;
+    let rows = statement
+        .query_map(params, |row| Ok(parse(row)))
+        .map_err(map_error)?;
+    rows.map(|row| row.map_err(map_error)?).collect()
+}

@@ -1,0 +1,341 @@
+//! `RegistrationStore`: registrations, the grid's pages, banner candidates, coalesced usage.
+
+use registration_core::{
+    AuditEntry, ClientId, ExpirationDate, ListQuery, Registration, RegistrationName,
+    RegistrationStore, Site, SiteSlug, SortKey, StoreError, UsageUpdate,
+};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use crate::audit::write_audit;
+use crate::connection::{SqliteStore, query_all};
+use crate::convert::{
+    REGISTRATION_COLUMNS, counter, instant_text, map_error, parse_registration,
+    registration_columns,
+};
+use crate::sites::{find_site, require_site};
+
+const FIND_REGISTRATION: &str = concat!(
+    "SELECT ",
+    registration_columns!(),
+    " FROM registrations WHERE site = ?1 AND client_id = ?2"
+);
+
+fn find_registration(
+    transaction: &Transaction<'_>,
+    site: &SiteSlug,
+    client_id: &ClientId,
+) -> Result<Option<Registration>, StoreError> {
+    // On every token request: the statement is prepared once per connection.
+    transaction
+        .prepare_cached(FIND_REGISTRATION)
+        .map_err(map_error)?
+        .query_row([site.as_str(), client_id.as_str()], |row| {
+            Ok(parse_registration(row))
+        })
+        .optional()
+        .map_err(map_error)?
+        .transpose()
+}
+
+/// Maps a UNIQUE violation on `registrations` to the port's error; others pass through.
+fn unique_violation(error: rusqlite::Error, registration: &Registration) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(failure, Some(message)) = &error
+        && failure.code == rusqlite::ErrorCode::ConstraintViolation
+    {
+        if message.contains("name_key") {
+            return StoreError::DuplicateName(registration.name().to_string());
+        }
+        if message.contains("client_id") || message.contains("registrations.id") {
+            return StoreError::DuplicateClientId;
+        }
+    }
+    map_error(error)
+}
+
+impl RegistrationStore for SqliteStore {
+    fn insert(&self, registration: &Registration, audit: &AuditEntry) -> Result<(), StoreError> {
+        let record = registration.record();
+        self.write(|transaction| {
+            require_site(transaction, &record.site)?;
+            transaction
+                .execute(
+                    &format!(
+                        "INSERT INTO registrations ({REGISTRATION_COLUMNS})
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                    ),
+                    params![
+                        record.id.to_string(),
+                        record.site.as_str(),
+                        record.client_id.as_str(),
+                        record.name.as_str(),
+                        record.name.unique_key(),
+                        record.expiration_date.to_string(),
+                        record.enabled,
+                        record.secret_hash.as_phc(),
+                        record.secret_hint.as_str(),
+                        instant_text(record.registration_date),
+                        record.last_used.map(instant_text),
+                        counter(record.rejections.count)?,
+                        record.rejections.last.map(instant_text),
+                        counter(record.revision)?,
+                    ],
+                )
+                .map_err(|error| unique_violation(error, registration))?;
+            write_audit(transaction, audit)
+        })
+    }
+
+    fn get(&self, site: &SiteSlug, client_id: &ClientId) -> Result<Registration, StoreError> {
+        self.read(|transaction| {
+            find_registration(transaction, site, client_id)?.ok_or(StoreError::NotFound)
+        })
+    }
+
+    fn site_and_registration(
+        &self,
+        site: &SiteSlug,
+        client_id: Option<&ClientId>,
+    ) -> Result<(Site, Option<Registration>), StoreError> {
+        self.read(|transaction| {
+            let found = find_site(transaction, site)?;
+            let registration = match client_id {
+                Some(client_id) => find_registration(transaction, site, client_id)?,
+                None => None,
+            };
+            Ok((found, registration))
+        })
+    }
+
+    fn update(&self, registration: &Registration, audit: &AuditEntry) -> Result<u64, StoreError> {
+        let record = registration.record();
+        self.write(|transaction| {
+            let Some(before) = find_registration(transaction, &record.site, &record.client_id)?
+            else {
+                return Err(StoreError::NotFound);
+            };
+            if before.id() != record.id {
+                return Err(StoreError::NotFound);
+            }
+            if before.revision() != record.revision {
+                return Err(StoreError::Conflict);
+            }
+            let revision = record.revision + 1;
+            transaction
+                .execute(
+                    "UPDATE registrations SET name = ?1, name_key = ?2, expiration_date = ?3,
+                        enabled = ?4, secret_hash = ?5, secret_hint = ?6, last_used = ?7,
+                        rejected_count = ?8, last_rejected = ?9, revision = ?10
+                     WHERE id = ?11",
+                    params![
+                        record.name.as_str(),
+                        record.name.unique_key(),
+                        record.expiration_date.to_string(),
+                        record.enabled,
+                        record.secret_hash.as_phc(),
+                        record.secret_hint.as_str(),
+                        record.last_used.map(instant_text),
+                        counter(record.rejections.count)?,
+                        record.rejections.last.map(instant_text),
+                        counter(revision)?,
+                        record.id.to_string(),
+                    ],
+                )
+                .map_err(|error| unique_violation(error, registration))?;
+            write_audit(transaction, audit)?;
+            Ok(revision)
+        })
+    }
+
+    fn delete(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+        revision: u64,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        self.write(|transaction| {
+            let Some(before) = find_registration(transaction, site, client_id)? else {
+                return Err(StoreError::NotFound);
+            };
+            if before.revision() != revision {
+                return Err(StoreError::Conflict);
+            }
+            let id = before.id().to_string();
+            transaction
+                .execute(
+                    "UPDATE deliveries SET status = 'cancelled'
+                     WHERE status IN ('pending', 'retrying')
+                       AND notice_id IN (SELECT id FROM notices WHERE registration_id = ?1)",
+                    [&id],
+                )
+                .map_err(map_error)?;
+            transaction
+                .execute("DELETE FROM registrations WHERE id = ?1", [&id])
+                .map_err(map_error)?;
+            write_audit(transaction, audit)
+        })
+    }
+
+    fn list(&self, site: &SiteSlug) -> Result<Vec<Registration>, StoreError> {
+        self.read(|transaction| {
+            require_site(transaction, site)?;
+            query_all(
+                transaction,
+                &format!(
+                    "SELECT {REGISTRATION_COLUMNS} FROM registrations
+                     WHERE site = ?1 ORDER BY name_key, client_id"
+                ),
+                [site.as_str()],
+                parse_registration,
+            )
+        })
+    }
+
+    fn page(
+        &self,
+        site: &SiteSlug,
+        query: &ListQuery,
+    ) -> Result<(Vec<Registration>, u64), StoreError> {
+        let column = match query.sort {
+            SortKey::Name => "name_key",
+            SortKey::ClientId => "client_id",
+            SortKey::RegistrationDate => "registration_date",
+            SortKey::Enabled => "enabled",
+            SortKey::LastUsed => "last_used",
+            SortKey::ExpirationDate => "expiration_date",
+        };
+        let direction = if query.descending { "DESC" } else { "ASC" };
+        // Names and Client IDs are matched on their lower-case forms (name_key is one).
+        let search = query
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|needle| !needle.is_empty())
+            .map(|needle| {
+                RegistrationName::parse(needle)
+                    .map_or_else(|_| needle.to_lowercase(), |name| name.unique_key())
+            });
+        self.read(|transaction| {
+            require_site(transaction, site)?;
+            match search {
+                None => {
+                    let total: i64 = transaction
+                        .prepare_cached("SELECT COUNT(*) FROM registrations WHERE site = ?1")
+                        .map_err(map_error)?
+                        .query_row([site.as_str()], |row| row.get(0))
+                        .map_err(map_error)?;
+                    let registrations = query_all(
+                        transaction,
+                        &format!(
+                            "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE site = ?1
+                             ORDER BY {column} {direction}, client_id {direction}
+                             LIMIT ?2 OFFSET ?3"
+                        ),
+                        params![site.as_str(), query.limit, counter(query.offset)?],
+                        parse_registration,
+                    )?;
+                    Ok((registrations, total.unsigned_abs()))
+                }
+                Some(needle) => {
+                    // One scan of the narrow index registrations_search (site, name_key,
+                    // client_id) yields every match in order: the total and the page at once.
+                    let matching: Vec<i64> = transaction
+                        .prepare_cached(&format!(
+                            "SELECT rowid FROM registrations INDEXED BY registrations_search
+                             WHERE site = ?1
+                               AND (instr(name_key, ?2) > 0 OR instr(client_id, ?2) > 0)
+                             ORDER BY {column} {direction}, client_id {direction}"
+                        ))
+                        .map_err(map_error)?
+                        .query_map(params![site.as_str(), needle], |row| row.get(0))
+                        .map_err(map_error)?
+                        .collect::<Result<_, _>>()
+                        .map_err(map_error)?;
+                    let start = usize::try_from(query.offset).unwrap_or(usize::MAX);
+                    let page: Vec<i64> = matching
+                        .iter()
+                        .skip(start)
+                        .take(query.limit as usize)
+                        .copied()
+                        .collect();
+                    let mut registrations = Vec::with_capacity(page.len());
+                    let mut by_rowid = transaction
+                        .prepare_cached(&format!(
+                            "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE rowid = ?1"
+                        ))
+                        .map_err(map_error)?;
+                    for rowid in page {
+                        registrations.push(
+                            by_rowid
+                                .query_row([rowid], |row| Ok(parse_registration(row)))
+                                .map_err(map_error)??,
+                        );
+                    }
+                    Ok((registrations, matching.len() as u64))
+                }
+            }
+        })
+    }
+
+    fn enabled_expiring_by(
+        &self,
+        site: &SiteSlug,
+        until: ExpirationDate,
+    ) -> Result<Vec<Registration>, StoreError> {
+        self.read(|transaction| {
+            // registrations_due (site, enabled, expiration_date) bounds the read.
+            query_all(
+                transaction,
+                &format!(
+                    "SELECT {REGISTRATION_COLUMNS} FROM registrations
+                     WHERE site = ?1 AND enabled = 1 AND expiration_date <= ?2
+                     ORDER BY name_key, client_id"
+                ),
+                [site.as_str(), &until.to_string()],
+                parse_registration,
+            )
+        })
+    }
+
+    fn record_usage(&self, updates: &[UsageUpdate]) -> Result<(), StoreError> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        self.write(|transaction| {
+            let mut last_used = transaction
+                .prepare_cached(
+                    "UPDATE registrations SET last_used = ?2
+                     WHERE id = ?1 AND (last_used IS NULL OR last_used < ?2)",
+                )
+                .map_err(map_error)?;
+            let mut rejected = transaction
+                .prepare_cached(
+                    "UPDATE registrations SET rejected_count = rejected_count + ?3,
+                        last_rejected = CASE
+                            WHEN last_rejected IS NULL OR last_rejected < ?4 THEN ?4
+                            ELSE last_rejected END
+                     WHERE id = ?1 AND expiration_date = ?2",
+                )
+                .map_err(map_error)?;
+            for update in updates {
+                let id = update.registration.to_string();
+                if let Some(at) = update.last_used {
+                    last_used
+                        .execute(params![id, instant_text(at)])
+                        .map_err(map_error)?;
+                }
+                if let (1.., Some(at)) = (update.rejections, update.last_rejected) {
+                    rejected
+                        .execute(params![
+                            id,
+                            update.expiration_date.to_string(),
+                            counter(update.rejections)?,
+                            instant_text(at)
+                        ])
+                        .map_err(map_error)?;
+                }
+            }
+            Ok(())
+        })
+    }
+}
