@@ -3,14 +3,23 @@
 //! A store crate runs them all with one macro call in its integration tests:
 //!
 //! ```text
-//! registration_core::store_conformance_tests!(|| {
-//!     let dir = tempfile::tempdir().unwrap();
-//!     let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
-//!     (dir, store) // the first element is kept alive for the test's duration
-//! });
+//! registration_core::store_conformance_tests! {
+//!     // A new, empty database; the first element lives as long as the test.
+//!     fresh: || {
+//!         let dir = tempfile::tempdir().unwrap();
+//!         let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+//!         (dir, store)
+//!     },
+//!     // Another handle on the same database, as a second node would open it.
+//!     second_handle: |dir: &TempDir| SqliteStore::open(&dir.path().join("t.db")).unwrap(),
+//!     // Makes a row unreadable behind the store's back (see `Damage`).
+//!     damage: damage_row,
+//! }
 //! ```
 //!
 //! Each check panics with a message naming the violated sentence of the port's contract.
+//! One file per port; `nodes.rs` holds the cross-node sentences (two handles on one
+//! database) and `reads.rs` the "MUST NOT read" sentences.
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
@@ -30,7 +39,9 @@ mod admins;
 mod audit;
 mod deliveries;
 mod keys;
+mod nodes;
 mod notices;
+mod reads;
 mod registrations;
 mod sessions;
 mod sites;
@@ -49,10 +60,17 @@ pub use deliveries::{
     concurrent_claims_take_each_delivery_once, deliveries_are_claimed_under_a_lease_and_finished,
 };
 pub use keys::signing_keys_are_created_once_and_rotated;
+pub use nodes::{
+    nodes_claim_each_delivery_once, nodes_end_up_with_the_same_single_key,
+    nodes_record_each_notice_once, nodes_see_each_others_changes,
+};
 pub use notices::{
     candidates_are_the_registrations_that_can_be_due, concurrent_recording_records_once,
     log_is_newest_first_and_per_site, log_pages_filter_and_count,
     notices_are_recorded_at_most_once, stale_notices_are_not_recorded,
+};
+pub use reads::{
+    Damage, log_pages_read_only_what_they_return, queries_read_only_the_registrations_they_need,
 };
 pub use registrations::{
     banner_candidates_are_enabled_and_due_by_the_date, delete_cancels_open_deliveries,
@@ -216,11 +234,17 @@ fn signing_key(kid: &str, byte: u8) -> SigningKeyRecord {
     }
 }
 
-/// Generates one `#[test]` per conformance check. `$make` returns `(guard, store)`; the
-/// guard (e.g. a temporary directory) lives as long as the test.
+/// Generates one `#[test]` per conformance check.
+///
+/// - `fresh` returns `(guard, store)` on a new, empty database; the guard (e.g. a temporary
+///   directory, or a database to drop) lives as long as the test.
+/// - `second_handle` opens another handle on the guard's database, as a second process or
+///   node would: the cross-node checks run one side on each handle.
+/// - `damage` damages a row behind the store's back (see
+///   [`Damage`](crate::testkit::conformance::Damage)), for the "MUST NOT read" checks.
 #[macro_export]
 macro_rules! store_conformance_tests {
-    ($make:expr) => {
+    (fresh: $make:expr, second_handle: $reopen:expr, damage: $damage:expr $(,)?) => {
         $crate::store_conformance_tests!(@each $make;
             fresh_store_has_the_default_site,
             sites_round_trip_and_refuse_duplicates,
@@ -251,27 +275,26 @@ macro_rules! store_conformance_tests {
             traffic_and_notices_write_no_audit_entry,
             audit_pages_are_per_site_newest_first_and_counted,
         );
+        $crate::store_conformance_tests!(@shared $make;
+            service_audits_every_change_without_secrets,
+            concurrent_claims_take_each_delivery_once,
+            concurrent_recording_records_once,
+        );
+        $crate::store_conformance_tests!(@nodes $make, $reopen;
+            nodes_record_each_notice_once,
+            nodes_claim_each_delivery_once,
+            nodes_end_up_with_the_same_single_key,
+        );
         #[test]
-        fn conformance_service_audits_every_change_without_secrets() {
-            let (_guard, store) = ($make)();
-            $crate::testkit::conformance::service_audits_every_change_without_secrets(
-                ::std::sync::Arc::new(store),
-            );
+        fn nodes_see_each_others_changes() {
+            let (guard, first) = ($make)();
+            let second = ($reopen)(&guard);
+            $crate::testkit::conformance::nodes_see_each_others_changes(&first, &second);
         }
-        #[test]
-        fn conformance_concurrent_claims_take_each_delivery_once() {
-            let (_guard, store) = ($make)();
-            $crate::testkit::conformance::concurrent_claims_take_each_delivery_once(
-                ::std::sync::Arc::new(store),
-            );
-        }
-        #[test]
-        fn conformance_concurrent_recording_records_once() {
-            let (_guard, store) = ($make)();
-            $crate::testkit::conformance::concurrent_recording_records_once(
-                ::std::sync::Arc::new(store),
-            );
-        }
+        $crate::store_conformance_tests!(@damaged $make, $damage;
+            queries_read_only_the_registrations_they_need,
+            log_pages_read_only_what_they_return,
+        );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
         $(
@@ -279,6 +302,37 @@ macro_rules! store_conformance_tests {
             fn $check() {
                 let (_guard, store) = ($make)();
                 $crate::testkit::conformance::$check(&store);
+            }
+        )*
+    };
+    (@shared $make:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                let (_guard, store) = ($make)();
+                $crate::testkit::conformance::$check(::std::sync::Arc::new(store));
+            }
+        )*
+    };
+    (@nodes $make:expr, $reopen:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                let (guard, first) = ($make)();
+                let second = ($reopen)(&guard);
+                $crate::testkit::conformance::$check(
+                    ::std::sync::Arc::new(first),
+                    ::std::sync::Arc::new(second),
+                );
+            }
+        )*
+    };
+    (@damaged $make:expr, $damage:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                let (guard, store) = ($make)();
+                $crate::testkit::conformance::$check(&store, &|damage| ($damage)(&guard, damage));
             }
         )*
     };

@@ -1,0 +1,311 @@
+//! The cross-node sentences: two handles on the same database stand for two `appreg`
+//! processes or nodes. Whatever one commits, the other sees; the at-most-once and lease
+//! guarantees hold between them, not only between threads of one handle.
+
+use std::sync::{Arc, Barrier};
+use std::thread;
+
+use time::Duration;
+
+use crate::{
+    AuditQuery, Channel, ClientId, ConsoleSession, DeliveryStatus, Disposition, NoticeKind,
+    NoticeRecord, PendingReveal, RegistrationName, RevealPad, Store, StoreError, TokenDigest,
+};
+
+use super::{
+    NOW, add_alice, audit, lease, notice, outcome, registration, signing_key, site, slug, with,
+};
+
+/// Runs `work` on `threads` threads per handle, all released at once, and returns every
+/// result.
+fn race<S: Store + 'static, T: Send + 'static>(
+    handles: [&Arc<S>; 2],
+    threads: usize,
+    work: impl Fn(&S, usize) -> T + Send + Sync + 'static,
+) -> Vec<T> {
+    let barrier = Arc::new(Barrier::new(2 * threads));
+    let work = Arc::new(work);
+    let joins: Vec<_> = handles
+        .into_iter()
+        .flat_map(|handle| std::iter::repeat_n(handle, threads))
+        .enumerate()
+        .map(|(index, handle)| {
+            let (handle, barrier, work) = (handle.clone(), barrier.clone(), work.clone());
+            thread::spawn(move || {
+                barrier.wait();
+                work(&handle, index)
+            })
+        })
+        .collect();
+    joins.into_iter().map(|join| join.join().unwrap()).collect()
+}
+
+/// Whatever one handle commits, the other reads: sites, registrations, revisions, audit
+/// entries, sessions and one-time secret pads (the console works on any node).
+pub fn nodes_see_each_others_changes<S: Store>(first: &S, second: &S) {
+    let eu = site("acme-eu", "Europe/Berlin");
+    first.add_site(&eu, &audit()).unwrap();
+    assert_eq!(
+        second.site(&eu.slug).unwrap(),
+        eu,
+        "a site added on one node"
+    );
+
+    let original = registration("acme-eu", "Billing sync", 1);
+    first.insert(&original, &audit()).unwrap();
+    let seen = second.get(&eu.slug, original.client_id()).unwrap();
+    assert_eq!(seen, original, "a registration inserted on another node");
+    let (site_seen, registration_seen) = second
+        .site_and_registration(&eu.slug, Some(original.client_id()))
+        .unwrap();
+    assert_eq!(
+        (site_seen, registration_seen),
+        (eu.clone(), Some(original.clone()))
+    );
+
+    let renamed = with(&original, |record| {
+        record.name = RegistrationName::parse("Ledger export").unwrap();
+    });
+    assert_eq!(second.update(&renamed, &audit()).unwrap(), 1);
+    let stale = with(&original, |record| record.enabled = false);
+    assert_eq!(
+        first.update(&stale, &audit()),
+        Err(StoreError::Conflict),
+        "a revision conflict is seen across nodes"
+    );
+    assert_eq!(
+        first.delete(&eu.slug, original.client_id(), 0, &audit()),
+        Err(StoreError::Conflict),
+        "a delete at a revision another node changed deletes nothing"
+    );
+    let current = first.get(&eu.slug, original.client_id()).unwrap();
+    assert_eq!(current.name().as_str(), "Ledger export");
+    assert_eq!(current.revision(), 1);
+    assert!(
+        current.record().enabled,
+        "the refused update changed nothing"
+    );
+
+    let mut entry = audit();
+    entry.site = eu.slug.clone();
+    entry.subject = "written on the second node".into();
+    second
+        .delete(&eu.slug, original.client_id(), 1, &entry)
+        .unwrap();
+    assert_eq!(
+        first.get(&eu.slug, original.client_id()),
+        Err(StoreError::NotFound)
+    );
+    let (entries, _) = first
+        .audit_page(
+            &eu.slug,
+            &AuditQuery {
+                offset: 0,
+                limit: 1,
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        entries,
+        vec![entry],
+        "an audit entry written on one node reads back on the other"
+    );
+
+    let alice = add_alice(first);
+    let session = ConsoleSession {
+        digest: TokenDigest([3; 32]),
+        username: alice.username.clone(),
+        created_at: NOW,
+        expires_at: NOW + Duration::hours(8),
+    };
+    first.create_session(&session).unwrap();
+    assert_eq!(
+        second.session(&session.digest).unwrap(),
+        Some(session.clone())
+    );
+    let client_id = ClientId::generate(&crate::testkit::SeededRandom::new(7)).unwrap();
+    first
+        .keep_reveal(&PendingReveal {
+            session: session.digest,
+            client_id: client_id.clone(),
+            pad: RevealPad::from_bytes(vec![5; 56]),
+            created_at: NOW,
+            expires_at: NOW + Duration::minutes(10),
+        })
+        .unwrap();
+    let taken = second
+        .take_reveal(&session.digest, &client_id, NOW)
+        .unwrap()
+        .map(|pad| pad.as_bytes().to_vec());
+    assert_eq!(taken, Some(vec![5; 56]), "a pad kept on one node");
+    assert!(
+        first
+            .take_reveal(&session.digest, &client_id, NOW)
+            .unwrap()
+            .is_none(),
+        "and taken once, across nodes"
+    );
+    second.delete_session(&session.digest).unwrap();
+    assert_eq!(first.session(&session.digest).unwrap(), None);
+}
+
+/// NoticeOutbox::record: nodes sweeping at the same time record each notice once.
+pub fn nodes_record_each_notice_once<S: Store + 'static>(first: Arc<S>, second: Arc<S>) {
+    let registrations: Vec<_> = (0..20)
+        .map(|i| registration("default", &format!("Registration {i}"), i))
+        .collect();
+    for registration in &registrations {
+        first.insert(registration, &audit()).unwrap();
+    }
+    let notices: Arc<Vec<NoticeRecord>> = Arc::new(
+        registrations
+            .iter()
+            .flat_map(|r| {
+                [
+                    notice(
+                        r,
+                        NoticeKind::ExpiresIn30Days,
+                        Disposition::SkippedSuperseded,
+                    ),
+                    notice(r, NoticeKind::ExpiresIn7Days, Disposition::Deliver),
+                ]
+            })
+            .collect(),
+    );
+    let batch = notices.clone();
+    let recorded: usize = race([&first, &second], 2, move |store, _| {
+        store.record(&batch, NOW).unwrap()
+    })
+    .into_iter()
+    .sum();
+    assert_eq!(
+        recorded,
+        notices.len(),
+        "nodes together record each notice once"
+    );
+    let on_first = first.log(&slug("default")).unwrap();
+    assert_eq!(on_first.len(), notices.len());
+    assert_eq!(
+        second.log(&slug("default")).unwrap(),
+        on_first,
+        "both nodes read the same log"
+    );
+    let pending = first.due_delivery_count(&[Channel::Email], NOW).unwrap();
+    assert_eq!(
+        pending,
+        notices.len() as u64,
+        "each recorded notice's e-mail delivery exists once"
+    );
+}
+
+/// DeliveryQueue: nodes claiming at the same time never hold the same delivery, and only
+/// the lease holder, on whichever node, records an outcome.
+pub fn nodes_claim_each_delivery_once<S: Store + 'static>(first: Arc<S>, second: Arc<S>) {
+    for i in 0..20 {
+        let registration = registration("default", &format!("Registration {i}"), i);
+        first.insert(&registration, &audit()).unwrap();
+        first
+            .record(
+                &[notice(
+                    &registration,
+                    NoticeKind::Expired,
+                    Disposition::Deliver,
+                )],
+                NOW,
+            )
+            .unwrap();
+    }
+    let claims = race([&first, &second], 2, |store, worker| {
+        let mut mine = Vec::new();
+        loop {
+            let lease = lease(&format!("worker-{worker}"), NOW + Duration::minutes(5));
+            let claimed = store
+                .claim_deliveries(&[Channel::Email], NOW, &lease, 3)
+                .unwrap();
+            if claimed.is_empty() {
+                return mine;
+            }
+            mine.extend(claimed.into_iter().map(|c| (c.delivery, lease.id.clone())));
+        }
+    });
+    let claimed: Vec<_> = claims.into_iter().flatten().collect();
+    let mut client_ids: Vec<&str> = claimed
+        .iter()
+        .map(|(delivery, _)| delivery.client_id.as_str())
+        .collect();
+    client_ids.sort_unstable();
+    client_ids.dedup();
+    assert_eq!(claimed.len(), 20, "every delivery claimed exactly once");
+    assert_eq!(client_ids.len(), 20, "no delivery claimed by two nodes");
+
+    let (delivery, holder) = &claimed[0];
+    let sent = outcome(DeliveryStatus::Sent, 1, None);
+    assert!(
+        !second
+            .finish_delivery(&delivery.target(), "not-the-holder", &sent)
+            .unwrap(),
+        "another lease cannot finish a claimed delivery"
+    );
+    assert!(
+        second
+            .finish_delivery(&delivery.target(), holder, &sent)
+            .unwrap(),
+        "the lease holder finishes it through any node"
+    );
+
+    // A node that died: its lease runs out, another node takes the delivery over, and the
+    // late outcome of the first holder is refused (fencing).
+    let (orphan, dead_holder) = &claimed[1];
+    let later = NOW + Duration::minutes(6);
+    let taken_over = second
+        .claim_deliveries(
+            &[Channel::Email],
+            later,
+            &lease("survivor", later + Duration::minutes(5)),
+            20,
+        )
+        .unwrap();
+    assert_eq!(
+        taken_over.len(),
+        19,
+        "every delivery whose lease ran out is claimed again"
+    );
+    assert!(
+        !first
+            .finish_delivery(&orphan.target(), dead_holder, &sent)
+            .unwrap(),
+        "an expired lease cannot finish a delivery another node took over"
+    );
+    assert!(
+        first
+            .finish_delivery(&orphan.target(), "survivor", &sent)
+            .unwrap()
+    );
+}
+
+/// KeyStore: nodes starting together on an empty store MUST end up with the same single
+/// key; a rotation on one node is what every node reads next.
+pub fn nodes_end_up_with_the_same_single_key<S: Store + 'static>(first: Arc<S>, second: Arc<S>) {
+    let results = race([&first, &second], 2, |store, node| {
+        let byte = u8::try_from(node + 1).unwrap();
+        store
+            .ensure_signing_key(&signing_key(&format!("candidate-{node}"), byte))
+            .unwrap()
+    });
+    let kept = &results[0];
+    assert_eq!(kept.len(), 1, "one key: {kept:?}");
+    assert!(
+        results.iter().all(|keys| keys == kept),
+        "every node got the same key"
+    );
+    assert_eq!(&first.signing_keys().unwrap(), kept);
+    assert_eq!(&second.signing_keys().unwrap(), kept);
+
+    let rotated = first
+        .rotate_signing_key(&signing_key("rotated", 42), 2)
+        .unwrap();
+    let on_second = second.signing_keys().unwrap();
+    assert_eq!(on_second, rotated, "a rotation is seen by the other node");
+    assert_eq!(on_second[0].kid, "rotated");
+    assert_eq!(on_second[1], kept[0], "the previous key is kept");
+}
