@@ -3,7 +3,7 @@
 //! - `bench`: the benchmarks, written to docs/BENCHMARKS.md; `bench grid`, `bench sweep` and
 //!   `bench tokens` run only one part and print it (for iterating on it).
 //! - `fuzz [SECONDS]`: the parser fuzz targets, each for SECONDS (default 60).
-//! - `ci`: formatting, clippy with warnings denied, every test, schemathesis against the
+//! - `ci`: formatting, clippy with warnings denied, rustdoc with warnings denied, every test, schemathesis against the
 //!   admin API's OpenAPI document, and cargo-deny (bans, licenses, sources). If it passes,
 //!   CI passes.
 
@@ -61,6 +61,11 @@ fn ci() -> Result<()> {
         "-D",
         "warnings",
     ])?;
+    // The API docs are part of the product for embedders: broken links fail the build.
+    cargo_with(
+        &["doc", "--workspace", "--no-deps", "--locked"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )?;
     ensure_chromium()?;
     cargo(&["test", "--workspace", "--locked"])?;
     schemathesis()?;
@@ -72,9 +77,15 @@ fn ci() -> Result<()> {
 }
 
 fn cargo(args: &[&str]) -> Result<()> {
+    cargo_with(args, &[])
+}
+
+/// `cargo args` with `env` added to the environment.
+fn cargo_with(args: &[&str], env: &[(&str, &str)]) -> Result<()> {
     eprintln!("xtask ci: cargo {}", args.join(" "));
     let status = Command::new(env!("CARGO"))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(workspace_root())
         .status()
         .with_context(|| format!("could not start cargo {}", args.join(" ")))?;

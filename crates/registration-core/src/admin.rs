@@ -16,6 +16,7 @@ use crate::sources::RandomSource;
 pub struct AdminName(String);
 
 impl AdminName {
+    /// Parses `[a-z0-9._-]{1,64}`.
     pub fn parse(text: &str) -> Result<Self, Error> {
         let well_formed = (1..=64).contains(&text.len())
             && text.bytes().all(|b| {
@@ -33,6 +34,7 @@ impl AdminName {
         Self("admin".to_owned())
     }
 
+    /// The name as typed.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -54,7 +56,9 @@ impl fmt::Debug for AdminName {
 pub struct AdminPassword(Zeroizing<String>);
 
 impl AdminPassword {
+    /// The shortest password accepted.
     pub const MIN_CHARS: usize = 12;
+    /// The longest password accepted.
     pub const MAX_CHARS: usize = 256;
 
     /// A generated password: 24 base62 characters (143 bits).
@@ -78,6 +82,7 @@ impl AdminPassword {
         Ok(Self(Zeroizing::new(text.to_owned())))
     }
 
+    /// The password in clear, for hashing only.
     pub fn expose_secret(&self) -> &str {
         &self.0
     }
@@ -95,21 +100,26 @@ impl fmt::Debug for AdminPassword {
 pub struct AdminToken(Zeroizing<String>);
 
 impl AdminToken {
+    /// What every personal API token starts with (secret scanners look for it).
     pub const PREFIX: &'static str = "appregpat_";
 
+    /// A new token from `random`.
     pub fn generate(random: &dyn RandomSource) -> Result<Self, Error> {
         checksummed_token(Self::PREFIX, random).map(Self)
     }
 
+    /// Checks the prefix, length, alphabet and checksum of a presented token.
     pub fn parse(presented: &str) -> Result<Self, Error> {
         check_checksummed_token(Self::PREFIX, presented)?;
         Ok(Self(Zeroizing::new(presented.to_owned())))
     }
 
+    /// The token in clear: shown once to its owner, never stored.
     pub fn expose_secret(&self) -> &str {
         &self.0
     }
 
+    /// The SHA-256 digest under which the token is stored and looked up.
     pub fn digest(&self) -> TokenDigest {
         TokenDigest::of(&self.0)
     }
@@ -135,11 +145,15 @@ impl TokenDigest {
 /// A Site Administrator.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminAccount {
+    /// The sign-in name.
     pub username: AdminName,
+    /// argon2id hash of the console password.
     pub password_hash: SecretHash,
+    /// Where e-mail notices go, if the administrator gave one.
     pub email: Option<String>,
     /// The sites this administrator manages, sorted.
     pub sites: Vec<SiteSlug>,
+    /// When the account was added.
     pub created_at: OffsetDateTime,
 }
 
@@ -164,9 +178,13 @@ impl AdminAccount {
 /// `email` is off (SPEC 5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscription {
+    /// Whose choice it is.
     pub username: AdminName,
+    /// Which notice (template) it is about.
     pub kind: crate::schedule::NoticeKind,
+    /// On which channel.
     pub channel: crate::delivery::Channel,
+    /// Whether the administrator receives it.
     pub enabled: bool,
 }
 

@@ -62,15 +62,25 @@ impl fmt::Display for Actor {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AuditAction {
+    /// A site was added.
     SiteAdd,
+    /// A registration was created.
     RegistrationCreate,
+    /// A registration was renamed, renewed, enabled or disabled.
     RegistrationUpdate,
+    /// A registration was deleted.
     RegistrationDelete,
+    /// An administrator was added.
     AdminAdd,
+    /// An administrator was issued a personal API token.
     AdminToken,
+    /// A subscription was switched on or off.
     SubscriptionSet,
+    /// A notification template was saved.
     TemplateSave,
+    /// A webhook endpoint was added.
     WebhookAdd,
+    /// A webhook endpoint was removed.
     WebhookRemove,
 }
 
@@ -105,6 +115,7 @@ impl AuditAction {
         }
     }
 
+    /// The action named by [`as_str`](Self::as_str), if any.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|action| action.as_str() == text)
     }
@@ -141,6 +152,7 @@ impl AuditImage {
             .map(|(name, value)| (name.as_str(), value.as_str()))
     }
 
+    /// The value recorded under `name`, if any.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
     }
@@ -158,6 +170,7 @@ impl AuditImage {
         ])
     }
 
+    /// A site's name, zone and policy.
     pub fn site(site: &Site) -> Self {
         Self::from_fields([
             ("name", site.name.as_str().to_owned()),
@@ -175,6 +188,7 @@ impl AuditImage {
         image
     }
 
+    /// A subscription choice (who, which template, which channel, on or off).
     pub fn subscription(subscription: &Subscription) -> Self {
         Self::from_fields([
             ("template", subscription.kind.as_str().to_owned()),
@@ -183,6 +197,7 @@ impl AuditImage {
         ])
     }
 
+    /// A template's subject, body, banner and enabled flag.
     pub fn template(template: &NotificationTemplate) -> Self {
         Self::from_fields([
             ("subject", template.subject.clone()),
@@ -201,9 +216,13 @@ impl AuditImage {
 /// One entry of a site's audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
+    /// When the change was made.
     pub at: OffsetDateTime,
+    /// Who made it.
     pub actor: Actor,
+    /// The site whose audit log shows it.
     pub site: SiteSlug,
+    /// What was done.
     pub action: AuditAction,
     /// What was changed: a Client ID, a username, a template kind, a URL, a site slug.
     pub subject: String,
@@ -216,8 +235,11 @@ pub struct AuditEntry {
 /// One field of an entry that a change set, altered or removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuditChange<'a> {
+    /// The name of the changed value.
     pub field: &'a str,
+    /// Its value before the change, if it had one.
     pub before: Option<&'a str>,
+    /// Its value after the change, if it has one.
     pub after: Option<&'a str>,
 }
 
@@ -248,6 +270,8 @@ impl AuditEntry {
 /// A page of a site's audit log, newest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuditQuery {
+    /// Entries to skip (newest first).
     pub offset: u64,
+    /// Entries to return at most.
     pub limit: u32,
 }

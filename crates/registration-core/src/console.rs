@@ -24,21 +24,26 @@ pub const SESSION_LIFETIME: Duration = Duration::hours(8);
 pub struct SessionToken(Zeroizing<String>);
 
 impl SessionToken {
+    /// What every session token starts with.
     pub const PREFIX: &'static str = "appregsess_";
 
+    /// A new session token from `random`.
     pub fn generate(random: &dyn RandomSource) -> Result<Self, Error> {
         checksummed_token(Self::PREFIX, random).map(Self)
     }
 
+    /// Checks the prefix, length, alphabet and checksum of a presented session token.
     pub fn parse(presented: &str) -> Result<Self, Error> {
         check_checksummed_token(Self::PREFIX, presented)?;
         Ok(Self(Zeroizing::new(presented.to_owned())))
     }
 
+    /// The token in clear: the cookie's value, never stored.
     pub fn expose_secret(&self) -> &str {
         &self.0
     }
 
+    /// The SHA-256 digest under which the session is stored.
     pub fn digest(&self) -> TokenDigest {
         TokenDigest::of(&self.0)
     }
@@ -61,9 +66,13 @@ impl fmt::Debug for SessionToken {
 /// A signed-in console session as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsoleSession {
+    /// The digest of the session token.
     pub digest: TokenDigest,
+    /// The administrator signed in.
     pub username: AdminName,
+    /// When the session started.
     pub created_at: OffsetDateTime,
+    /// When the session ends, however active it is.
     pub expires_at: OffsetDateTime,
 }
 
@@ -77,10 +86,12 @@ pub const REVEAL_LIFETIME: Duration = Duration::minutes(10);
 pub struct RevealPad(Zeroizing<Vec<u8>>);
 
 impl RevealPad {
+    /// A pad as a store kept it.
     pub fn from_bytes(bytes: Vec<u8>) -> Self {
         Self(Zeroizing::new(bytes))
     }
 
+    /// The pad's bytes, for a store to keep.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
@@ -120,25 +131,37 @@ impl fmt::Debug for RevealPad {
 /// A reveal pad as stored: for one console session and one registration, until it expires.
 #[derive(Debug)]
 pub struct PendingReveal {
+    /// The session that created the registration (only it can reveal the secret).
     pub session: TokenDigest,
+    /// The created registration's Client ID.
     pub client_id: ClientId,
+    /// The store's half of the sealed secret.
     pub pad: RevealPad,
+    /// When the secret was sealed.
     pub created_at: OffsetDateTime,
+    /// When the secret page stops working.
     pub expires_at: OffsetDateTime,
 }
 
 /// The grid's columns that it can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
+    /// The registration's name (case-insensitive).
     Name,
+    /// The Client ID.
     ClientId,
+    /// When the registration was created.
     RegistrationDate,
+    /// Enabled before disabled, or the reverse.
     Enabled,
+    /// Last used; never used sorts first.
     LastUsed,
+    /// The expiration date.
     ExpirationDate,
 }
 
 impl SortKey {
+    /// Every sort key, in the grid's column order.
     pub const ALL: [SortKey; 6] = [
         SortKey::Name,
         SortKey::ClientId,
@@ -148,6 +171,7 @@ impl SortKey {
         SortKey::ExpirationDate,
     ];
 
+    /// The name in URLs and the admin API's `sort=`.
     pub fn as_str(self) -> &'static str {
         match self {
             SortKey::Name => "name",
@@ -159,6 +183,7 @@ impl SortKey {
         }
     }
 
+    /// The key named by [`as_str`](Self::as_str), if any.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|key| key.as_str() == text)
     }
@@ -169,9 +194,13 @@ impl SortKey {
 pub struct ListQuery {
     /// Case-insensitive substring of the name or the Client ID; `None` lists everything.
     pub search: Option<String>,
+    /// The column to sort by; ties are broken by Client ID.
     pub sort: SortKey,
+    /// Descending instead of ascending (ties too).
     pub descending: bool,
+    /// Registrations to skip.
     pub offset: u64,
+    /// Registrations to return at most.
     pub limit: u32,
 }
 
@@ -210,14 +239,22 @@ impl BannerKind {
 
 /// One banner, with what it says.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Banner {
+    /// Red alert or amber warning.
     pub kind: BannerKind,
+    /// The registration's name.
     pub registration_name: String,
+    /// The registration's Client ID.
     pub client_id: ClientId,
+    /// The registration's expiration date.
     pub expiration_date: ExpirationDate,
+    /// The registration's state now.
     pub state: State,
+    /// Days left (negative once expired).
     pub days_left: i64,
     /// Token requests refused since it expired (alerts), and when the last one was.
     pub refused_since_expiry: u64,
+    /// The latest token request refused since expiry, if any.
     pub last_refused: Option<OffsetDateTime>,
 }

@@ -13,14 +13,19 @@ use crate::webhook::WebhookSecret;
 /// How a notice reaches a recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Channel {
+    /// The administrator's inbox in the console.
     InApp,
+    /// An e-mail over SMTP.
     Email,
+    /// A signed POST to a site's webhook endpoint.
     Webhook,
 }
 
 impl Channel {
+    /// Every channel.
     pub const ALL: [Channel; 3] = [Channel::InApp, Channel::Email, Channel::Webhook];
 
+    /// The name stored and shown (`in_app`, `email`, `webhook`).
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::InApp => "in_app",
@@ -29,6 +34,7 @@ impl Channel {
         }
     }
 
+    /// The channel named by [`as_str`](Self::as_str), if any.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL
             .into_iter()
@@ -45,16 +51,23 @@ impl fmt::Display for Channel {
 /// One rendered message for one recipient on one channel, as the delivery worker sends it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
+    /// The notice this delivery belongs to.
     pub notice: NoticeKey,
+    /// The registration's site.
     pub site: SiteSlug,
     /// The registration's name and Client ID when the notice was recorded.
     pub registration_name: String,
+    /// The registration's Client ID.
     pub client_id: ClientId,
+    /// When the notice fell due.
     pub due_at: OffsetDateTime,
     /// A username for `in_app`, an address for `email`, an endpoint URL for `webhook`.
     pub recipient: String,
+    /// The channel to send on.
     pub channel: Channel,
+    /// The rendered subject (one line).
     pub subject: String,
+    /// The rendered body.
     pub body: String,
     /// The endpoint's signing secret, for `webhook` deliveries.
     pub signing_secret: Option<WebhookSecret>,
@@ -84,12 +97,16 @@ impl Delivery {
 /// Identifies one delivery of one notice.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DeliveryTarget {
+    /// The notice.
     pub notice: NoticeKey,
+    /// The administrator, address or URL.
     pub recipient: String,
+    /// The channel.
     pub channel: Channel,
 }
 
 impl Delivery {
+    /// Which delivery this is, for recording its outcome.
     pub fn target(&self) -> DeliveryTarget {
         DeliveryTarget {
             notice: self.notice,
@@ -103,23 +120,31 @@ impl Delivery {
 /// holder of `id` can record their outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
+    /// Unique per claim: only its holder can record an outcome.
     pub id: String,
+    /// When the lease runs out and another worker may claim the delivery.
     pub until: OffsetDateTime,
 }
 
 /// A delivery a worker has claimed, with the attempts made before this one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedDelivery {
+    /// What to send.
     pub delivery: Delivery,
+    /// Attempts made before this claim.
     pub attempts_made: u32,
 }
 
 /// What an attempt changed: the new status, and when to try again if it failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryOutcome {
+    /// The new status.
     pub status: DeliveryStatus,
+    /// Attempts made, this one included.
     pub attempts: u32,
+    /// When to try again (`retrying` only).
     pub next_attempt_at: Option<OffsetDateTime>,
+    /// Why the attempt failed, for the log (never secret material).
     pub last_error: Option<String>,
 }
 
@@ -128,6 +153,7 @@ pub struct DeliveryOutcome {
 pub enum DeliveryStatus {
     /// Recorded, not yet attempted.
     Pending,
+    /// Delivered (for in-app: recorded).
     Sent,
     /// Failed at least once; another attempt is scheduled.
     Retrying,
@@ -140,6 +166,7 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
+    /// Every status.
     pub const ALL: [DeliveryStatus; 6] = [
         DeliveryStatus::Pending,
         DeliveryStatus::Sent,
@@ -149,6 +176,7 @@ impl DeliveryStatus {
         DeliveryStatus::Cancelled,
     ];
 
+    /// The name stored and shown in the log.
     pub fn as_str(self) -> &'static str {
         match self {
             DeliveryStatus::Pending => "pending",
@@ -160,6 +188,7 @@ impl DeliveryStatus {
         }
     }
 
+    /// The status named by [`as_str`](Self::as_str), if any.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|status| status.as_str() == text)
     }
@@ -179,9 +208,13 @@ impl fmt::Display for DeliveryStatus {
 /// One (recipient, channel) of a notice and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryState {
+    /// The administrator, address or URL.
     pub recipient: String,
+    /// The channel.
     pub channel: Channel,
+    /// Where the delivery stands.
     pub status: DeliveryStatus,
+    /// Attempts made so far.
     pub attempts: u32,
     /// When a `retrying` delivery is tried next.
     pub next_attempt_at: Option<OffsetDateTime>,
@@ -206,6 +239,7 @@ impl DeliveryState {
 /// Why a delivery attempt failed, as the notifier saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryFailure {
+    /// What went wrong, for the log.
     pub reason: String,
     /// Retrying cannot help (e.g. the address was rejected as nonexistent).
     pub permanent: bool,
@@ -214,8 +248,11 @@ pub struct DeliveryFailure {
 /// Exponential backoff with jitter and a bounded number of tries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
+    /// The wait before the second attempt.
     pub first_delay: Duration,
+    /// The longest wait between attempts.
     pub max_delay: Duration,
+    /// Attempts before a delivery is dead.
     pub max_attempts: u32,
 }
 

@@ -10,38 +10,53 @@ use crate::site::SiteSlug;
 /// A due notice as it is to be recorded: its rendered subject and its planned deliveries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoticeRecord {
+    /// The notice and its disposition.
     pub notice: DueNotice,
+    /// The subject rendered at recording time (one line).
     pub subject: String,
     /// The rendered message: what the in-app notification shows and later channels send.
     pub body: String,
+    /// One per recipient and channel.
     pub deliveries: Vec<DeliveryState>,
 }
 
 /// One line of the Administrative notification log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoticeLogEntry {
+    /// Which registration, expiration date and kind.
     pub key: NoticeKey,
+    /// The registration's site.
     pub site: SiteSlug,
     /// The registration's name and Client ID when the notice was recorded: the log outlives
     /// renames and deletions.
     pub registration_name: String,
+    /// The Client ID at recording time.
     pub client_id: ClientId,
+    /// Delivered or skipped (superseded, template switched off).
     pub disposition: Disposition,
+    /// The rendered subject.
     pub subject: String,
+    /// The rendered body (empty for notices nobody receives).
     pub body: String,
+    /// When the notice fell due.
     pub due_at: OffsetDateTime,
+    /// When a sweep recorded it.
     pub recorded_at: OffsetDateTime,
+    /// What became of each delivery.
     pub deliveries: Vec<DeliveryState>,
 }
 
 /// A page of the Administrative notification log, filtered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogQuery {
+    /// Only notices of this kind.
     pub kind: Option<crate::schedule::NoticeKind>,
     /// Only notices of the registration with this Client ID (as recorded).
     pub client_id: Option<String>,
     /// Only notices with at least one delivery in this status.
     pub status: Option<crate::delivery::DeliveryStatus>,
+    /// Notices to skip (newest first).
     pub offset: u64,
+    /// Notices to return at most.
     pub limit: u32,
 }

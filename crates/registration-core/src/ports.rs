@@ -123,8 +123,11 @@ pub trait RegistrationStore: Send + Sync {
 /// An Ed25519 signing key as stored. The private half is secret: `Debug` leaves it out.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SigningKeyRecord {
+    /// The key ID (`kid`) in JWT headers and the JWKS.
     pub kid: String,
+    /// The Ed25519 private key.
     pub private_key: Zeroizing<[u8; 32]>,
+    /// When the key was made.
     pub created_at: OffsetDateTime,
 }
 
@@ -169,7 +172,22 @@ pub trait VerificationCache: Send + Sync {
         presented: &ClientSecret,
     ) -> bool;
 
+    /// Remembers that `presented` verified for `registration` at `revision`.
     fn insert(&self, registration: RegistrationId, revision: u64, presented: &ClientSecret);
+}
+
+/// A [`VerificationCache`] that remembers nothing: every presented secret costs one argon2
+/// verification. For embedders and tools that authenticate rarely; a server keeps a real
+/// cache (appreg's is an HMAC-keyed map in `registration-http`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoVerificationCache;
+
+impl VerificationCache for NoVerificationCache {
+    fn contains(&self, _: RegistrationId, _: u64, _: &ClientSecret) -> bool {
+        false
+    }
+
+    fn insert(&self, _: RegistrationId, _: u64, _: &ClientSecret) {}
 }
 
 /// The record of notices: the at-most-once guarantee of SPEC section 5 lives here.
@@ -289,6 +307,7 @@ pub trait AdminStore: Send + Sync {
     /// [`StoreError::UnknownSite`] when one of its sites does not; stores nothing then.
     fn add_admin(&self, admin: &AdminAccount, audit: &[AuditEntry]) -> Result<(), StoreError>;
 
+    /// How many administrators exist (zero means the bootstrap administrator is due).
     fn admin_count(&self) -> Result<u64, StoreError>;
 
     /// MUST return [`StoreError::UnknownAdmin`] when there is no such administrator.

@@ -46,22 +46,29 @@ fn add_years(date: Date, years: u8) -> Date {
 /// Reset when the registration is renewed, so it counts "since expiry" of the current date.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Rejections {
+    /// Refused token requests since the current expiry.
     pub count: u64,
+    /// The latest of them, if any.
     pub last: Option<OffsetDateTime>,
 }
 
 /// What an administrator submits to create a registration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRegistration {
+    /// 1–100 characters, unique in the site.
     pub name: RegistrationName,
+    /// The last day it authenticates, in the site's zone.
     pub expiration_date: ExpirationDate,
+    /// Whether it may authenticate at all.
     pub enabled: bool,
 }
 
 /// A freshly created registration and its secret, which exists in clear only here.
 #[derive(Debug)]
 pub struct Created {
+    /// The registration as stored.
     pub registration: Registration,
+    /// Its Client secret, in clear only here.
     pub client_secret: ClientSecret,
 }
 
@@ -69,16 +76,27 @@ pub struct Created {
 /// derived state is deliberately absent: it is recomputed from these and the clock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationRecord {
+    /// Internal identity (notices refer to it).
     pub id: RegistrationId,
+    /// The site it belongs to.
     pub site: SiteSlug,
+    /// The Client ID consumers present.
     pub client_id: ClientId,
+    /// The display name.
     pub name: RegistrationName,
+    /// The last day it authenticates, in the site's zone.
     pub expiration_date: ExpirationDate,
+    /// Whether it may authenticate at all.
     pub enabled: bool,
+    /// argon2id hash of the Client secret.
     pub secret_hash: SecretHash,
+    /// The secret's last four characters, to tell secrets apart.
     pub secret_hint: SecretHint,
+    /// When it was created.
     pub registration_date: OffsetDateTime,
+    /// The latest token issued to it, if any.
     pub last_used: Option<OffsetDateTime>,
+    /// Token requests refused since the current expiry.
     pub rejections: Rejections,
     /// Bumped by the store on every update; guards against lost updates.
     pub revision: u64,
@@ -126,42 +144,52 @@ impl Registration {
         Self { record }
     }
 
+    /// Every stored fact.
     pub fn record(&self) -> &RegistrationRecord {
         &self.record
     }
 
+    /// Every stored fact, by value.
     pub fn into_record(self) -> RegistrationRecord {
         self.record
     }
 
+    /// Internal identity.
     pub fn id(&self) -> RegistrationId {
         self.record.id
     }
 
+    /// The site it belongs to.
     pub fn site(&self) -> &SiteSlug {
         &self.record.site
     }
 
+    /// The Client ID.
     pub fn client_id(&self) -> &ClientId {
         &self.record.client_id
     }
 
+    /// The display name.
     pub fn name(&self) -> &RegistrationName {
         &self.record.name
     }
 
+    /// The last day it authenticates.
     pub fn expiration_date(&self) -> ExpirationDate {
         self.record.expiration_date
     }
 
+    /// Whether it may authenticate at all.
     pub fn enabled(&self) -> bool {
         self.record.enabled
     }
 
+    /// argon2id hash of the Client secret.
     pub fn secret_hash(&self) -> &SecretHash {
         &self.record.secret_hash
     }
 
+    /// The stored revision this value was read at.
     pub fn revision(&self) -> u64 {
         self.record.revision
     }
@@ -185,6 +213,7 @@ impl Registration {
         }
     }
 
+    /// Gives the registration another display name.
     pub fn rename(&mut self, name: RegistrationName) {
         self.record.name = name;
     }
@@ -205,10 +234,12 @@ impl Registration {
         Ok(())
     }
 
+    /// Lets it authenticate again (while its date allows).
     pub fn enable(&mut self) {
         self.record.enabled = true;
     }
 
+    /// Stops it authenticating at once, whatever its date.
     pub fn disable(&mut self) {
         self.record.enabled = false;
     }

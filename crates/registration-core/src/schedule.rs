@@ -12,8 +12,11 @@ use crate::values::{ExpirationDate, RegistrationId};
 /// The three Administrative notification kinds, in the order they fall due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NoticeKind {
+    /// Due 30 days before the expiration date.
     ExpiresIn30Days,
+    /// Due 7 days before the expiration date.
     ExpiresIn7Days,
+    /// Due when the registration has expired.
     Expired,
 }
 
@@ -34,10 +37,12 @@ impl NoticeKind {
         }
     }
 
+    /// The kind named by [`as_str`](Self::as_str), if any.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.as_str() == text)
     }
 
+    /// The template's name as administrators see it.
     pub fn template_name(self) -> &'static str {
         match self {
             NoticeKind::ExpiresIn30Days => "App registration expires in 30 days",
@@ -71,8 +76,11 @@ impl fmt::Display for NoticeKind {
 /// The identity of a notice: it is recorded at most once per key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NoticeKey {
+    /// Which registration.
     pub registration_id: RegistrationId,
+    /// Which expiration date (a renewal starts a new cycle).
     pub expiration_date: ExpirationDate,
+    /// Which notice.
     pub kind: NoticeKind,
 }
 
@@ -88,25 +96,35 @@ pub enum Disposition {
 /// A notice the schedule says must be recorded now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DueNotice {
+    /// The notice's identity.
     pub key: NoticeKey,
+    /// Delivered or skipped.
     pub disposition: Disposition,
+    /// When it fell due.
     pub due_at: OffsetDateTime,
 }
 
 /// The facts of a registration that the schedule depends on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScheduleSubject {
+    /// Which registration.
     pub registration_id: RegistrationId,
+    /// Its current expiration date.
     pub expiration_date: ExpirationDate,
+    /// Disabled registrations get no notices.
     pub enabled: bool,
 }
 
 /// A registration the sweep must look at, with what its current cycle has recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoticeCandidate {
+    /// What the schedule needs.
     pub subject: ScheduleSubject,
+    /// For rendering the notice.
     pub client_id: crate::secret::ClientId,
+    /// For rendering the notice.
     pub name: crate::values::RegistrationName,
+    /// Kinds already recorded for the current expiration date.
     pub recorded: Vec<NoticeKind>,
 }
 

@@ -21,6 +21,7 @@ const BASE32_LOWER: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 pub struct ClientId(String);
 
 impl ClientId {
+    /// Length of a Client ID.
     pub const LEN: usize = 20;
 
     /// Draws a new Client ID from `random`.
@@ -35,6 +36,7 @@ impl ClientId {
         Ok(Self(id))
     }
 
+    /// Checks length and alphabet.
     pub fn parse(text: &str) -> Result<Self, Error> {
         let well_formed = text.len() == Self::LEN
             && text
@@ -47,6 +49,7 @@ impl ClientId {
         }
     }
 
+    /// The Client ID as consumers present it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -72,7 +75,9 @@ impl fmt::Debug for ClientId {
 pub struct ClientSecret(Zeroizing<String>);
 
 impl ClientSecret {
+    /// What every Client secret starts with (secret scanners look for it).
     pub const PREFIX: &'static str = "appreg_";
+    /// Length of a Client secret.
     pub const LEN: usize = Self::PREFIX.len() + RANDOM_LEN + CHECKSUM_LEN;
 
     /// Draws a new secret from `random`: 43 uniformly chosen base62 characters (256 bits).
@@ -91,6 +96,7 @@ impl ClientSecret {
         &self.0
     }
 
+    /// The last four characters, stored to tell secrets apart.
     pub fn hint(&self) -> SecretHint {
         SecretHint(self.0[Self::LEN - SecretHint::LEN..].to_owned())
     }
@@ -209,8 +215,10 @@ fn checksum(random_part: &str) -> String {
 pub struct SecretHint(String);
 
 impl SecretHint {
+    /// Length of a hint.
     pub const LEN: usize = 4;
 
+    /// Checks a stored hint.
     pub fn parse(text: &str) -> Result<Self, Error> {
         if text.len() == Self::LEN && text.bytes().all(|b| b.is_ascii_alphanumeric()) {
             Ok(Self(text.to_owned()))
@@ -219,6 +227,7 @@ impl SecretHint {
         }
     }
 
+    /// The hint as shown.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -246,6 +255,7 @@ impl SecretHash {
         Ok(Self(phc.to_owned()))
     }
 
+    /// The PHC string, for storing.
     pub fn as_phc(&self) -> &str {
         &self.0
     }
@@ -272,7 +282,9 @@ pub struct SecretHasher {
 impl SecretHasher {
     /// OWASP's minimum for argon2id: 19 MiB, 2 passes, 1 lane.
     pub const MIN_M_KIB: u32 = 19_456;
+    /// The minimum number of passes accepted.
     pub const MIN_T: u32 = 2;
+    /// The minimum parallelism accepted.
     pub const MIN_P: u32 = 1;
 
     /// A hasher with the given cost; refuses anything below the minimum.

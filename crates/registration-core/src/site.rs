@@ -11,6 +11,7 @@ use crate::error::Error;
 pub struct SiteSlug(String);
 
 impl SiteSlug {
+    /// Parses `[a-z0-9-]{1,40}`.
     pub fn parse(text: &str) -> Result<Self, Error> {
         let well_formed = (1..=40).contains(&text.len())
             && text
@@ -28,6 +29,7 @@ impl SiteSlug {
         Self("default".to_owned())
     }
 
+    /// The slug as in URLs.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -69,10 +71,12 @@ pub(crate) fn parse_display_text(
 pub struct SiteName(String);
 
 impl SiteName {
+    /// 1–100 characters without control characters.
     pub fn parse(text: &str) -> Result<Self, Error> {
         parse_display_text(text, "site name", 100).map(Self)
     }
 
+    /// The name as shown.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -100,10 +104,12 @@ impl SiteZone {
         })
     }
 
+    /// Coordinated Universal Time.
     pub fn utc() -> Self {
         Self::parse("UTC").unwrap_or_else(|_| unreachable!("UTC is in every tz database"))
     }
 
+    /// The IANA name, e.g. `Europe/Berlin`.
     pub fn name(&self) -> &'static str {
         self.name
     }
@@ -219,9 +225,13 @@ impl Default for SitePolicy {
 /// A site of the multi-site product. Every registration belongs to exactly one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Site {
+    /// The site's identity, in URLs.
     pub slug: SiteSlug,
+    /// The display name.
     pub name: SiteName,
+    /// The zone its calendar dates are in.
     pub zone: SiteZone,
+    /// Its rules for expiration dates.
     pub policy: SitePolicy,
 }
 

@@ -11,10 +11,15 @@ use crate::values::ExpirationDate;
 /// Where a registration stands. `Disabled` takes precedence over every date-based state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum State {
+    /// More than 30 days left.
     Active,
+    /// 30 to 8 days left.
     Expiring30,
+    /// 7 days left to the last day.
     Expiring7,
+    /// Past the last day: refused.
     Expired,
+    /// Switched off by an administrator: refused, whatever the date.
     Disabled,
 }
 
@@ -58,13 +63,16 @@ impl fmt::Display for State {
 pub enum ExpiresLabel {
     /// Two or more days left.
     InDays(i64),
+    /// One day left.
     InOneDay,
     /// The expiration date is today: the last day it authenticates.
     Today,
+    /// Past the last day.
     Expired,
 }
 
 impl ExpiresLabel {
+    /// The label for `days_left` (negative once expired).
     pub fn from_days_left(days_left: i64) -> Self {
         match days_left {
             i64::MIN..=-1 => ExpiresLabel::Expired,
@@ -99,15 +107,20 @@ pub fn expiry_instant(expiration_date: ExpirationDate, zone: SiteZone) -> Offset
 
 /// Everything derived about a registration at one instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Status {
+    /// The derived state.
     pub state: State,
+    /// Days until the expiration date in the site's zone (negative once past).
     pub days_left: i64,
+    /// The grid's Expires label.
     pub expires: ExpiresLabel,
     /// In UTC; render it in the site's zone with [`SiteZone::local`].
     pub expires_at: OffsetDateTime,
 }
 
 impl Status {
+    /// The status of a registration with these facts at `now`.
     pub fn at(
         expiration_date: ExpirationDate,
         enabled: bool,

@@ -8,12 +8,14 @@ use crate::schedule::NoticeKind;
 /// What an "expires in" template shows on every console page while it applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BannerSetting {
+    /// No banner.
     None,
     /// The amber `api-client-warning` banner.
     Warning,
 }
 
 impl BannerSetting {
+    /// The name stored and shown (`none`, `warning`).
     pub fn as_str(self) -> &'static str {
         match self {
             BannerSetting::None => "none",
@@ -21,6 +23,7 @@ impl BannerSetting {
         }
     }
 
+    /// Parses `none` or `warning`.
     pub fn parse(text: &str) -> Result<Self, Error> {
         match text {
             "none" => Ok(BannerSetting::None),
@@ -33,6 +36,7 @@ impl BannerSetting {
 /// A site's template for one notice kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotificationTemplate {
+    /// Which notice it renders.
     pub kind: NoticeKind,
     /// minijinja source of the subject (one line once rendered).
     pub subject: String,
@@ -95,13 +99,19 @@ impl NotificationTemplate {
 /// `console_url`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoticeVariables {
+    /// The registration's name.
     pub registration_name: String,
+    /// The registration's Client ID.
     pub client_id: String,
+    /// `YYYY-MM-DD`.
     pub expiration_date: String,
     /// The exact instant, as people read it in the site's zone.
     pub expires_at: String,
+    /// Days left in the site's zone (negative once expired).
     pub days_left: i64,
+    /// The site's display name.
     pub site_name: String,
+    /// The registration's page in the console.
     pub console_url: String,
 }
 
@@ -126,6 +136,7 @@ impl NoticeVariables {
 pub struct RenderedNotice {
     /// One line.
     pub subject: String,
+    /// The rendered body.
     pub body: String,
 }
 

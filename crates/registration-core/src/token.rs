@@ -17,12 +17,15 @@ pub struct AccessTokenClaims {
     pub issuer: String,
     /// `sub` and `client_id`: the Client ID.
     pub client_id: ClientId,
+    /// The site the token is for.
     pub site: SiteSlug,
+    /// `iat`.
     pub issued_at: OffsetDateTime,
     /// Never after the registration's expiry instant.
     pub expires_at: OffsetDateTime,
     /// `jti`: unique per token.
     pub token_id: String,
+    /// The scope the client asked for, echoed.
     pub scope: Option<String>,
 }
 
@@ -34,6 +37,7 @@ pub fn issuer(public_url: &str, site: &SiteSlug) -> String {
 /// What to answer a token request whose client authentication has been checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenDecision {
+    /// Sign a token with these claims.
     Issue(AccessTokenClaims),
     /// Always the same `401 invalid_client` to the caller, whatever the reason.
     Refuse(Refusal),
@@ -53,15 +57,21 @@ pub enum Refusal {
 /// Everything a token request needs to be decided.
 #[derive(Debug, Clone)]
 pub struct TokenRequest<'a> {
+    /// The site the request was sent to.
     pub site: &'a Site,
     /// The registration the Client ID names in this site, if any.
     pub registration: Option<&'a Registration>,
     /// Whether the presented secret is that registration's.
     pub secret_matches: bool,
+    /// The service's `now`.
     pub now: OffsetDateTime,
+    /// Where appreg is reached (for `iss`).
     pub public_url: &'a str,
+    /// How long tokens live unless the registration expires sooner.
     pub lifetime: Duration,
+    /// A fresh `jti`.
     pub token_id: String,
+    /// The scope asked for.
     pub scope: Option<String>,
 }
 

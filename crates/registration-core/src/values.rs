@@ -20,10 +20,12 @@ impl RegistrationId {
         random_uuid(random).map(Self)
     }
 
+    /// An ID as stored.
     pub fn from_uuid(uuid: Uuid) -> Self {
         Self(uuid)
     }
 
+    /// The UUID, for storing.
     pub fn as_uuid(&self) -> Uuid {
         self.0
     }
@@ -40,12 +42,15 @@ impl fmt::Display for RegistrationId {
 pub struct RegistrationName(String);
 
 impl RegistrationName {
+    /// The longest name accepted.
     pub const MAX_CHARS: usize = 100;
 
+    /// 1–100 characters after trimming, no control characters.
     pub fn parse(text: &str) -> Result<Self, Error> {
         parse_display_text(text, "name", Self::MAX_CHARS).map(Self)
     }
 
+    /// The name as typed (trimmed).
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -78,10 +83,13 @@ impl ExpirationDate {
             .map_err(|_| Error::MalformedDate)
     }
 
+    /// A calendar date as an expiration date (no range check: see
+    /// `check_settable_expiration_date`).
     pub fn from_date(date: Date) -> Self {
         Self(date)
     }
 
+    /// The calendar date.
     pub fn date(self) -> Date {
         self.0
     }

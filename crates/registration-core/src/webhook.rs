@@ -17,8 +17,11 @@ use crate::sources::RandomSource;
 pub struct WebhookUrl(String);
 
 impl WebhookUrl {
+    /// The longest URL accepted.
     pub const MAX_LEN: usize = 2000;
 
+    /// An absolute `http`/`https` URL with a host, without credentials or fragment, at most
+    /// [`MAX_LEN`](Self::MAX_LEN) bytes.
     pub fn parse(text: &str) -> Result<Self, Error> {
         let invalid = |reason: &'static str| Error::InvalidWebhookUrl(reason);
         if text.len() > Self::MAX_LEN {
@@ -42,6 +45,7 @@ impl WebhookUrl {
         Ok(Self(url.into()))
     }
 
+    /// The URL as stored.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -63,6 +67,7 @@ impl WebhookSecret {
     const PREFIX: &'static str = "whsec_";
     const KEY_BYTES: usize = 32;
 
+    /// A new signing secret from `random`.
     pub fn generate(random: &dyn RandomSource) -> Result<Self, Error> {
         let mut key = Zeroizing::new([0_u8; Self::KEY_BYTES]);
         random.fill_bytes(key.as_mut())?;
@@ -89,6 +94,7 @@ impl WebhookSecret {
         STANDARD.decode(encoded).ok().map(Zeroizing::new)
     }
 
+    /// The secret in clear, for signing and for showing once.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -103,7 +109,10 @@ impl fmt::Debug for WebhookSecret {
 /// A site's webhook endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookEndpoint {
+    /// Where deliveries are POSTed.
     pub url: WebhookUrl,
+    /// The signing secret.
     pub secret: WebhookSecret,
+    /// When the endpoint was added.
     pub created_at: OffsetDateTime,
 }

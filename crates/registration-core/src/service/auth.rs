@@ -32,8 +32,11 @@ pub enum ClientCheck {
 /// A client's credentials after checking: whom they name and whether the secret is right.
 #[derive(Debug, Clone)]
 pub struct CheckedClient {
+    /// The site the credentials were presented to.
     pub site: Site,
+    /// The registration the Client ID names in that site, if any.
     pub registration: Option<Registration>,
+    /// Whether the presented secret is that registration's.
     pub secret_matches: bool,
 }
 
@@ -140,6 +143,27 @@ impl RegistrationService {
             registration,
             secret_matches,
         }
+    }
+
+    /// Both steps of client authentication in one call ([`check_client`], then
+    /// [`finish_verification`] when needed), for callers with no async executor to keep
+    /// free of argon2: embedders, tools, tests.
+    ///
+    /// [`check_client`]: Self::check_client
+    /// [`finish_verification`]: Self::finish_verification
+    pub fn authenticate(
+        &self,
+        site: &SiteSlug,
+        client_id: &str,
+        presented_secret: &str,
+        cache: &dyn VerificationCache,
+    ) -> Result<CheckedClient, Error> {
+        Ok(
+            match self.check_client(site, client_id, presented_secret, cache)? {
+                ClientCheck::Decided(checked) => checked,
+                ClientCheck::NeedsHashing(pending) => self.finish_verification(pending, cache),
+            },
+        )
     }
 
     /// Decides a token request for checked credentials (a fresh `jti` comes from the random

@@ -46,6 +46,8 @@ impl std::fmt::Debug for RegistrationService {
 }
 
 impl RegistrationService {
+    /// Wires the service to its ports. `public_url` is where administrators reach the console
+    /// (notices link to it).
     pub fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
@@ -78,6 +80,7 @@ impl RegistrationService {
         self.hasher.warm_up()
     }
 
+    /// The service clock's current instant.
     pub fn now(&self) -> OffsetDateTime {
         self.clock.now()
     }
@@ -157,10 +160,12 @@ impl RegistrationService {
         Ok(site)
     }
 
+    /// Every site, sorted by slug.
     pub fn sites(&self) -> Result<Vec<Site>, Error> {
         Ok(self.store.sites()?)
     }
 
+    /// One site, or [`StoreError::UnknownSite`](crate::StoreError::UnknownSite).
     pub fn site(&self, slug: &SiteSlug) -> Result<Site, Error> {
         Ok(self.store.site(slug)?)
     }

@@ -20,7 +20,9 @@ use super::RegistrationService;
 
 /// What one sweep did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SweepReport {
+    /// Sites swept.
     pub sites: usize,
     /// Registrations that could have had something due (the others are not read).
     pub registrations_evaluated: usize,
@@ -32,17 +34,23 @@ pub struct SweepReport {
 /// e-mail would go to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscriptionRow {
+    /// The choice in effect (the default when none was made).
     pub subscription: Subscription,
+    /// The administrator's e-mail address, if any.
     pub email: Option<String>,
 }
 
 /// What one round of the delivery worker did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeliveryReport {
     /// Deliveries claimed and attempted.
     pub attempted: usize,
+    /// Attempts that delivered.
     pub sent: usize,
+    /// Attempts that failed and will be retried.
     pub retrying: usize,
+    /// Attempts that failed for the last time.
     pub dead: usize,
     /// Attempts whose outcome was not recorded: their lease ran out during the attempt and
     /// another worker took them over (they may be sent twice, never lost).
@@ -50,6 +58,7 @@ pub struct DeliveryReport {
 }
 
 impl DeliveryReport {
+    /// Adds another round's counts to these.
     pub fn add(&mut self, other: DeliveryReport) {
         self.attempted += other.attempted;
         self.sent += other.sent;
@@ -67,9 +76,13 @@ pub const DELIVERY_LEASE: Duration = Duration::minutes(5);
 /// A change to a site's template; absent fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TemplateEdit {
+    /// A new subject.
     pub subject: Option<String>,
+    /// A new body.
     pub body: Option<String>,
+    /// A new banner setting (`expires in` templates only).
     pub banner: Option<BannerSetting>,
+    /// Switches the notice on or off for everyone.
     pub enabled: Option<bool>,
 }
 
@@ -311,6 +324,7 @@ impl RegistrationService {
         Ok(endpoint)
     }
 
+    /// The webhook endpoints of `site`, sorted by URL.
     pub fn webhooks(&self, site: &SiteSlug) -> Result<Vec<WebhookEndpoint>, Error> {
         Ok(self.store.webhooks(site)?)
     }

@@ -15,9 +15,13 @@ use super::RegistrationService;
 
 /// A registration, its site, and what is derived from them at the service's `now`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Snapshot {
+    /// The registration as stored.
     pub registration: Registration,
+    /// Its site.
     pub site: Site,
+    /// State, days left and Expires label at the service's `now`.
     pub status: Status,
 }
 
@@ -25,8 +29,11 @@ pub struct Snapshot {
 /// revision, one audit entry.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RegistrationPatch {
+    /// A new name.
     pub name: Option<RegistrationName>,
+    /// A new expiration date (a renewal).
     pub expiration_date: Option<ExpirationDate>,
+    /// Enable or disable.
     pub enabled: Option<bool>,
 }
 
@@ -65,6 +72,7 @@ impl RegistrationService {
         ))
     }
 
+    /// One registration of `site`; [`StoreError::NotFound`] also for another site's.
     pub fn get(&self, site: &SiteSlug, client_id: &ClientId) -> Result<Snapshot, Error> {
         let site = self.store.site(site)?;
         let registration = self.store.get(&site.slug, client_id)?;
@@ -122,6 +130,7 @@ impl RegistrationService {
         })
     }
 
+    /// Renames a registration (audited, revision-checked).
     pub fn rename(
         &self,
         site: &SiteSlug,
@@ -135,6 +144,7 @@ impl RegistrationService {
         })
     }
 
+    /// Enables or disables a registration (audited, revision-checked).
     pub fn set_enabled(
         &self,
         site: &SiteSlug,

@@ -17,10 +17,12 @@ use crate::template::{NoticeVariables, RenderedNotice, TemplateRenderer};
 pub struct FakeClock(Mutex<OffsetDateTime>);
 
 impl FakeClock {
+    /// A clock stopped at `now`.
     pub fn at(now: OffsetDateTime) -> Self {
         Self(Mutex::new(now))
     }
 
+    /// Moves the clock to `now`.
     pub fn set(&self, now: OffsetDateTime) {
         *self
             .0
@@ -28,6 +30,7 @@ impl FakeClock {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = now;
     }
 
+    /// Moves the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
         let mut now = self
             .0
@@ -51,6 +54,7 @@ impl Clock for FakeClock {
 pub struct SeededRandom(Mutex<u64>);
 
 impl SeededRandom {
+    /// A generator whose bytes depend only on `seed`.
     pub fn new(seed: u64) -> Self {
         Self(Mutex::new(seed))
     }
