@@ -117,3 +117,86 @@ fn every_crate_uses_workspace_lints() {
         );
     }
 }
+
+/// Every `.rs` file of the workspace's crates and xtask, as paths relative to the root.
+fn rust_files() -> Vec<String> {
+    fn walk(dir: &std::path::Path, root: &std::path::Path, files: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("source folders are readable") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                walk(&path, root, files);
+            } else if path.extension().is_some_and(|extension| extension == "rs") {
+                let relative = path.strip_prefix(root).expect("under the root");
+                files.push(relative.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let root = workspace_root();
+    let mut files = Vec::new();
+    for top in ["crates", "xtask/src"] {
+        walk(&root.join(top), &root, &mut files);
+    }
+    assert!(
+        files.iter().any(|file| file.ends_with("cli/src/system.rs")),
+        "the walk found the sources"
+    );
+    files
+}
+
+/// Test code: integration tests, examples, the test kits that tests link, and these rules.
+fn is_test_code(file: &str) -> bool {
+    file.contains("/tests/")
+        || file.contains("/examples/")
+        || file.contains("/testkit")
+        || file == "xtask/src/tidy.rs"
+}
+
+/// The OS clock and RNG are read by named adapters only. clippy.toml forbids the calls
+/// everywhere; this is the allow-list of the files that may lift the ban locally.
+#[test]
+fn only_named_adapters_read_the_clock_or_the_rng() {
+    const ALLOWED: &[&str] = &[
+        // The production Clock (with APPREG_NOW) and RandomSource.
+        "crates/cli/src/system.rs",
+        // Request durations for /metrics, not domain time.
+        "crates/http/src/ops.rs",
+        // Benchmark timing.
+        "xtask/src/bench.rs",
+    ];
+    let root = workspace_root();
+    let offenders: Vec<String> = rust_files()
+        .into_iter()
+        .filter(|file| !is_test_code(file) && !ALLOWED.contains(&file.as_str()))
+        .filter(|file| {
+            std::fs::read_to_string(root.join(file))
+                .expect("readable")
+                .contains("clippy::disallowed_methods")
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "only {ALLOWED:?} may read the OS clock or RNG; inject a Clock or RandomSource in {offenders:?}"
+    );
+}
+
+/// No thread sleeps on a timer outside tests: work waits on its inputs (channels, tokio
+/// timers, leases), never on a guess of how long something takes.
+#[test]
+fn no_thread_sleep_outside_tests() {
+    // The load generator paces itself between benchmark rounds.
+    const ALLOWED: &[&str] = &["xtask/src/bench.rs"];
+    let root = workspace_root();
+    let offenders: Vec<String> = rust_files()
+        .into_iter()
+        .filter(|file| !is_test_code(file) && !ALLOWED.contains(&file.as_str()))
+        .filter(|file| {
+            std::fs::read_to_string(root.join(file))
+                .expect("readable")
+                .contains("thread::sleep")
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "std::thread::sleep outside tests in {offenders:?}"
+    );
+}
