@@ -151,6 +151,20 @@ fn is_test_code(file: &str) -> bool {
         || file == "xtask/src/tidy.rs"
 }
 
+/// The files outside test code that contain `needle`, except the `allowed` ones.
+fn non_test_files_containing(needle: &str, allowed: &[&str]) -> Vec<String> {
+    let root = workspace_root();
+    rust_files()
+        .into_iter()
+        .filter(|file| !is_test_code(file) && !allowed.contains(&file.as_str()))
+        .filter(|file| {
+            std::fs::read_to_string(root.join(file))
+                .expect("readable")
+                .contains(needle)
+        })
+        .collect()
+}
+
 /// The OS clock and RNG are read by named adapters only. clippy.toml forbids the calls
 /// everywhere; this is the allow-list of the files that may lift the ban locally.
 #[test]
@@ -163,16 +177,7 @@ fn only_named_adapters_read_the_clock_or_the_rng() {
         // Benchmark timing.
         "xtask/src/bench.rs",
     ];
-    let root = workspace_root();
-    let offenders: Vec<String> = rust_files()
-        .into_iter()
-        .filter(|file| !is_test_code(file) && !ALLOWED.contains(&file.as_str()))
-        .filter(|file| {
-            std::fs::read_to_string(root.join(file))
-                .expect("readable")
-                .contains("clippy::disallowed_methods")
-        })
-        .collect();
+    let offenders = non_test_files_containing("clippy::disallowed_methods", ALLOWED);
     assert!(
         offenders.is_empty(),
         "only {ALLOWED:?} may read the OS clock or RNG; inject a Clock or RandomSource in {offenders:?}"
@@ -184,17 +189,7 @@ fn only_named_adapters_read_the_clock_or_the_rng() {
 #[test]
 fn no_thread_sleep_outside_tests() {
     // The load generator paces itself between benchmark rounds.
-    const ALLOWED: &[&str] = &["xtask/src/bench.rs"];
-    let root = workspace_root();
-    let offenders: Vec<String> = rust_files()
-        .into_iter()
-        .filter(|file| !is_test_code(file) && !ALLOWED.contains(&file.as_str()))
-        .filter(|file| {
-            std::fs::read_to_string(root.join(file))
-                .expect("readable")
-                .contains("thread::sleep")
-        })
-        .collect();
+    let offenders = non_test_files_containing("thread::sleep", &["xtask/src/bench.rs"]);
     assert!(
         offenders.is_empty(),
         "std::thread::sleep outside tests in {offenders:?}"

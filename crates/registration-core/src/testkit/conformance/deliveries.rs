@@ -1,14 +1,15 @@
 //! `DeliveryQueue`: claims under a lease, finishing by the lease holder only, concurrent
 //! claims.
 
-use std::sync::{Arc, Barrier};
+use std::sync::Arc;
 
 use time::Duration;
 
-use crate::{Channel, ClientId, DeliveryStatus, Disposition, NoticeKind, Store};
+use crate::{Channel, DeliveryStatus, Store};
 
 use super::{
-    HOOK, NOW, audit, endpoint, lease, notice, notice_with_webhook, outcome, registration, slug,
+    HOOK, NOW, audit, claim_until_none_left, endpoint, lease, notice_with_webhook, outcome, race,
+    registration, slug, twenty_pending_emails,
 };
 
 /// claim_deliveries / finish_delivery: leases, retries, takeover after a lease runs out.
@@ -174,47 +175,17 @@ pub fn deliveries_are_claimed_under_a_lease_and_finished(store: &impl Store) {
 
 /// claim_deliveries: concurrent workers never hold the same delivery.
 pub fn concurrent_claims_take_each_delivery_once<S: Store + 'static>(store: Arc<S>) {
-    for i in 0..20 {
-        let registration = registration("default", &format!("Registration {i}"), i);
-        store.insert(&registration, &audit()).unwrap();
-        store
-            .record(
-                &[notice(
-                    &registration,
-                    NoticeKind::Expired,
-                    Disposition::Deliver,
-                )],
-                NOW,
-            )
-            .unwrap();
-    }
-    let threads = 4;
-    let barrier = Arc::new(Barrier::new(threads));
-    let handles: Vec<_> = (0..threads)
-        .map(|worker| {
-            let (store, barrier) = (store.clone(), barrier.clone());
-            std::thread::spawn(move || {
-                barrier.wait();
-                let mut mine = Vec::new();
-                loop {
-                    let lease = lease(&format!("worker-{worker}"), NOW + Duration::minutes(5));
-                    let claimed = store
-                        .claim_deliveries(&[Channel::Email], NOW, &lease, 3)
-                        .unwrap();
-                    if claimed.is_empty() {
-                        return mine;
-                    }
-                    mine.extend(claimed.into_iter().map(|c| c.delivery.client_id));
-                }
-            })
-        })
-        .collect();
-    let mut claimed: Vec<ClientId> = handles
+    twenty_pending_emails(store.as_ref());
+    let claimed: Vec<_> = race(&[&store], 4, claim_until_none_left)
         .into_iter()
-        .flat_map(|h| h.join().unwrap())
+        .flatten()
         .collect();
-    assert_eq!(claimed.len(), 20, "every delivery claimed exactly once");
-    claimed.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
-    claimed.dedup();
-    assert_eq!(claimed.len(), 20, "no delivery claimed twice");
+    let mut client_ids: Vec<&str> = claimed
+        .iter()
+        .map(|(delivery, _)| delivery.client_id.as_str())
+        .collect();
+    assert_eq!(client_ids.len(), 20, "every delivery claimed exactly once");
+    client_ids.sort_unstable();
+    client_ids.dedup();
+    assert_eq!(client_ids.len(), 20, "no delivery claimed twice");
 }

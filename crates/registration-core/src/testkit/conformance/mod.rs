@@ -23,14 +23,16 @@
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
-use time::{OffsetDateTime, macros::datetime};
+use std::sync::{Arc, Barrier};
+
+use time::{Duration, OffsetDateTime, macros::datetime};
 
 use crate::{
-    AdminAccount, AdminName, AuditEntry, Channel, ClientId, ClientSecret, DeliveryOutcome,
-    DeliveryState, DeliveryStatus, Disposition, DueNotice, ExpirationDate, Lease, NoticeKey,
-    NoticeKind, NoticeRecord, Registration, RegistrationId, RegistrationName, RegistrationRecord,
-    Rejections, SigningKeyRecord, Site, SiteName, SitePolicy, SiteSlug, SiteZone, Store,
-    WebhookEndpoint, WebhookSecret, WebhookUrl,
+    AdminAccount, AdminName, AuditEntry, Channel, ClientId, ClientSecret, Delivery,
+    DeliveryOutcome, DeliveryState, DeliveryStatus, Disposition, DueNotice, ExpirationDate, Lease,
+    NoticeKey, NoticeKind, NoticeRecord, Registration, RegistrationId, RegistrationName,
+    RegistrationRecord, Rejections, SigningKeyRecord, Site, SiteName, SitePolicy, SiteSlug,
+    SiteZone, Store, WebhookEndpoint, WebhookSecret, WebhookUrl,
 };
 
 use super::SeededRandom;
@@ -231,6 +233,92 @@ fn signing_key(kid: &str, byte: u8) -> SigningKeyRecord {
         kid: kid.into(),
         private_key: zeroize::Zeroizing::new([byte; 32]),
         created_at: NOW,
+    }
+}
+
+/// Runs `work` on `threads` threads per handle, all released at once, and returns every
+/// result. One handle: threads of one process; two: two processes or nodes.
+fn race<S: Store + 'static, T: Send + 'static>(
+    handles: &[&Arc<S>],
+    threads: usize,
+    work: impl Fn(&S, usize) -> T + Send + Sync + 'static,
+) -> Vec<T> {
+    let barrier = Arc::new(Barrier::new(handles.len() * threads));
+    let work = Arc::new(work);
+    let joins: Vec<_> = handles
+        .iter()
+        .flat_map(|handle| std::iter::repeat_n(*handle, threads))
+        .enumerate()
+        .map(|(index, handle)| {
+            let (handle, barrier, work) = (handle.clone(), barrier.clone(), work.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                work(&handle, index)
+            })
+        })
+        .collect();
+    joins.into_iter().map(|join| join.join().unwrap()).collect()
+}
+
+/// Twenty registrations of `default`, and for each the notices a catch-up sweep computes
+/// (30-day superseded, 7-day delivered), not yet recorded.
+fn twenty_with_two_notices_each(store: &impl Store) -> Vec<NoticeRecord> {
+    (0..20)
+        .flat_map(|i| {
+            let registration = registration("default", &format!("Registration {i}"), i);
+            store.insert(&registration, &audit()).unwrap();
+            [
+                notice(
+                    &registration,
+                    NoticeKind::ExpiresIn30Days,
+                    Disposition::SkippedSuperseded,
+                ),
+                notice(
+                    &registration,
+                    NoticeKind::ExpiresIn7Days,
+                    Disposition::Deliver,
+                ),
+            ]
+        })
+        .collect()
+}
+
+/// Twenty registrations of `default`, each with a recorded `expired` notice whose e-mail
+/// delivery is pending.
+fn twenty_pending_emails(store: &impl Store) {
+    for i in 0..20 {
+        let registration = registration("default", &format!("Registration {i}"), i);
+        store.insert(&registration, &audit()).unwrap();
+        store
+            .record(
+                &[notice(
+                    &registration,
+                    NoticeKind::Expired,
+                    Disposition::Deliver,
+                )],
+                NOW,
+            )
+            .unwrap();
+    }
+}
+
+/// Claims e-mail deliveries three at a time as `worker` until none is left; each with the
+/// lease it was claimed under.
+fn claim_until_none_left(store: &impl Store, worker: usize) -> Vec<(Delivery, String)> {
+    let mut mine = Vec::new();
+    loop {
+        let lease = lease(&format!("worker-{worker}"), NOW + Duration::minutes(5));
+        let claimed = store
+            .claim_deliveries(&[Channel::Email], NOW, &lease, 3)
+            .unwrap();
+        if claimed.is_empty() {
+            return mine;
+        }
+        mine.extend(
+            claimed
+                .into_iter()
+                .map(|claim| (claim.delivery, lease.id.clone())),
+        );
     }
 }
 

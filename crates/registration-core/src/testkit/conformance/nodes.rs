@@ -2,43 +2,19 @@
 //! processes or nodes. Whatever one commits, the other sees; the at-most-once and lease
 //! guarantees hold between them, not only between threads of one handle.
 
-use std::sync::{Arc, Barrier};
-use std::thread;
+use std::sync::Arc;
 
 use time::Duration;
 
 use crate::{
-    AuditQuery, Channel, ClientId, ConsoleSession, DeliveryStatus, Disposition, NoticeKind,
-    NoticeRecord, PendingReveal, RegistrationName, RevealPad, Store, StoreError, TokenDigest,
+    AuditQuery, Channel, ClientId, ConsoleSession, DeliveryStatus, PendingReveal, RegistrationName,
+    RevealPad, Store, StoreError, TokenDigest,
 };
 
 use super::{
-    NOW, add_alice, audit, lease, notice, outcome, registration, signing_key, site, slug, with,
+    NOW, add_alice, audit, claim_until_none_left, lease, outcome, race, registration, signing_key,
+    site, slug, twenty_pending_emails, twenty_with_two_notices_each, with,
 };
-
-/// Runs `work` on `threads` threads per handle, all released at once, and returns every
-/// result.
-fn race<S: Store + 'static, T: Send + 'static>(
-    handles: [&Arc<S>; 2],
-    threads: usize,
-    work: impl Fn(&S, usize) -> T + Send + Sync + 'static,
-) -> Vec<T> {
-    let barrier = Arc::new(Barrier::new(2 * threads));
-    let work = Arc::new(work);
-    let joins: Vec<_> = handles
-        .into_iter()
-        .flat_map(|handle| std::iter::repeat_n(handle, threads))
-        .enumerate()
-        .map(|(index, handle)| {
-            let (handle, barrier, work) = (handle.clone(), barrier.clone(), work.clone());
-            thread::spawn(move || {
-                barrier.wait();
-                work(&handle, index)
-            })
-        })
-        .collect();
-    joins.into_iter().map(|join| join.join().unwrap()).collect()
-}
 
 /// Whatever one handle commits, the other reads: sites, registrations, revisions, audit
 /// entries, sessions and one-time secret pads (the console works on any node).
@@ -151,29 +127,9 @@ pub fn nodes_see_each_others_changes<S: Store>(first: &S, second: &S) {
 
 /// NoticeOutbox::record: nodes sweeping at the same time record each notice once.
 pub fn nodes_record_each_notice_once<S: Store + 'static>(first: Arc<S>, second: Arc<S>) {
-    let registrations: Vec<_> = (0..20)
-        .map(|i| registration("default", &format!("Registration {i}"), i))
-        .collect();
-    for registration in &registrations {
-        first.insert(registration, &audit()).unwrap();
-    }
-    let notices: Arc<Vec<NoticeRecord>> = Arc::new(
-        registrations
-            .iter()
-            .flat_map(|r| {
-                [
-                    notice(
-                        r,
-                        NoticeKind::ExpiresIn30Days,
-                        Disposition::SkippedSuperseded,
-                    ),
-                    notice(r, NoticeKind::ExpiresIn7Days, Disposition::Deliver),
-                ]
-            })
-            .collect(),
-    );
+    let notices = Arc::new(twenty_with_two_notices_each(first.as_ref()));
     let batch = notices.clone();
-    let recorded: usize = race([&first, &second], 2, move |store, _| {
+    let recorded: usize = race(&[&first, &second], 2, move |store, _| {
         store.record(&batch, NOW).unwrap()
     })
     .into_iter()
@@ -201,33 +157,8 @@ pub fn nodes_record_each_notice_once<S: Store + 'static>(first: Arc<S>, second: 
 /// DeliveryQueue: nodes claiming at the same time never hold the same delivery, and only
 /// the lease holder, on whichever node, records an outcome.
 pub fn nodes_claim_each_delivery_once<S: Store + 'static>(first: Arc<S>, second: Arc<S>) {
-    for i in 0..20 {
-        let registration = registration("default", &format!("Registration {i}"), i);
-        first.insert(&registration, &audit()).unwrap();
-        first
-            .record(
-                &[notice(
-                    &registration,
-                    NoticeKind::Expired,
-                    Disposition::Deliver,
-                )],
-                NOW,
-            )
-            .unwrap();
-    }
-    let claims = race([&first, &second], 2, |store, worker| {
-        let mut mine = Vec::new();
-        loop {
-            let lease = lease(&format!("worker-{worker}"), NOW + Duration::minutes(5));
-            let claimed = store
-                .claim_deliveries(&[Channel::Email], NOW, &lease, 3)
-                .unwrap();
-            if claimed.is_empty() {
-                return mine;
-            }
-            mine.extend(claimed.into_iter().map(|c| (c.delivery, lease.id.clone())));
-        }
-    });
+    twenty_pending_emails(first.as_ref());
+    let claims = race(&[&first, &second], 2, claim_until_none_left);
     let claimed: Vec<_> = claims.into_iter().flatten().collect();
     let mut client_ids: Vec<&str> = claimed
         .iter()
@@ -286,7 +217,7 @@ pub fn nodes_claim_each_delivery_once<S: Store + 'static>(first: Arc<S>, second:
 /// KeyStore: nodes starting together on an empty store MUST end up with the same single
 /// key; a rotation on one node is what every node reads next.
 pub fn nodes_end_up_with_the_same_single_key<S: Store + 'static>(first: Arc<S>, second: Arc<S>) {
-    let results = race([&first, &second], 2, |store, node| {
+    let results = race(&[&first, &second], 2, |store, node| {
         let byte = u8::try_from(node + 1).unwrap();
         store
             .ensure_signing_key(&signing_key(&format!("candidate-{node}"), byte))

@@ -1,7 +1,7 @@
 //! `NoticeOutbox` and `NoticeLog`: sweep candidates, notices recorded at most once (also
 //! by concurrent callers), stale notices skipped, the log and its pages.
 
-use std::sync::{Arc, Barrier};
+use std::sync::Arc;
 
 use time::Duration;
 
@@ -10,7 +10,10 @@ use crate::{
     Store, StoreError,
 };
 
-use super::{NOW, audit, notice, recorded, registration, site, slug, with};
+use super::{
+    NOW, audit, notice, race, recorded, registration, site, slug, twenty_with_two_notices_each,
+    with,
+};
 
 /// notice_candidates: only enabled registrations up to the horizon with something left.
 pub fn candidates_are_the_registrations_that_can_be_due(store: &impl Store) {
@@ -149,39 +152,13 @@ pub fn stale_notices_are_not_recorded(store: &impl Store) {
 
 /// record: concurrent callers with the same notices record each identity once.
 pub fn concurrent_recording_records_once<S: Store + 'static>(store: Arc<S>) {
-    let registrations: Vec<Registration> = (0..20)
-        .map(|i| registration("default", &format!("Registration {i}"), i))
-        .collect();
-    for registration in &registrations {
-        store.insert(registration, &audit()).unwrap();
-    }
-    let notices: Arc<Vec<NoticeRecord>> = Arc::new(
-        registrations
-            .iter()
-            .flat_map(|r| {
-                [
-                    notice(
-                        r,
-                        NoticeKind::ExpiresIn30Days,
-                        Disposition::SkippedSuperseded,
-                    ),
-                    notice(r, NoticeKind::ExpiresIn7Days, Disposition::Deliver),
-                ]
-            })
-            .collect(),
-    );
-    let threads = 4;
-    let barrier = Arc::new(Barrier::new(threads));
-    let handles: Vec<_> = (0..threads)
-        .map(|_| {
-            let (store, notices, barrier) = (store.clone(), notices.clone(), barrier.clone());
-            std::thread::spawn(move || {
-                barrier.wait();
-                store.record(&notices, NOW).unwrap()
-            })
-        })
-        .collect();
-    let recorded: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    let notices = Arc::new(twenty_with_two_notices_each(store.as_ref()));
+    let batch = notices.clone();
+    let recorded: usize = race(&[&store], 4, move |store, _| {
+        store.record(&batch, NOW).unwrap()
+    })
+    .into_iter()
+    .sum();
     assert_eq!(
         recorded,
         notices.len(),
