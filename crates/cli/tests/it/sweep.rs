@@ -119,6 +119,47 @@ fn catch_up_delivers_only_the_latest_due_kind() {
 }
 
 #[test]
+fn superseded_notices_keep_their_own_kinds_subject() {
+    let appreg = Appreg::new();
+    appreg.create(CREATED_AT, "default", "Beta", "2026-12-01");
+    assert_eq!(sweep(&appreg, "2026-12-15T00:00:00Z"), 3);
+    let entries = appreg.json(None, &["notices", "list", "--site", "default"]);
+    let mut subjects: Vec<(&str, &str, &str)> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap(),
+                e["disposition"].as_str().unwrap(),
+                e["subject"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    subjects.sort_unstable();
+    assert_eq!(
+        subjects,
+        [
+            (
+                "expired",
+                "deliver",
+                r#"App registration "Beta" has expired"#
+            ),
+            (
+                "expires_in_30_days",
+                "skipped (superseded)",
+                r#"App registration "Beta" expires in 30 days"#
+            ),
+            (
+                "expires_in_7_days",
+                "skipped (superseded)",
+                r#"App registration "Beta" expires in 7 days"#
+            ),
+        ]
+    );
+}
+
+#[test]
 fn disabled_registrations_get_no_notices_until_enabled() {
     let appreg = Appreg::new();
     let (client_id, _) = appreg.create(CREATED_AT, "default", "Paused", "2026-12-10");

@@ -1,7 +1,7 @@
 //! Notification templates, subscriptions, webhook endpoints, the sweep that records notices,
 //! the delivery worker's rounds and the notification log.
 
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 use crate::admin::{AdminName, Subscription};
 use crate::audit::{Actor, AuditAction, AuditImage};
@@ -173,17 +173,28 @@ impl RegistrationService {
                 if due.is_empty() {
                     continue;
                 }
-                let status = Status::at(subject.expiration_date, subject.enabled, site.zone, now);
-                let variables = NoticeVariables {
-                    registration_name: candidate.name.to_string(),
-                    client_id: candidate.client_id.to_string(),
-                    expiration_date: subject.expiration_date.to_string(),
-                    expires_at: site.zone.display_local(status.expires_at),
-                    days_left: status.days_left,
-                    site_name: site.name.as_str().to_owned(),
-                    console_url: self.console_url(&site.slug, &candidate.client_id),
+                let console_url = self.console_url(&site.slug, &candidate.client_id);
+                // A delivered notice tells the facts of now (it may be a late catch-up); a
+                // superseded one only stands in the log and tells those of its own due time,
+                // so that each kind's entry reads as that kind ("expires in 30 days").
+                let variables_at = |at: OffsetDateTime| {
+                    let status =
+                        Status::at(subject.expiration_date, subject.enabled, site.zone, at);
+                    NoticeVariables {
+                        registration_name: candidate.name.to_string(),
+                        client_id: candidate.client_id.to_string(),
+                        expiration_date: subject.expiration_date.to_string(),
+                        expires_at: site.zone.display_local(status.expires_at),
+                        days_left: status.days_left,
+                        site_name: site.name.as_str().to_owned(),
+                        console_url: console_url.clone(),
+                    }
                 };
                 for notice in due {
+                    let variables = match notice.disposition {
+                        Disposition::Deliver => variables_at(now),
+                        Disposition::SkippedSuperseded => variables_at(notice.due_at),
+                    };
                     let template = templates
                         .iter()
                         .find(|template| template.kind == notice.key.kind)
