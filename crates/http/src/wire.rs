@@ -153,9 +153,9 @@ pub struct BannerJson {
     /// `expired`, `expiring_7` or `expiring_30`.
     state: &'static str,
     days_left: i64,
-    refused_since_expiry: u64,
+    rejected_since_expiry: u64,
     /// Site time, RFC 3339.
-    last_refused: Option<String>,
+    last_rejected: Option<String>,
 }
 
 impl BannerJson {
@@ -167,9 +167,9 @@ impl BannerJson {
             expiration_date: banner.expiration_date.to_string(),
             state: banner.state.as_str(),
             days_left: banner.days_left,
-            refused_since_expiry: banner.refused_since_expiry,
-            last_refused: banner
-                .last_refused
+            rejected_since_expiry: banner.rejected_since_expiry,
+            last_rejected: banner
+                .last_rejected
                 .map(|instant| rfc3339(zone.local(instant))),
         }
     }

@@ -254,7 +254,7 @@ pub struct Banner {
     /// Days left (negative once expired).
     pub days_left: i64,
     /// Token requests refused since it expired (alerts), and when the last one was.
-    pub refused_since_expiry: u64,
+    pub rejected_since_expiry: u64,
     /// The latest token request refused since expiry, if any.
-    pub last_refused: Option<OffsetDateTime>,
+    pub last_rejected: Option<OffsetDateTime>,
 }

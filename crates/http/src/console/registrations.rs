@@ -35,8 +35,8 @@ struct Row {
     expiration_date: String,
     expires_at: String,
     secret_hint: String,
-    refused: u64,
-    last_refused: String,
+    rejected: u64,
+    last_rejected: String,
 }
 
 impl Row {
@@ -56,8 +56,8 @@ impl Row {
             expiration_date: record.expiration_date.to_string(),
             expires_at: zone.display_local(snapshot.status.expires_at),
             secret_hint: record.secret_hint.to_string(),
-            refused: record.rejections.count,
-            last_refused: record
+            rejected: record.rejections.count,
+            last_rejected: record
                 .rejections
                 .last
                 .map(|at| zone.local_minute(at))

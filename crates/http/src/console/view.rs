@@ -95,8 +95,8 @@ struct BannerView {
     client_id: String,
     expiration_date: String,
     expires: String,
-    refused: u64,
-    last_refused: String,
+    rejected: u64,
+    last_rejected: String,
 }
 
 impl BannerView {
@@ -111,9 +111,9 @@ impl BannerView {
                 1 => "tomorrow".into(),
                 n => format!("in {n} days"),
             },
-            refused: banner.refused_since_expiry,
-            last_refused: banner
-                .last_refused
+            rejected: banner.rejected_since_expiry,
+            last_rejected: banner
+                .last_rejected
                 .map(|at| ago(now, at))
                 .unwrap_or_default(),
         }

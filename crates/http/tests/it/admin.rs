@@ -632,5 +632,5 @@ async fn banners_are_the_sites_expired_then_warned_registrations_by_name() {
         ],
         "disabled, other-site and 30-day (banner none by default) registrations show none"
     );
-    assert_eq!(banners[0]["refused_since_expiry"], 0);
+    assert_eq!(banners[0]["rejected_since_expiry"], 0);
 }

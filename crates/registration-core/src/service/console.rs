@@ -56,8 +56,8 @@ impl RegistrationService {
                 expiration_date: record.expiration_date,
                 state: status.state,
                 days_left: status.days_left,
-                refused_since_expiry: record.rejections.count,
-                last_refused: record.rejections.last,
+                rejected_since_expiry: record.rejections.count,
+                last_rejected: record.rejections.last,
             });
         }
         alerts.append(&mut warnings);
