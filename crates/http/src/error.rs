@@ -136,10 +136,12 @@ impl IntoResponse for Error {
             Error::RateLimited {
                 retry_after_seconds,
             } => {
-                let mut response = problem(
+                // Only the OAuth endpoints count failures: their clients parse RFC 6749
+                // errors. `temporarily_unavailable` is RFC 6749's "try again later".
+                let mut response = oauth_error(
                     StatusCode::TOO_MANY_REQUESTS,
-                    "Too many failed attempts",
-                    "Too many failed client authentications; retry later.",
+                    "temporarily_unavailable",
+                    "too many failed client authentications; retry after Retry-After seconds",
                 );
                 response.headers_mut().insert(
                     header::RETRY_AFTER,

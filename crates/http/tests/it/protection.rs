@@ -116,6 +116,15 @@ async fn a_flood_of_wrong_secrets_gets_429s_while_the_valid_client_keeps_getting
         .parse()
         .unwrap();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json",
+        "an OAuth error like the endpoint's others, not a problem document"
+    );
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+    assert!(body["error_description"].as_str().is_some_and(|d| !d.is_empty()));
 }
 
 /// A token request from 127.0.0.`last_octet`.
