@@ -308,6 +308,10 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         .goto(&format!("{base}/sites/default/app-registrations"))
         .await
         .unwrap();
+    assert_eq!(
+        text_of(&client, Locator::Css(".crumbs")).await,
+        "Admin Center › Site Settings › IAM"
+    );
     let names: Vec<String> = {
         let mut names = Vec::new();
         for cell in client
@@ -397,6 +401,10 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         .goto(&format!("{base}/sites/default/notifications/templates"))
         .await
         .unwrap();
+    assert_eq!(
+        text_of(&client, Locator::Css(".crumbs")).await,
+        "Admin Center › Site Settings › Notifications"
+    );
     let subject = client
         .find(Locator::Css("#subject-expires_in_7_days"))
         .await
@@ -447,6 +455,10 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         .goto(&format!("{base}/sites/default/notifications/subscriptions"))
         .await
         .unwrap();
+    assert_eq!(
+        text_of(&client, Locator::Css(".crumbs")).await,
+        "Admin Center › Site Settings › Notifications"
+    );
     let expired_in_app = client.find(Locator::Css("#expired-in_app")).await.unwrap();
     assert_eq!(
         expired_in_app.prop("checked").await.unwrap().as_deref(),

@@ -152,6 +152,18 @@ impl Section {
             Section::Audit => "audit",
         }
     }
+
+    /// Where the section sits in the product's Admin Center (SPEC 1: registrations under
+    /// IAM; templates, subscriptions and the log under Notifications).
+    fn crumbs(self) -> &'static str {
+        match self {
+            Section::Registrations => "Admin Center › Site Settings › IAM",
+            Section::Templates | Section::Subscriptions | Section::Log => {
+                "Admin Center › Site Settings › Notifications"
+            }
+            Section::Audit => "Admin Center › Site Settings",
+        }
+    }
 }
 
 /// What a page of a site is: its section, title, status and template.
@@ -195,6 +207,7 @@ pub(crate) async fn site_page(
     let html = state.views.layout(context! {
         title => title,
         section => section.as_str(),
+        crumbs => section.crumbs(),
         admin => signed.admin.username.as_str(),
         sites => sites,
         site => site.as_str(),

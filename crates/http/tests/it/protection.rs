@@ -124,7 +124,11 @@ async fn a_flood_of_wrong_secrets_gets_429s_while_the_valid_client_keeps_getting
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "temporarily_unavailable");
-    assert!(body["error_description"].as_str().is_some_and(|d| !d.is_empty()));
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty())
+    );
 }
 
 /// A token request from 127.0.0.`last_octet`.
