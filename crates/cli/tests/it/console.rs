@@ -163,6 +163,49 @@ async fn alerts(client: &Client) -> Vec<(String, String)> {
     found
 }
 
+/// The computed text and background colours (sRGB) of the first alert banner.
+async fn alert_colours(client: &Client) -> ((u8, u8, u8), (u8, u8, u8)) {
+    let colours = client
+        .execute(
+            "const s = getComputedStyle(document.querySelector('[data-banner=\"api-client-alert\"]'));\
+             return [s.color, s.backgroundColor];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let rgb = |value: &serde_json::Value| {
+        let channels: Vec<u8> = value
+            .as_str()
+            .unwrap()
+            .trim_start_matches("rgba(")
+            .trim_start_matches("rgb(")
+            .trim_end_matches(')')
+            .split(',')
+            .take(3)
+            .map(|channel| channel.trim().parse().unwrap())
+            .collect();
+        (channels[0], channels[1], channels[2])
+    };
+    (rgb(&colours[0]), rgb(&colours[1]))
+}
+
+/// WCAG 2 contrast ratio of two sRGB colours.
+fn contrast_ratio(a: (u8, u8, u8), b: (u8, u8, u8)) -> f64 {
+    let luminance = |(r, g, b): (u8, u8, u8)| {
+        let linear = |channel: u8| {
+            let c = f64::from(channel) / 255.0;
+            if c <= 0.039_28 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+    };
+    let (x, y) = (luminance(a), luminance(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
 /// The text of the element `locator` finds on the current page.
 async fn text_of(client: &Client, locator: Locator<'_>) -> String {
     client.find(locator).await.unwrap().text().await.unwrap()
@@ -346,6 +389,16 @@ async fn an_administrator_works_through_the_console_in_chromium() {
     sign_in(&client, &base, "alice", &alice).await;
     let one = alerts_on_every_page(&client, &base, &ledger).await;
     assert_eq!(one, [(billing.clone(), "Billing sync".to_owned())]);
+    let (text, background) = alert_colours(&client).await;
+    assert!(
+        background.0 > background.2 && background.2 > background.1 && background.1 >= 128,
+        "the alert banner is a light rose-pink (red, then blue, then green): {background:?}"
+    );
+    let contrast = contrast_ratio(text, background);
+    assert!(
+        contrast >= 4.5,
+        "alert text contrast {contrast:.2}:1 is below WCAG AA"
+    );
     server.stop();
 
     // Two expired: two stacked banners, sorted by name.
