@@ -97,18 +97,22 @@ impl FailureBudgets {
     /// elsewhere thus never holds back the account's own traffic, while each other source
     /// gets one try per window; the verification semaphore and the per-source budget bound
     /// what those tries cost.
+    ///
+    /// `Err` holds the whole seconds to wait (at least 1), for `Retry-After`.
     pub(crate) fn admit(
         &self,
         keys: &AttemptKeys,
         policy: &BudgetPolicy,
         now: OffsetDateTime,
-    ) -> Result<(), Duration> {
+    ) -> Result<(), u64> {
         let spent = |key: &str, limit| self.check(key, limit, policy.window, now).err();
         let wait = spent(&keys.source, policy.failures_per_source).or_else(|| {
             let account_wait = spent(&keys.account, policy.failures_per_client)?;
             spent(&keys.pair, 1).map(|pair_wait| account_wait.min(pair_wait))
         });
-        wait.map_or(Ok(()), Err)
+        wait.map_or(Ok(()), |wait: Duration| {
+            Err(u64::try_from(wait.whole_seconds()).unwrap_or(1).max(1))
+        })
     }
 
     /// Spends one failure of each of the attempt's budgets.

@@ -179,11 +179,8 @@ pub(crate) async fn authenticate(
     let policy = state.config.budgets;
     let now = state.service.now();
     let keys = AttemptKeys::new("client", &format!("{site}:{client_id}"), source);
-    if let Err(retry_after) = state.budgets.admit(&keys, &policy, now) {
+    if let Err(retry_after_seconds) = state.budgets.admit(&keys, &policy, now) {
         state.metrics.token_rate_limited();
-        let retry_after_seconds = u64::try_from(retry_after.whole_seconds())
-            .unwrap_or(1)
-            .max(1);
         return Err(Error::RateLimited {
             retry_after_seconds,
         });

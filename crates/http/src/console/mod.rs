@@ -159,7 +159,11 @@ pub(crate) enum PageError {
     NotFound,
     /// A form without this session's CSRF token, or from another origin.
     Forbidden,
-    TooManyAttempts,
+    /// Too many failed sign-ins from this source (or for this account from it).
+    TooManyAttempts {
+        /// Whole seconds until a sign-in is tried again, for `Retry-After`.
+        retry_after_seconds: u64,
+    },
     Internal(String),
 }
 
@@ -197,11 +201,21 @@ impl IntoResponse for PageError {
                 "It did not come from a page of this console, or it is from an earlier \
                  session. Go back, reload the page and try again.",
             ),
-            PageError::TooManyAttempts => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many attempts",
-                "Too many failed sign-ins; wait a minute and try again.",
-            ),
+            PageError::TooManyAttempts {
+                retry_after_seconds,
+            } => {
+                let html = Views::standalone(
+                    "Too many attempts",
+                    &format!(
+                        "Too many failed sign-ins; wait {retry_after_seconds} seconds and try again."
+                    ),
+                );
+                let mut response = html_response(StatusCode::TOO_MANY_REQUESTS, html);
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+                return response;
+            }
             PageError::Internal(error) => {
                 tracing::error!(%error, "console request failed");
                 (
@@ -393,8 +407,10 @@ async fn login(
     let policy = state.config.budgets;
     let now = state.service.now();
     let keys = AttemptKeys::new("login", &form.username.to_lowercase(), source);
-    if state.budgets.admit(&keys, &policy, now).is_err() {
-        return Err(PageError::TooManyAttempts);
+    if let Err(retry_after_seconds) = state.budgets.admit(&keys, &policy, now) {
+        return Err(PageError::TooManyAttempts {
+            retry_after_seconds,
+        });
     }
     let permit = state
         .verifications

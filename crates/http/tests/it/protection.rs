@@ -511,6 +511,18 @@ async fn sign_in_from(
     username: &str,
     password: &str,
 ) -> StatusCode {
+    sign_in_response_from(app, last_octet, username, password)
+        .await
+        .status()
+}
+
+/// The whole answer to a console sign-in from 127.0.0.`last_octet`.
+async fn sign_in_response_from(
+    app: &crate::TestApp,
+    last_octet: u8,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
     let client = client_from(last_octet);
     let form = client.get(app.url("/login")).send().await.unwrap();
     let login_cookie = form.headers()["set-cookie"]
@@ -532,7 +544,6 @@ async fn sign_in_from(
         .send()
         .await
         .unwrap()
-        .status()
 }
 
 #[tokio::test]
@@ -564,10 +575,25 @@ async fn a_sign_in_flood_for_a_username_does_not_lock_its_owner_out() {
         ]
         .concat()
     );
+    let held_back = sign_in_response_from(&app, 2, "ALICE", &password).await;
     assert_eq!(
-        sign_in_from(&app, 2, "ALICE", &password).await,
+        held_back.status(),
         StatusCode::TOO_MANY_REQUESTS,
         "the guessing source stays held back, right password or not"
+    );
+    let retry_after: u64 = held_back.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=60).contains(&retry_after),
+        "Retry-After: {retry_after}"
+    );
+    let page = held_back.text().await.unwrap();
+    assert!(
+        page.contains(&format!("wait {retry_after} seconds")),
+        "the page says how long: {page}"
     );
     assert_eq!(
         sign_in_from(&app, 3, "alice", &password).await,
