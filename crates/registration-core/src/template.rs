@@ -155,12 +155,22 @@ pub trait TemplateRenderer: Send + Sync {
     ) -> Result<RenderedNotice, Error>;
 }
 
-/// Checks a template before it is saved: it must render with example values.
+/// Checks a template before it is saved: a subject of one line (no control characters),
+/// and both parts must render with example values.
 pub fn check_template(
     renderer: &dyn TemplateRenderer,
     subject: &str,
     body: &str,
 ) -> Result<(), Error> {
+    // Refused, not folded: what is saved is what the administrator sees in the editor.
+    if subject.chars().any(char::is_control) {
+        return Err(Error::InvalidTemplate {
+            part: "subject",
+            line: None,
+            reason: "a subject is one line: no line breaks, tabs or other control characters"
+                .into(),
+        });
+    }
     renderer.render(subject, body, &NoticeVariables::example())?;
     Ok(())
 }

@@ -257,6 +257,18 @@ fn templates_are_checked_on_save_and_used_by_the_sweep() {
         ]),
         "the subject template is invalid at line 1: undefined value"
     );
+    for control in ["\r\nBcc: attacker@example.com", "\n", "\t"] {
+        assert_eq!(
+            edit(&[
+                "expires_in_7_days",
+                "--subject",
+                &format!("Renew {{{{ registration.name }}}}{control}")
+            ]),
+            "the subject template is invalid: a subject is one line: no line breaks, tabs or \
+             other control characters",
+            "{control:?}"
+        );
+    }
     assert_eq!(
         edit(&["expired", "--banner", "warning"]),
         "the expired template always shows the red banner; its banner cannot be set"
