@@ -198,7 +198,9 @@ pub(crate) async fn authenticate(
         metrics.time_verification(|| service.finish_verification(pending, cache.as_ref()))
     })
     .await?;
-    if !checked.secret_matches {
+    // Every refusal spends the budgets, whether the secret was wrong or right for a
+    // registration that cannot authenticate: both are answered alike, 429 included.
+    if !checked.authenticates(now) {
         state.budgets.record_failed(&keys, &policy, now);
     }
     Ok(checked)

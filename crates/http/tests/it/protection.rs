@@ -369,6 +369,68 @@ async fn rotated_keys_keep_verifying_until_rotated_out() {
     assert_eq!(introspect(first).await, false, "rotated out");
 }
 
+/// How many argon2 verifications the server has run.
+async fn verifications(app: &crate::TestApp) -> u64 {
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("appreg_secret_verification_seconds_count "))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// SPEC 7: refusals show no timing difference. A correct secret of an expired or disabled
+/// registration is never answered from the verified-secret cache: it costs the argon2
+/// verification a wrong secret costs, and spends the failure budget like one (decision 0006).
+#[tokio::test]
+async fn a_correct_secret_is_refused_like_a_wrong_one_once_it_cannot_authenticate() {
+    let app = spawn_app_with(|config| {
+        config.budgets = budgets(3, 1_000);
+    })
+    .await;
+    let client = app.create("default", "Billing sync", "2026-11-30");
+    for _ in 0..2 {
+        assert_eq!(
+            app.token_basic("default", &client).await.status(),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        verifications(&app).await,
+        1,
+        "the second token came from the cache"
+    );
+
+    app.clock.advance(time::Duration::days(8));
+    let mut refusals = Vec::new();
+    for _ in 0..4 {
+        refusals.push(app.token_basic("default", &client).await.status());
+    }
+    assert_eq!(
+        refusals,
+        [
+            [StatusCode::UNAUTHORIZED; 3].as_slice(),
+            &[StatusCode::TOO_MANY_REQUESTS]
+        ]
+        .concat(),
+        "refused like a wrong secret, budget included"
+    );
+    assert_eq!(
+        verifications(&app).await,
+        4,
+        "each refusal ran a verification, none came from the cache"
+    );
+}
+
 #[tokio::test]
 async fn health_readiness_and_metrics() {
     let app = spawn_app().await;

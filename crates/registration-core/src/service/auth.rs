@@ -100,7 +100,14 @@ impl RegistrationService {
                 secret_matches: false,
             }));
         };
+        // Only a registration that may authenticate now is answered from the cache: the
+        // refusal of a correct secret (expired, disabled) costs the same argon2
+        // verification as a wrong one, so timing does not tell them apart (SPEC 7).
         if let Some(known) = &registration
+            && known
+                .status(&site, self.clock.now())
+                .state
+                .can_authenticate()
             && cache.contains(known.id(), known.revision(), &secret)
         {
             return Ok(ClientCheck::Decided(CheckedClient {
