@@ -195,3 +195,39 @@ fn no_thread_sleep_outside_tests() {
         "std::thread::sleep outside tests in {offenders:?}"
     );
 }
+
+/// An embedding service renders notices without the senders: notify without its default
+/// feature pulls in no SMTP, HTTP or TLS crate.
+#[test]
+fn notify_renders_without_the_senders() {
+    let output = std::process::Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "-p",
+            "notify",
+            "--no-default-features",
+            "--edges",
+            "normal",
+            "--prefix",
+            "none",
+            "--locked",
+        ])
+        .current_dir(workspace_root())
+        .output()
+        .expect("cargo tree runs");
+    assert!(output.status.success(), "cargo tree failed");
+    let tree = String::from_utf8_lossy(&output.stdout);
+    let crates: BTreeSet<&str> = tree
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert!(crates.contains("minijinja"), "{crates:?}");
+    let senders: Vec<&&str> = ["lettre", "reqwest", "rustls", "hyper", "tokio"]
+        .iter()
+        .filter(|name| crates.contains(**name))
+        .collect();
+    assert!(
+        senders.is_empty(),
+        "notify without `senders` depends on {senders:?}"
+    );
+}

@@ -32,8 +32,18 @@ impl SqliteStore {
     ///
     /// Returns [`StoreError::SchemaTooNew`] for a database written by a newer appreg,
     /// [`StoreError::Corrupt`] for a file that is not a SQLite database, and
-    /// [`StoreError::Unavailable`] when the file cannot be opened or created.
+    /// [`StoreError::Unavailable`] when the file cannot be opened or created, and for
+    /// `:memory:` or an empty path: SQLite would give each of the store's connections its
+    /// own private database, so writes would be invisible to reads. Tests and embedders use
+    /// a file in a temporary directory.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if path.as_os_str().is_empty() || path == Path::new(":memory:") {
+            return Err(StoreError::Unavailable(format!(
+                "{:?} is not a file: the store's connections must share one database, so \
+                 give it a file path (for tests, a file in a temporary directory)",
+                path.display().to_string()
+            )));
+        }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;

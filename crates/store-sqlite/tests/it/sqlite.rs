@@ -278,3 +278,17 @@ fn a_database_of_the_first_schema_with_data_upgrades_and_keeps_it() {
         2
     );
 }
+
+#[test]
+fn an_in_memory_database_is_refused_with_the_reason() {
+    for path in [":memory:", ""] {
+        let Err(StoreError::Unavailable(message)) = SqliteStore::open(std::path::Path::new(path))
+        else {
+            panic!("{path:?} must be refused");
+        };
+        assert!(
+            message.contains("must share one database") && message.contains("temporary directory"),
+            "{message}"
+        );
+    }
+}
