@@ -207,6 +207,10 @@ pub(crate) enum RegCommand {
     List {
         #[command(flatten)]
         site: SiteArg,
+        /// Only registrations in this state: expiring (enabled, within 30 days), expired
+        /// (enabled, past its last day) or disabled.
+        #[arg(long, value_name = "STATE", value_parser = parse_state)]
+        state: Option<registration_core::StateFilter>,
     },
     /// Show one registration.
     Show(Target),
@@ -286,4 +290,9 @@ fn parse_proxy(text: &str) -> Result<ipnet::IpNet, String> {
     text.parse::<ipnet::IpNet>()
         .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
         .map_err(|_| format!("{text:?} is neither an IP address nor a CIDR block"))
+}
+
+fn parse_state(text: &str) -> Result<registration_core::StateFilter, String> {
+    registration_core::StateFilter::parse(text)
+        .ok_or_else(|| format!("{text:?} is not a state: use expiring, expired or disabled"))
 }

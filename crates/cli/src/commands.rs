@@ -4,8 +4,9 @@
 use anyhow::{Context, Result, anyhow};
 use registration_core::{
     Actor, AdminName, AdminPassword, AuditQuery, BannerSetting, Channel, ClientId, Error,
-    ExpirationDate, NewRegistration, NoticeKind, RegistrationName, RegistrationService, SiteName,
-    SiteSlug, SiteZone, StoreError, TemplateEdit, WebhookUrl, parse_email,
+    ExpirationDate, ListQuery, NewRegistration, NoticeKind, RegistrationName, RegistrationService,
+    SiteName, SiteSlug, SiteZone, Snapshot, StateFilter, StoreError, TemplateEdit, WebhookUrl,
+    parse_email,
 };
 
 use crate::args::{
@@ -402,6 +403,28 @@ fn not_found(site: &SiteSlug, client_id: &ClientId) -> impl FnOnce(Error) -> any
     }
 }
 
+/// Every registration of `site` in `state`, by name: the store filters, a page at a time.
+fn in_state(
+    service: &RegistrationService,
+    site: &SiteSlug,
+    state: StateFilter,
+) -> Result<Vec<Snapshot>> {
+    const PAGE: u32 = 1000;
+    let mut all = Vec::new();
+    loop {
+        let query = ListQuery {
+            offset: all.len() as u64,
+            ..ListQuery::by_name(PAGE)
+        };
+        let (page, total) = service.list_page(site, &query, Some(state))?;
+        let short = page.len() < PAGE as usize;
+        all.extend(page);
+        if short || all.len() as u64 >= total {
+            return Ok(all);
+        }
+    }
+}
+
 fn reg(
     service: &RegistrationService,
     command: RegCommand,
@@ -448,9 +471,12 @@ fn reg(
                 snapshot.site.zone.display_local(snapshot.status.expires_at),
             ))
         }
-        RegCommand::List { site } => {
+        RegCommand::List { site, state } => {
             let slug = site_slug(&site.site)?;
-            let snapshots = service.list(&slug)?;
+            let snapshots = match state {
+                None => service.list(&slug)?,
+                Some(state) => in_state(service, &slug, state)?,
+            };
             if json {
                 let list: Vec<RegistrationJson> = snapshots
                     .iter()
@@ -459,7 +485,12 @@ fn reg(
                 return to_json(&list);
             }
             if snapshots.is_empty() {
-                return Ok(format!("Site {slug} has no App registrations."));
+                return Ok(match state {
+                    None => format!("Site {slug} has no App registrations."),
+                    Some(state) => {
+                        format!("Site {slug} has no {} App registrations.", state.as_str())
+                    }
+                });
             }
             Ok(registrations_table(&snapshots))
         }

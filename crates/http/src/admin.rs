@@ -10,7 +10,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use registration_core::{
-    Actor, ExpirationDate, ListQuery, NewRegistration, RegistrationName, RegistrationPatch, SortKey,
+    Actor, ExpirationDate, ListQuery, NewRegistration, RegistrationName, RegistrationPatch,
+    SortKey, StateFilter,
 };
 use serde::{Deserialize, Serialize};
 
@@ -108,7 +109,7 @@ pub(crate) struct PageJson {
         (status = 200, description = "A page of registrations", body = PageJson),
         (status = 401, description = "No valid API token", body = ProblemJson, content_type = "application/problem+json"),
         (status = 404, description = "No such site (or not yours)", body = ProblemJson, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid paging or sort", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid paging, sort or state", body = ProblemJson, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -136,6 +137,19 @@ pub(crate) async fn list(
                 .into(),
         });
     }
+    let state_filter = match query.state.as_deref() {
+        None | Some("") => None,
+        Some(text) => {
+            let parsed = StateFilter::parse(text);
+            if parsed.is_none() {
+                fields.push(FieldError {
+                    field: "state",
+                    detail: "state is expiring, expired or disabled (absent for all)".into(),
+                });
+            }
+            parsed
+        }
+    };
     let (Some(sort), true) = (key, fields.is_empty()) else {
         return Err(Error::Invalid(fields));
     };
@@ -145,9 +159,12 @@ pub(crate) async fn list(
         descending,
         offset: paging.offset(),
         limit: paging.per_page,
+        ..ListQuery::by_name(paging.per_page)
     };
-    let (snapshots, total) =
-        blocking(&state, move |service| service.list_page(&site, &list_query)).await??;
+    let (snapshots, total) = blocking(&state, move |service| {
+        service.list_page(&site, &list_query, state_filter)
+    })
+    .await??;
     Ok(Json(PageJson {
         items: snapshots
             .iter()

@@ -106,6 +106,10 @@ pub(crate) struct ListParams {
     pub(crate) sort: Option<String>,
     /// Case-insensitive search in name and Client ID.
     pub(crate) q: Option<String>,
+    /// expiring (enabled, within 30 days), expired (enabled, past its last day) or disabled;
+    /// absent: every registration.
+    #[param(pattern = "^(expiring|expired|disabled)$")]
+    pub(crate) state: Option<String>,
 }
 
 impl ListParams {
@@ -130,6 +134,7 @@ impl ListParams {
                 "per_page" => query.per_page = number("per_page", &mut fields),
                 "sort" => query.sort = Some(value.into_owned()),
                 "q" => query.q = Some(value.into_owned()),
+                "state" => query.state = Some(value.into_owned()),
                 _ => {}
             }
         }

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use sha2::{Digest, Sha256};
-use time::{Duration, OffsetDateTime};
+use time::{Date, Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
 use crate::admin::{AdminName, TokenDigest};
@@ -189,11 +189,104 @@ impl SortKey {
     }
 }
 
+/// The grid's state filter: the states administrators look for, as SPEC 4 derives them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StateFilter {
+    /// Enabled and expiring within 30 days (`expiring_30` and `expiring_7`).
+    Expiring,
+    /// Enabled and past its last day.
+    Expired,
+    /// Switched off, whatever its date.
+    Disabled,
+}
+
+impl StateFilter {
+    /// Every filter, in the grid's order (after "All").
+    pub const ALL: [StateFilter; 3] = [
+        StateFilter::Expiring,
+        StateFilter::Expired,
+        StateFilter::Disabled,
+    ];
+
+    /// The name in URLs, the admin API's `state=` and `reg list --state`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateFilter::Expiring => "expiring",
+            StateFilter::Expired => "expired",
+            StateFilter::Disabled => "disabled",
+        }
+    }
+
+    /// The filter named by [`as_str`](Self::as_str), if any.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|filter| filter.as_str() == text)
+    }
+
+    /// Whether a registration in `state` belongs here.
+    pub fn matches(self, state: State) -> bool {
+        match self {
+            StateFilter::Expiring => matches!(state, State::Expiring30 | State::Expiring7),
+            StateFilter::Expired => state == State::Expired,
+            StateFilter::Disabled => state == State::Disabled,
+        }
+    }
+
+    /// The same filter as stored facts, on the site's `today`: what a store can query
+    /// (states are derived, never stored).
+    pub fn facts(self, today: Date) -> FactFilter {
+        let day =
+            |offset: i64| ExpirationDate::from_date(today.saturating_add(Duration::days(offset)));
+        match self {
+            StateFilter::Expiring => FactFilter {
+                enabled: Some(true),
+                expires_on_or_after: Some(day(0)),
+                expires_on_or_before: Some(day(30)),
+            },
+            StateFilter::Expired => FactFilter {
+                enabled: Some(true),
+                expires_on_or_after: None,
+                expires_on_or_before: Some(day(-1)),
+            },
+            StateFilter::Disabled => FactFilter {
+                enabled: Some(false),
+                ..FactFilter::default()
+            },
+        }
+    }
+}
+
+/// A filter on a registration's stored facts; every bound is inclusive and `None` does not
+/// filter. The default matches every registration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FactFilter {
+    /// Only enabled (`true`) or only disabled (`false`) registrations.
+    pub enabled: Option<bool>,
+    /// Only expiration dates on or after this one.
+    pub expires_on_or_after: Option<ExpirationDate>,
+    /// Only expiration dates on or before this one.
+    pub expires_on_or_before: Option<ExpirationDate>,
+}
+
+impl FactFilter {
+    /// Whether a registration with these facts passes.
+    pub fn matches(&self, enabled: bool, expiration_date: ExpirationDate) -> bool {
+        self.enabled.is_none_or(|wanted| wanted == enabled)
+            && self
+                .expires_on_or_after
+                .is_none_or(|from| expiration_date >= from)
+            && self
+                .expires_on_or_before
+                .is_none_or(|until| expiration_date <= until)
+    }
+}
+
 /// One page of a site's registrations: filtered, ordered, cut.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListQuery {
     /// Case-insensitive substring of the name or the Client ID; `None` lists everything.
     pub search: Option<String>,
+    /// Only registrations with these facts (a state filter, resolved by the service).
+    pub filter: FactFilter,
     /// The column to sort by; ties are broken by Client ID.
     pub sort: SortKey,
     /// Descending instead of ascending (ties too).
@@ -209,6 +302,7 @@ impl ListQuery {
     pub fn by_name(limit: u32) -> Self {
         Self {
             search: None,
+            filter: FactFilter::default(),
             sort: SortKey::Name,
             descending: false,
             offset: 0,

@@ -120,8 +120,8 @@ pub use admin::{
 };
 pub use audit::{Actor, AuditAction, AuditChange, AuditEntry, AuditImage, AuditQuery};
 pub use console::{
-    Banner, BannerKind, ConsoleSession, ListQuery, PendingReveal, REVEAL_LIFETIME, RevealPad,
-    SESSION_LIFETIME, SessionToken, SortKey,
+    Banner, BannerKind, ConsoleSession, FactFilter, ListQuery, PendingReveal, REVEAL_LIFETIME,
+    RevealPad, SESSION_LIFETIME, SessionToken, SortKey, StateFilter,
 };
 pub use delivery::{
     Channel, ClaimedDelivery, Delivery, DeliveryFailure, DeliveryOutcome, DeliveryState,

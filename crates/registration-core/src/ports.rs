@@ -93,8 +93,9 @@ pub trait RegistrationStore: Send + Sync {
     fn list(&self, site: &SiteSlug) -> Result<Vec<Registration>, StoreError>;
 
     /// One page of `site`'s registrations for `query`, and how many match in all. Search is a
-    /// case-insensitive substring of the name or the Client ID; ties of the sort key are
-    /// broken by Client ID (both reversed when descending); no Last used sorts first.
+    /// case-insensitive substring of the name or the Client ID; only registrations that pass
+    /// `query.filter` (Enabled, inclusive expiration date bounds) match; ties of the sort key
+    /// are broken by Client ID (both reversed when descending); no Last used sorts first.
     /// MUST return [`StoreError::UnknownSite`] when there is no such site, and MUST NOT read
     /// every registration of the site to serve a page (sites have 100,000).
     fn page(

@@ -4,7 +4,8 @@ use registration_core::{
     AuditEntry, ClientId, ExpirationDate, ListQuery, Registration, RegistrationName,
     RegistrationStore, Site, SiteSlug, SortKey, StoreError, UsageUpdate,
 };
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
 
 use crate::audit::write_audit;
 use crate::connection::{SqliteStore, query_all};
@@ -215,23 +216,49 @@ impl RegistrationStore for SqliteStore {
                 RegistrationName::parse(needle)
                     .map_or_else(|_| needle.to_lowercase(), |name| name.unique_key())
             });
+        // The state filter, as conditions on stored facts; the statement text varies with
+        // which bounds are set, so each shape is prepared once per connection.
+        let filter = query.filter;
+        let mut conditions = String::from("site = ?1");
+        let mut values: Vec<Value> = vec![Value::Text(site.as_str().to_owned())];
+        let mut bind = |condition: &str, value: Value| {
+            values.push(value);
+            conditions.push_str(&format!(" AND {condition} ?{}", values.len()));
+        };
+        if let Some(enabled) = filter.enabled {
+            bind("enabled =", Value::Integer(i64::from(enabled)));
+        }
+        if let Some(from) = filter.expires_on_or_after {
+            bind("expiration_date >=", Value::Text(from.to_string()));
+        }
+        if let Some(until) = filter.expires_on_or_before {
+            bind("expiration_date <=", Value::Text(until.to_string()));
+        }
         self.read(|transaction| {
             require_site(transaction, site)?;
             match search {
                 None => {
                     let total: i64 = transaction
-                        .prepare_cached("SELECT COUNT(*) FROM registrations WHERE site = ?1")
+                        .prepare_cached(&format!(
+                            "SELECT COUNT(*) FROM registrations WHERE {conditions}"
+                        ))
                         .map_err(map_error)?
-                        .query_row([site.as_str()], |row| row.get(0))
+                        .query_row(params_from_iter(&values), |row| row.get(0))
                         .map_err(map_error)?;
+                    let paging = [
+                        Value::Integer(i64::from(query.limit)),
+                        Value::Integer(counter(query.offset)?),
+                    ];
                     let registrations = query_all(
                         transaction,
                         &format!(
-                            "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE site = ?1
+                            "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE {conditions}
                              ORDER BY {column} {direction}, client_id {direction}
-                             LIMIT ?2 OFFSET ?3"
+                             LIMIT ?{} OFFSET ?{}",
+                            values.len() + 1,
+                            values.len() + 2
                         ),
-                        params![site.as_str(), query.limit, counter(query.offset)?],
+                        params_from_iter(values.iter().chain(&paging)),
                         parse_registration,
                     )?;
                     Ok((registrations, total.unsigned_abs()))
@@ -239,15 +266,20 @@ impl RegistrationStore for SqliteStore {
                 Some(needle) => {
                     // One scan of the narrow index registrations_search (site, name_key,
                     // client_id) yields every match in order: the total and the page at once.
+                    let needle_at = values.len() + 1;
                     let matching: Vec<i64> = transaction
                         .prepare_cached(&format!(
                             "SELECT rowid FROM registrations INDEXED BY registrations_search
-                             WHERE site = ?1
-                               AND (instr(name_key, ?2) > 0 OR instr(client_id, ?2) > 0)
+                             WHERE {conditions}
+                               AND (instr(name_key, ?{needle_at}) > 0
+                                    OR instr(client_id, ?{needle_at}) > 0)
                              ORDER BY {column} {direction}, client_id {direction}"
                         ))
                         .map_err(map_error)?
-                        .query_map(params![site.as_str(), needle], |row| row.get(0))
+                        .query_map(
+                            params_from_iter(values.iter().chain([&Value::Text(needle)])),
+                            |row| row.get(0),
+                        )
                         .map_err(map_error)?
                         .collect::<Result<_, _>>()
                         .map_err(map_error)?;

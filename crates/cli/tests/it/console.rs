@@ -419,6 +419,26 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         .unwrap();
     save_screenshot(&client, "grid-with-banners.png").await;
     assert_accessible(&client).await;
+    // The state filter: a click on "Expired" shows the two expired registrations only.
+    navigate_by(
+        &client,
+        Locator::XPath("//nav[@aria-label='Show registrations']//a[text()='Expired']"),
+    )
+    .await;
+    assert_eq!(
+        text_of(&client, Locator::Css(".state-filter a[aria-current]")).await,
+        "Expired"
+    );
+    let mut expired_rows = Vec::new();
+    for cell in client
+        .find_all(Locator::Css("table.grid tbody td:first-child a"))
+        .await
+        .unwrap()
+    {
+        expired_rows.push(cell.text().await.unwrap());
+    }
+    assert_eq!(expired_rows, ["Billing sync", "Ledger export"]);
+    assert_accessible(&client).await;
 
     // Renew one: its banner is gone on the next load. Disable the other: no banner.
     client

@@ -279,3 +279,58 @@ fn administrators_and_api_tokens_are_shown_once_and_stored_hashed() {
         assert!(!bytes.windows(needle.len()).any(|w| w == needle.as_bytes()));
     }
 }
+
+#[test]
+fn the_list_filters_by_state_in_the_sites_zone() {
+    let appreg = Appreg::new();
+    for (name, expires) in [
+        ("Active", "2027-06-30"),
+        ("Soon", "2026-12-20"),
+        ("Today", "2026-11-30"),
+        ("Gone", "2026-11-29"),
+        ("Paused", "2027-06-30"),
+    ] {
+        appreg.create(CREATED_AT, "default", name, expires);
+    }
+    let paused = appreg
+        .json(None, &["reg", "list", "--site", "default"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Paused")
+        .unwrap()["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    appreg.ok(None, &["reg", "disable", "--site", "default", &paused]);
+    let now = Some("2026-11-30T12:00:00Z");
+    let names = |state: &str| -> Vec<String> {
+        appreg
+            .json(now, &["reg", "list", "--site", "default", "--state", state])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names("expiring"), ["Soon", "Today"]);
+    assert_eq!(names("expired"), ["Gone"]);
+    assert_eq!(names("disabled"), ["Paused"]);
+    assert_eq!(
+        appreg.ok(
+            Some("2026-11-01T12:00:00Z"),
+            &["reg", "list", "--site", "default", "--state", "expired"]
+        ),
+        "Site default has no expired App registrations.\n"
+    );
+    let refused = appreg.run(
+        now,
+        &["reg", "list", "--site", "default", "--state", "stale"],
+    );
+    assert_eq!(refused.status.code(), Some(2), "a usage error");
+    let refused = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        refused.contains("\"stale\" is not a state: use expiring, expired or disabled"),
+        "{refused}"
+    );
+}

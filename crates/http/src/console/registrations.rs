@@ -9,7 +9,7 @@ use minijinja::value::Serde;
 use minijinja::{Value, context};
 use registration_core::{
     Actor, ClientId, ClientSecret, ExpirationDate, ListQuery, NewRegistration, REVEAL_LIFETIME,
-    RegistrationName, SiteSlug, Snapshot, SortKey,
+    RegistrationName, SiteSlug, Snapshot, SortKey, StateFilter,
 };
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +76,14 @@ struct Column {
     arrow: &'static str,
 }
 
+/// One choice of the grid's state filter.
+#[derive(Debug, Serialize)]
+struct StateLink {
+    label: &'static str,
+    href: String,
+    current: bool,
+}
+
 fn done_message(done: &str) -> &'static str {
     match done {
         "deleted" => "The registration was deleted.",
@@ -103,26 +111,48 @@ pub(crate) async fn grid(
         .parse::<u32>()
         .unwrap_or(1)
         .clamp(1, 1_000_000);
+    let state_filter = StateFilter::parse(query_value(&pairs, "state"));
     let query = ListQuery {
         search: (!q.is_empty()).then(|| q.clone()),
         sort,
         descending,
         offset: u64::from(page - 1) * u64::from(PER_PAGE),
         limit: PER_PAGE,
+        ..ListQuery::by_name(PER_PAGE)
     };
     let slug = site.clone();
-    let (snapshots, total) =
-        blocking(&state, move |service| service.list_page(&slug, &query)).await??;
+    let (snapshots, total) = blocking(&state, move |service| {
+        service.list_page(&slug, &query, state_filter)
+    })
+    .await??;
     let pages = total.div_ceil(u64::from(PER_PAGE)).max(1);
     let base = format!("/sites/{site}/app-registrations");
-    let link = |sort: SortKey, descending: bool, page: u64| {
+    let state_name = |filter: Option<StateFilter>| filter.map_or("", StateFilter::as_str);
+    let link_to = |filter: Option<StateFilter>, sort: SortKey, descending: bool, page: u64| {
         format!(
-            "{base}?q={}&sort={}&dir={}&page={page}",
+            "{base}?q={}&state={}&sort={}&dir={}&page={page}",
             encode(&q),
+            state_name(filter),
             sort.as_str(),
             if descending { "desc" } else { "asc" }
         )
     };
+    let link =
+        |sort: SortKey, descending: bool, page: u64| link_to(state_filter, sort, descending, page);
+    // The state filter: All, then each filter; a filter starts again at page 1.
+    let filters: Vec<StateLink> = std::iter::once(None)
+        .chain(StateFilter::ALL.map(Some))
+        .map(|filter| StateLink {
+            label: match filter {
+                None => "All",
+                Some(StateFilter::Expiring) => "Expiring",
+                Some(StateFilter::Expired) => "Expired",
+                Some(StateFilter::Disabled) => "Disabled",
+            },
+            href: link_to(filter, sort, descending, 1),
+            current: filter == state_filter,
+        })
+        .collect();
     let columns: Vec<Column> = [
         ("Name", SortKey::Name),
         ("Client ID", SortKey::ClientId),
@@ -152,6 +182,8 @@ pub(crate) async fn grid(
         rows => Value::from(Serde(snapshots.iter().map(Row::new).collect::<Vec<_>>())),
         columns => Value::from(Serde(&columns)),
         q => q.clone(),
+        filters => Value::from(Serde(&filters)),
+        state => state_name(state_filter),
         sort => sort.as_str(),
         sort_label => sort.as_str().replace('_', " "),
         dir => if descending { "desc" } else { "asc" },

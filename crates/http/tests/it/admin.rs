@@ -312,6 +312,56 @@ async fn lists_page_sort_and_search() {
 }
 
 #[tokio::test]
+async fn lists_filter_by_state_on_the_sites_today() {
+    let app = spawn_app().await;
+    let token = admin_token(&app, "alice", &["default"]);
+    for (name, expires) in [
+        ("Gone", "2026-11-25"),
+        ("Soon", "2026-12-20"),
+        ("Later", "2027-05-01"),
+    ] {
+        app.create("default", name, expires);
+    }
+    let off = app.create("default", "Off", "2026-11-25");
+    app.service
+        .set_enabled(
+            &registration_core::SiteSlug::default_site(),
+            &registration_core::ClientId::parse(&off.client_id).unwrap(),
+            false,
+            &crate::tester(),
+        )
+        .unwrap();
+    app.clock.advance(time::Duration::days(4));
+    let get = |query: &str| {
+        let path = format!("/api/v1/sites/default/registrations{query}");
+        let token = token.clone();
+        let app = &app;
+        async move { call(app, reqwest::Method::GET, &path, Some(&token), None).await }
+    };
+    for (state, expected) in [
+        ("expired", vec!["Gone"]),
+        ("expiring", vec!["Soon"]),
+        ("disabled", vec!["Off"]),
+    ] {
+        let (status, _, page) = get(&format!("?state={state}")).await;
+        assert_eq!(status, StatusCode::OK);
+        let names: Vec<&str> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, expected, "state={state}");
+        assert_eq!(page["total"], json!(expected.len()), "state={state}");
+    }
+    let (_, _, all) = get("?state=").await;
+    assert_eq!(all["total"], json!(4), "an empty state lists everything");
+    let (status, _, problem) = get("?state=stale").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "state");
+}
+
+#[tokio::test]
 async fn administrators_of_the_site_may_introspect_with_their_token() {
     let app = spawn_app().await;
     let ours = admin_token(&app, "alice", &["default"]);

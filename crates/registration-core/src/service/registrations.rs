@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 
 use crate::audit::{Actor, AuditAction, AuditImage};
-use crate::console::ListQuery;
+use crate::console::{ListQuery, StateFilter};
 use crate::error::{Error, StoreError};
 use crate::registration::{NewRegistration, Registration};
 use crate::secret::{ClientId, ClientSecret};
@@ -216,14 +216,20 @@ impl RegistrationService {
         }
     }
 
-    /// One page of `site`'s registrations, and how many match the query in all.
+    /// One page of `site`'s registrations, and how many match the query in all; `state`
+    /// narrows it to the registrations in that state on the site's today.
     pub fn list_page(
         &self,
         site: &SiteSlug,
         query: &ListQuery,
+        state: Option<StateFilter>,
     ) -> Result<(Vec<Snapshot>, u64), Error> {
         let site = self.store.site(site)?;
-        let (registrations, total) = self.store.page(&site.slug, query)?;
+        let mut query = query.clone();
+        if let Some(state) = state {
+            query.filter = state.facts(site.today(self.clock.now()));
+        }
+        let (registrations, total) = self.store.page(&site.slug, &query)?;
         let snapshots = registrations
             .into_iter()
             .map(|registration| self.snapshot(registration, site.clone()))

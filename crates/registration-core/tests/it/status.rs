@@ -4,7 +4,7 @@
 use registration_core::testkit::SeededRandom;
 use registration_core::{
     Error, ExpirationDate, ExpiresLabel, NewRegistration, Registration, RegistrationName,
-    Rejections, SitePolicy, State, Status, expiry_instant,
+    Rejections, SitePolicy, State, StateFilter, Status, expiry_instant,
 };
 
 use crate::{created, date, expires, hasher, instant, rfc3339, site};
@@ -283,4 +283,29 @@ fn expires_labels_and_states_around_the_thresholds() {
         })
         .collect();
     insta::assert_snapshot!(table.join("\n"));
+}
+
+proptest::proptest! {
+    /// The grid's state filter as stored facts (what a store can query) selects exactly the
+    /// registrations whose derived state it names, in every zone, at any instant.
+    #[test]
+    fn state_filters_as_facts_select_exactly_their_states(
+        zone in proptest::sample::select(crate::ZONES),
+        now_seconds in 1_700_000_000i64..1_900_000_000,
+        days_from_today in -45i64..45,
+        enabled in proptest::bool::ANY,
+    ) {
+        let site = site(zone);
+        let now = time::OffsetDateTime::from_unix_timestamp(now_seconds).unwrap();
+        let today = site.today(now);
+        let expiration_date = ExpirationDate::from_date(today + time::Duration::days(days_from_today));
+        let state = Status::at(expiration_date, enabled, site.zone, now).state;
+        for filter in StateFilter::ALL {
+            proptest::prop_assert_eq!(
+                filter.facts(today).matches(enabled, expiration_date),
+                filter.matches(state),
+                "{:?} for {:?} ({} days from today)", filter, state, days_from_today
+            );
+        }
+    }
 }

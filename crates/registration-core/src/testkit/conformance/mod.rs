@@ -76,9 +76,9 @@ pub use reads::{
 };
 pub use registrations::{
     banner_candidates_are_enabled_and_due_by_the_date, delete_cancels_open_deliveries,
-    insert_refuses_duplicates, list_is_sorted_by_name, pages_search_sort_and_count,
-    registrations_round_trip, sites_are_isolated, update_checks_revision_and_names,
-    usage_is_recorded_without_a_new_revision,
+    insert_refuses_duplicates, list_is_sorted_by_name, pages_filter_on_stored_facts,
+    pages_search_sort_and_count, registrations_round_trip, sites_are_isolated,
+    update_checks_revision_and_names, usage_is_recorded_without_a_new_revision,
 };
 pub use sessions::{reveal_pads_are_taken_once, sessions_round_trip_and_expire};
 pub use sites::{fresh_store_has_the_default_site, sites_round_trip_and_refuse_duplicates};
@@ -354,6 +354,7 @@ macro_rules! store_conformance_tests {
             webhooks_round_trip_and_removal_cancels_deliveries,
             deliveries_are_claimed_under_a_lease_and_finished,
             pages_search_sort_and_count,
+            pages_filter_on_stored_facts,
             banner_candidates_are_enabled_and_due_by_the_date,
             sessions_round_trip_and_expire,
             reveal_pads_are_taken_once,

@@ -7,8 +7,8 @@
 use time::Duration;
 
 use crate::{
-    AuditEntry, AuditQuery, Disposition, ExpirationDate, ListQuery, LogQuery, NoticeKind,
-    Registration, Store, StoreError,
+    AuditEntry, AuditQuery, Disposition, ExpirationDate, FactFilter, ListQuery, LogQuery,
+    NoticeKind, Registration, Store, StoreError,
 };
 
 use super::{NOW, audit, notice, registration, site, slug, with};
@@ -82,6 +82,19 @@ pub fn queries_read_only_the_registrations_they_need(
         store.page(&slug("default"), &search).unwrap(),
         (vec![alpha.clone()], 1),
         "a search MUST NOT read the registrations it does not match"
+    );
+    let expiring_soon = ListQuery {
+        filter: FactFilter {
+            enabled: Some(true),
+            expires_on_or_after: None,
+            expires_on_or_before: Some(ExpirationDate::parse("2027-12-31").unwrap()),
+        },
+        ..ListQuery::by_name(10)
+    };
+    assert_eq!(
+        store.page(&slug("default"), &expiring_soon).unwrap(),
+        (vec![alpha.clone(), beta.clone()], 2),
+        "a filtered page MUST NOT read the registrations the filter leaves out"
     );
     assert_eq!(
         store

@@ -4,8 +4,8 @@
 use time::{Duration, macros::datetime};
 
 use crate::{
-    Channel, DeliveryStatus, Disposition, ExpirationDate, ListQuery, NoticeKind, Registration,
-    RegistrationName, Rejections, SortKey, Store, StoreError, UsageUpdate,
+    Channel, DeliveryStatus, Disposition, ExpirationDate, FactFilter, ListQuery, NoticeKind,
+    Registration, RegistrationName, Rejections, SortKey, Store, StoreError, UsageUpdate,
 };
 
 use super::{NOW, audit, notice, registration, site, slug, with};
@@ -383,4 +383,68 @@ pub fn delete_cancels_open_deliveries(store: &impl Store) {
         ],
         "counts per kind and status, for metrics"
     );
+}
+
+/// RegistrationStore::page: the fact filter (Enabled, inclusive date bounds) narrows the page
+/// and the count, alone and with a search.
+pub fn pages_filter_on_stored_facts(store: &impl Store) {
+    let facts = [
+        ("Alpha", true, "2026-12-01"),
+        ("Bravo", true, "2026-12-10"),
+        ("Charlie", false, "2026-12-10"),
+        ("Delta", true, "2026-12-31"),
+        ("Echo", false, "2027-06-30"),
+    ];
+    for (seed, (name, enabled, date)) in (1..).zip(facts) {
+        let registration = with(&registration("default", name, seed), |record| {
+            record.enabled = enabled;
+            record.expiration_date = ExpirationDate::parse(date).unwrap();
+        });
+        store.insert(&registration, &audit()).unwrap();
+    }
+    let date = |text| Some(ExpirationDate::parse(text).unwrap());
+    let page = |filter: FactFilter, search: Option<&str>| {
+        let query = ListQuery {
+            filter,
+            search: search.map(str::to_owned),
+            ..ListQuery::by_name(2)
+        };
+        let (page, total) = store.page(&slug("default"), &query).unwrap();
+        let names: Vec<String> = page.iter().map(|r| r.name().to_string()).collect();
+        (names, total)
+    };
+    assert_eq!(
+        page(FactFilter::default(), None),
+        (vec!["Alpha".into(), "Bravo".into()], 5),
+        "the default filter passes everything"
+    );
+    let enabled_between = FactFilter {
+        enabled: Some(true),
+        expires_on_or_after: date("2026-12-10"),
+        expires_on_or_before: date("2026-12-31"),
+    };
+    assert_eq!(
+        page(enabled_between, None),
+        (vec!["Bravo".into(), "Delta".into()], 2),
+        "both bounds are inclusive and Enabled is matched"
+    );
+    let disabled = FactFilter {
+        enabled: Some(false),
+        ..FactFilter::default()
+    };
+    assert_eq!(
+        page(disabled, None),
+        (vec!["Charlie".into(), "Echo".into()], 2)
+    );
+    let before = FactFilter {
+        expires_on_or_before: date("2026-12-09"),
+        ..FactFilter::default()
+    };
+    assert_eq!(page(before, None), (vec!["Alpha".into()], 1));
+    assert_eq!(
+        page(disabled, Some("ECH")),
+        (vec!["Echo".into()], 1),
+        "a filter and a search together"
+    );
+    assert_eq!(page(enabled_between, Some("charlie")), (vec![], 0));
 }
