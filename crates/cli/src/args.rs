@@ -105,6 +105,28 @@ pub(crate) struct DeliveryArgs {
     /// Seconds one delivery attempt (SMTP conversation or webhook POST) may take.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub(crate) delivery_timeout: u64,
+    #[command(flatten)]
+    pub(crate) networks: NetworkArgs,
+}
+
+/// Where webhooks may go (decision 0008).
+#[derive(Debug, Clone, Copy, Args)]
+pub(crate) struct NetworkArgs {
+    /// Let webhooks reach loopback and private-network addresses (RFC 1918, 100.64.0.0/10,
+    /// fc00::/7), for receivers on the operator's own network. Link-local (cloud metadata)
+    /// and unspecified addresses stay refused.
+    #[arg(long, env = "APPREG_ALLOW_PRIVATE_NETWORK")]
+    pub(crate) allow_private_network: bool,
+}
+
+impl NetworkArgs {
+    pub(crate) fn networks(self) -> registration_core::WebhookNetworks {
+        if self.allow_private_network {
+            registration_core::WebhookNetworks::AllowPrivate
+        } else {
+            registration_core::WebhookNetworks::PublicOnly
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,8 +135,11 @@ pub(crate) enum WebhookCommand {
     Add {
         #[command(flatten)]
         site: SiteArg,
-        /// http:// or https:// URL, without credentials.
+        /// http:// or https:// URL, without credentials. Its host must be public (every
+        /// address it resolves to now) unless --allow-private-network.
         url: String,
+        #[command(flatten)]
+        networks: NetworkArgs,
     },
     /// List a site's endpoints (never their secrets).
     List {

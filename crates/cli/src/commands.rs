@@ -279,9 +279,17 @@ fn webhook(
     actor: &Actor,
 ) -> Result<String> {
     match command {
-        WebhookCommand::Add { site, url } => {
+        WebhookCommand::Add {
+            site,
+            url,
+            networks,
+        } => {
             let site = site_slug(&site.site)?;
-            let endpoint = service.add_webhook(&site, WebhookUrl::parse(&url)?, actor)?;
+            let url = WebhookUrl::parse(&url)?;
+            let networks = networks.networks();
+            notify::check_destination(&url, networks)
+                .map_err(|reason| anyhow!("webhook destination refused: {reason}"))?;
+            let endpoint = service.add_webhook(&site, url, networks, actor)?;
             if json {
                 return to_json(&serde_json::json!({
                     "site": site.as_str(),

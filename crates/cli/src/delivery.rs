@@ -34,8 +34,12 @@ pub(crate) fn notifier(args: &DeliveryArgs) -> Result<ChannelNotifier> {
         .transpose()?;
     // Receivers refuse timestamps far from their own clocks (Standard Webhooks: 5 minutes),
     // so webhooks are stamped with real time even when APPREG_NOW shifts appreg's clock.
-    let webhook = WebhookSender::new(Arc::new(SystemClock::real()), timeout)
-        .context("cannot set up webhook delivery")?;
+    let webhook = WebhookSender::new(
+        Arc::new(SystemClock::real()),
+        timeout,
+        args.networks.networks(),
+    )
+    .context("cannot set up webhook delivery")?;
     Ok(ChannelNotifier::new(email, webhook))
 }
 

@@ -25,4 +25,4 @@ pub use deliver::{ChannelNotifier, DEFAULT_ATTEMPT_TIMEOUT, Error, install_tls_p
 pub use email::{EmailSender, SmtpSettings};
 pub use render::SandboxedRenderer;
 #[cfg(feature = "senders")]
-pub use webhook::{WebhookSender, sign, webhook_payload};
+pub use webhook::{WebhookSender, check_destination, sign, webhook_payload};

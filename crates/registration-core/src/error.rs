@@ -129,6 +129,9 @@ pub enum Error {
     /// A webhook URL that is not an absolute http(s) URL with a host, or has credentials or a
     /// fragment.
     InvalidWebhookUrl(&'static str),
+    /// A webhook URL whose destination the network policy refuses (decision 0008).
+    #[error("webhook destination refused: {0}")]
+    WebhookDestination(String),
     #[error("a webhook signing secret is whsec_ followed by a base64 key")]
     /// A webhook signing secret not in the `whsec_` format.
     MalformedWebhookSecret,

@@ -161,4 +161,4 @@ pub use token::{
 };
 pub use usage::{UsageLedger, UsageUpdate};
 pub use values::{ExpirationDate, RegistrationId, RegistrationName};
-pub use webhook::{WebhookEndpoint, WebhookSecret, WebhookUrl};
+pub use webhook::{WebhookEndpoint, WebhookNetworks, WebhookSecret, WebhookUrl};

@@ -1,6 +1,7 @@
 //! Site webhook endpoints (SPEC section 5): every notice of a site is POSTed, signed, to each.
 
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -48,6 +49,78 @@ impl WebhookUrl {
     /// The URL as stored.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Why `networks` does not let webhooks reach this URL's host, when the host is an IP
+    /// literal (in any spelling the URL standard accepts: `http://2130706433/` is
+    /// 127.0.0.1). A name is checked on the addresses it resolves to, by the sender when it
+    /// connects and by `webhook add`.
+    pub fn host_refusal(&self, networks: WebhookNetworks) -> Option<String> {
+        let url = url::Url::parse(&self.0).ok()?;
+        let refusal = match url.host()? {
+            url::Host::Ipv4(ip) => networks.refusal(IpAddr::V4(ip)),
+            url::Host::Ipv6(ip) => networks.refusal(IpAddr::V6(ip)),
+            url::Host::Domain(_) => None,
+        }?;
+        Some(format!("{}: {refusal}", url.host_str().unwrap_or_default()))
+    }
+}
+
+/// Which networks webhook deliveries may reach (decision 0008). A webhook URL is typed by
+/// a site administrator, and the delivery log shows how each attempt failed: without a
+/// limit, an administrator could make appreg probe its own network or cloud metadata.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WebhookNetworks {
+    /// Public addresses only (the default).
+    #[default]
+    PublicOnly,
+    /// Also the operator's own network: private ranges (RFC 1918, 100.64.0.0/10, fc00::/7)
+    /// and loopback, for receivers beside appreg (`--allow-private-network`).
+    AllowPrivate,
+}
+
+impl WebhookNetworks {
+    /// Why webhooks may not be sent to `ip`, or `None` when they may. Link-local addresses
+    /// (cloud metadata at 169.254.169.254), unspecified, multicast and broadcast addresses
+    /// are refused under every policy; an IPv4-mapped IPv6 address counts as its IPv4.
+    pub fn refusal(self, ip: IpAddr) -> Option<&'static str> {
+        let ip = ip.to_canonical();
+        let octets = match ip {
+            IpAddr::V4(v4) => Some(v4.octets()),
+            IpAddr::V6(_) => None,
+        };
+        let segments = match ip {
+            IpAddr::V6(v6) => Some(v6.segments()),
+            IpAddr::V4(_) => None,
+        };
+        let first_segment = segments.map_or(0, |s| s[0]);
+        let never = if ip.is_unspecified() || octets.is_some_and(|o| o[0] == 0) {
+            Some("the unspecified address (\"this host\") is never a webhook destination")
+        } else if octets.is_some_and(|o| o[0] == 169 && o[1] == 254)
+            || (segments.is_some() && first_segment & 0xffc0 == 0xfe80)
+        {
+            Some("link-local addresses (cloud metadata lives there) are never webhook destinations")
+        } else if ip.is_multicast() || ip == IpAddr::V4(Ipv4Addr::BROADCAST) {
+            Some("multicast and broadcast addresses are never webhook destinations")
+        } else {
+            None
+        };
+        if never.is_some() {
+            return never;
+        }
+        let private = ip.is_loopback()
+            || octets.is_some_and(|o| {
+                o[0] == 10
+                    || (o[0] == 172 && (16..=31).contains(&o[1]))
+                    || (o[0] == 192 && o[1] == 168)
+                    || (o[0] == 100 && (64..=127).contains(&o[1]))
+            })
+            || (segments.is_some() && first_segment & 0xfe00 == 0xfc00)
+            || (segments.is_some() && first_segment & 0xffc0 == 0xfec0);
+        (private && self == WebhookNetworks::PublicOnly).then_some(
+            "loopback and private-network addresses are refused unless the operator allows \
+             them (--allow-private-network)",
+        )
     }
 }
 

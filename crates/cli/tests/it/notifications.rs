@@ -57,6 +57,7 @@ fn subscribe_everything(appreg: &Appreg, receiver: &WebhookReceiver) -> String {
             "--site",
             "default",
             &receiver.url("/appreg"),
+            "--allow-private-network",
         ],
     );
     added["secret"].as_str().unwrap().to_owned()
@@ -139,7 +140,13 @@ fn serve_mails_and_posts_each_notice_once_as_time_advances_across_restarts() {
     let secret = subscribe_everything(&appreg, &receiver);
     appreg.create(CREATED_AT, "default", "Billing sync", "2027-01-31");
     let smtp_url = sink.url();
-    let options = ["--smtp-url", &smtp_url, "--mail-from", "appreg@example.com"];
+    let options = [
+        "--smtp-url",
+        &smtp_url,
+        "--mail-from",
+        "appreg@example.com",
+        "--allow-private-network",
+    ];
 
     // Just after each due instant (SPEC 5): the start of 01-01, of 01-24, and of 02-01 (UTC).
     let moments = [
@@ -246,7 +253,14 @@ fn deliveries_that_fail_for_a_while_retry_and_then_are_sent() {
     let sweep = |now: &str| {
         appreg.json(
             Some(now),
-            &["sweep", "--smtp-url", &smtp_url, "--delivery-timeout", "1"],
+            &[
+                "sweep",
+                "--smtp-url",
+                &smtp_url,
+                "--delivery-timeout",
+                "1",
+                "--allow-private-network",
+            ],
         )["deliveries"]
             .clone()
     };
@@ -341,17 +355,18 @@ fn a_receiver_that_never_recovers_ends_dead_in_the_log() {
             "--site",
             "default",
             &receiver.url("/down"),
+            "--allow-private-network",
         ],
     );
     appreg.create(CREATED_AT, "default", "Doomed", "2026-11-25");
     let mut now = at(CREATED_AT);
     for attempt in 1..=10 {
-        let report = appreg.json(Some(&rfc3339(now)), &["sweep"]);
+        let report = appreg.json(Some(&rfc3339(now)), &["sweep", "--allow-private-network"]);
         assert_eq!(report["deliveries"]["attempted"], 1, "attempt {attempt}");
         // Longer than the longest backoff (1 h).
         now += time::Duration::hours(2);
     }
-    let after = appreg.json(Some(&rfc3339(now)), &["sweep"]);
+    let after = appreg.json(Some(&rfc3339(now)), &["sweep", "--allow-private-network"]);
     assert_eq!(
         after["deliveries"]["attempted"], 0,
         "a dead delivery is not retried"
@@ -395,11 +410,14 @@ fn two_servers_and_a_sweep_on_one_database_deliver_each_notice_once() {
     }
     let now = "2026-11-24T12:00:00Z";
     let smtp_url = sink.url();
-    let options = ["--smtp-url", smtp_url.as_str()];
+    let options = ["--smtp-url", smtp_url.as_str(), "--allow-private-network"];
     let first = start_with(&appreg, now, &options);
     let second = start_with(&appreg, now, &options);
     let sweep = appreg
-        .command(Some(now), &["sweep", "--smtp-url", &smtp_url])
+        .command(
+            Some(now),
+            &["sweep", "--smtp-url", &smtp_url, "--allow-private-network"],
+        )
         .output()
         .unwrap();
     assert!(
@@ -446,7 +464,7 @@ fn mail_recorded_without_a_server_waits_and_goes_out_once_serve_has_one() {
     let receiver = WebhookReceiver::start();
     subscribe_everything(&appreg, &receiver);
     appreg.create(CREATED_AT, "default", "Patient", "2026-11-25");
-    let report = appreg.json(Some(CREATED_AT), &["sweep"]);
+    let report = appreg.json(Some(CREATED_AT), &["sweep", "--allow-private-network"]);
     assert_eq!(report["waiting_for_smtp"], 1);
     assert_eq!(
         report["deliveries"]["sent"], 1,
@@ -462,12 +480,67 @@ fn mail_recorded_without_a_server_waits_and_goes_out_once_serve_has_one() {
         "e-mail waits without spending its retries"
     );
     let smtp_url = sink.url();
-    let server = start_with(&appreg, CREATED_AT, &["--smtp-url", &smtp_url]);
+    let server = start_with(
+        &appreg,
+        CREATED_AT,
+        &["--smtp-url", &smtp_url, "--allow-private-network"],
+    );
     wait_until("the waiting mail goes out", || sink.messages().len() == 1);
     server.stop();
     assert_eq!(
         receiver.accepted().len(),
         1,
         "the webhook was not sent again"
+    );
+}
+
+/// Decision 0008: `webhook add` refuses destinations inside the operator's network, by
+/// literal and by what a name resolves to; `--allow-private-network` opens private ranges
+/// and loopback, never link-local (cloud metadata) or unspecified addresses.
+#[test]
+fn webhook_add_refuses_internal_destinations() {
+    let appreg = Appreg::new();
+    let add = |url: &str, allow: bool| {
+        let mut args = vec!["webhook", "add", "--site", "default", url];
+        if allow {
+            args.push("--allow-private-network");
+        }
+        appreg.run(None, &args)
+    };
+    for url in [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::ffff:169.254.169.254]/",
+        "http://0.0.0.0:8080/",
+    ] {
+        for allow in [false, true] {
+            let output = add(url, allow);
+            assert_eq!(output.status.code(), Some(1), "{url}");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                stderr.contains("webhook destination refused: "),
+                "{url}: {stderr}"
+            );
+        }
+    }
+    for url in [
+        "http://[::1]:22/",
+        "http://2130706433/",
+        "http://localhost:9/",
+        "http://10.0.0.7/hooks",
+    ] {
+        let refused = add(url, false);
+        assert_eq!(refused.status.code(), Some(1), "{url}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            stderr.contains("--allow-private-network"),
+            "the error names the way out: {stderr}"
+        );
+        assert!(add(url, true).status.success(), "{url} with the opt-in");
+    }
+    let listed = appreg.json(None, &["webhook", "list", "--site", "default"]);
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        4,
+        "only the opted-in endpoints were stored: {listed}"
     );
 }

@@ -8,11 +8,14 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use notify::testkit::{PeerMode, SmtpSink, WebhookReceiver};
-use notify::{ChannelNotifier, EmailSender, SmtpSettings, WebhookSender, sign, webhook_payload};
+use notify::{
+    ChannelNotifier, EmailSender, SmtpSettings, WebhookSender, check_destination, sign,
+    webhook_payload,
+};
 use registration_core::testkit::{FakeClock, SeededRandom};
 use registration_core::{
     Channel, ClientId, Delivery, NoticeKey, NoticeKind, Notifier, RegistrationId, SiteSlug,
-    WebhookSecret,
+    WebhookNetworks, WebhookSecret, WebhookUrl,
 };
 use sha2::Sha256;
 use time::macros::datetime;
@@ -49,9 +52,14 @@ fn email_sender(sink: &SmtpSink, timeout: Duration) -> EmailSender {
     .unwrap()
 }
 
+/// A sender that may reach the receivers on 127.0.0.1, as with `--allow-private-network`.
 fn webhook_sender(timeout: Duration) -> WebhookSender {
+    sender_for(timeout, WebhookNetworks::AllowPrivate)
+}
+
+fn sender_for(timeout: Duration, networks: WebhookNetworks) -> WebhookSender {
     let clock = Arc::new(FakeClock::at(datetime!(2027-01-24 00:00:05 UTC)));
-    WebhookSender::new(clock, timeout).unwrap()
+    WebhookSender::new(clock, timeout, networks).unwrap()
 }
 
 #[test]
@@ -227,4 +235,71 @@ fn a_refusing_or_hanging_receiver_is_a_failure_to_retry() {
     notifier.deliver(&hook).unwrap();
     assert_eq!(receiver.accepted().len(), 1);
     assert_eq!(receiver.attempts(), 3);
+}
+
+/// Decision 0008: what a site administrator types cannot make appreg probe its own network.
+/// Refused destinations are dead at once, with the policy's reason and no connection made.
+#[test]
+fn webhooks_never_reach_refused_destinations() {
+    let receiver = WebhookReceiver::start();
+    let port = receiver.url("").rsplit(':').next().unwrap().to_owned();
+    let public_only = ChannelNotifier::new(None, sender_for(SHORT, WebhookNetworks::PublicOnly));
+    let private_too = ChannelNotifier::new(None, webhook_sender(SHORT));
+    let always_refused = [
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://[::ffff:169.254.169.254]/".to_owned(),
+        format!("http://0.0.0.0:{port}/"),
+        "http://[fe80::1]/".to_owned(),
+    ];
+    let refused_unless_allowed = [
+        format!("http://2130706433:{port}/"),
+        format!("http://[::1]:{port}/"),
+        format!("http://localhost:{port}/"),
+        format!("http://127.0.0.1:{port}/"),
+        "http://10.1.2.3/".to_owned(),
+        "http://192.168.0.1/".to_owned(),
+    ];
+    for url in always_refused.iter().chain(&refused_unless_allowed) {
+        let failure = public_only
+            .deliver(&delivery(Channel::Webhook, url))
+            .unwrap_err();
+        assert!(
+            failure.permanent && failure.reason.starts_with("destination refused: "),
+            "{url}: {failure:?}"
+        );
+        assert!(
+            check_destination(
+                &WebhookUrl::parse(url).unwrap(),
+                WebhookNetworks::PublicOnly
+            )
+            .is_err(),
+            "{url} is refused when added too"
+        );
+    }
+    for url in &always_refused {
+        let failure = private_too
+            .deliver(&delivery(Channel::Webhook, url))
+            .unwrap_err();
+        assert!(
+            failure.permanent && failure.reason.starts_with("destination refused: "),
+            "{url} stays refused with --allow-private-network: {failure:?}"
+        );
+    }
+    assert_eq!(receiver.attempts(), 0, "no refused delivery connected");
+
+    // A name is checked on the addresses it resolves to when the connection is made.
+    let by_name = public_only
+        .deliver(&delivery(
+            Channel::Webhook,
+            &format!("http://localhost:{port}/"),
+        ))
+        .unwrap_err();
+    assert!(by_name.reason.contains("loopback"), "{}", by_name.reason);
+    private_too
+        .deliver(&delivery(
+            Channel::Webhook,
+            &format!("http://localhost:{port}/"),
+        ))
+        .unwrap();
+    assert_eq!(receiver.accepted().len(), 1, "allowed, it is delivered");
 }

@@ -14,7 +14,7 @@ use crate::secret::ClientId;
 use crate::site::SiteSlug;
 use crate::status::Status;
 use crate::template::{BannerSetting, NoticeVariables, NotificationTemplate, check_template};
-use crate::webhook::{WebhookEndpoint, WebhookSecret, WebhookUrl};
+use crate::webhook::{WebhookEndpoint, WebhookNetworks, WebhookSecret, WebhookUrl};
 
 use super::RegistrationService;
 
@@ -316,8 +316,12 @@ impl RegistrationService {
         &self,
         site: &SiteSlug,
         url: WebhookUrl,
+        networks: WebhookNetworks,
         actor: &Actor,
     ) -> Result<WebhookEndpoint, Error> {
+        if let Some(reason) = url.host_refusal(networks) {
+            return Err(Error::WebhookDestination(reason));
+        }
         let endpoint = WebhookEndpoint {
             url,
             secret: WebhookSecret::generate(self.random.as_ref())?,

@@ -381,6 +381,7 @@ pub fn service_audits_every_change_without_secrets<S: Store + 'static>(store: Ar
         .add_webhook(
             &eu.slug,
             WebhookUrl::parse("https://hooks.example.com/appreg").unwrap(),
+            crate::WebhookNetworks::PublicOnly,
             &as_alice,
         )
         .unwrap();
