@@ -193,6 +193,19 @@ pub(crate) enum SiteCommand {
         #[arg(long)]
         time_zone: Option<String>,
     },
+    /// Change a site's display name or time zone. A new zone moves every registration's
+    /// expiry instant and deadlines at once; notices already recorded are not sent again.
+    #[command(group = clap::ArgGroup::new("change").required(true).multiple(true).args(["name", "time_zone"]))]
+    Edit {
+        /// The site's slug.
+        slug: String,
+        /// New display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// New IANA time zone, e.g. Europe/Berlin.
+        #[arg(long)]
+        time_zone: Option<String>,
+    },
     /// List sites.
     List,
 }

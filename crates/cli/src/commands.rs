@@ -14,11 +14,10 @@ use crate::args::{
     Target, TemplatesCommand, WebhookCommand,
 };
 use crate::render::{
-    SiteJson, audit_table, notices_table, registration_details, registrations_table, sites_table,
-    table,
+    audit_table, notices_table, registration_details, registrations_table, sites_table, table,
 };
 use registration_http::wire::{
-    AuditEntryJson, NoticeJson, RegistrationJson, TemplateJson, rfc3339,
+    AuditEntryJson, NoticeJson, RegistrationJson, SiteJson, TemplateJson, rfc3339,
 };
 
 pub(crate) fn execute(
@@ -373,7 +372,7 @@ fn site(
             let zone = time_zone.as_deref().map(SiteZone::parse).transpose()?;
             let site = service.add_site(slug, name, zone, actor)?;
             if json {
-                return to_json(&SiteJson::from(&site));
+                return to_json(&SiteJson::new(&site));
             }
             Ok(format!(
                 "Added site {} ({}, time zone {}).",
@@ -382,10 +381,37 @@ fn site(
                 site.zone.name()
             ))
         }
+        SiteCommand::Edit {
+            slug,
+            name,
+            time_zone,
+        } => {
+            let slug = site_slug(&slug)?;
+            let name = name.as_deref().map(SiteName::parse).transpose()?;
+            let zone = time_zone.as_deref().map(SiteZone::parse).transpose()?;
+            let site =
+                service
+                    .edit_site(&slug, name, zone, actor)
+                    .map_err(|error| match error {
+                        Error::Store(StoreError::UnknownSite(_)) => {
+                            anyhow!("site {slug} does not exist (appreg site list shows the sites)")
+                        }
+                        other => other.into(),
+                    })?;
+            if json {
+                return to_json(&SiteJson::new(&site));
+            }
+            Ok(format!(
+                "Site {} is now {}, time zone {}.",
+                site.slug,
+                site.name.as_str(),
+                site.zone.name()
+            ))
+        }
         SiteCommand::List => {
             let sites = service.sites()?;
             if json {
-                let sites: Vec<SiteJson> = sites.iter().map(SiteJson::from).collect();
+                let sites: Vec<SiteJson> = sites.iter().map(SiteJson::new).collect();
                 return to_json(&sites);
             }
             Ok(sites_table(&sites))

@@ -8,23 +8,6 @@ use registration_core::{
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
-pub(crate) struct SiteJson {
-    slug: String,
-    name: String,
-    time_zone: &'static str,
-}
-
-impl From<&Site> for SiteJson {
-    fn from(site: &Site) -> Self {
-        Self {
-            slug: site.slug.to_string(),
-            name: site.name.as_str().to_owned(),
-            time_zone: site.zone.name(),
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
 pub(crate) struct SweepJson {
     sites: usize,
     registrations_evaluated: usize,

@@ -15,6 +15,7 @@ mod notices;
 mod oauth;
 mod openapi;
 mod ops;
+mod sites;
 mod source;
 pub mod wire;
 
@@ -194,6 +195,10 @@ impl Server {
             )
             .route("/api/v1/sites/{site}/notifications", get(notices::log))
             .route("/api/v1/sites/{site}/audit", get(audit::log))
+            .route(
+                "/api/v1/sites/{site}",
+                get(sites::show).patch(sites::update),
+            )
             .route(
                 "/api/v1/sites/{site}/notification-templates",
                 get(notices::templates),

@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 use crate::api::{BearerToken, ProblemJson};
 use crate::error::FieldError;
 use crate::wire::RegistrationJson;
-use crate::{admin, audit, notices};
+use crate::{admin, audit, notices, sites};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,7 +29,9 @@ use crate::{admin, audit, notices};
         notices::subscriptions,
         notices::subscribe,
         notices::banners,
-        audit::log
+        audit::log,
+        sites::show,
+        sites::update
     ),
     components(schemas(RegistrationJson, ProblemJson, FieldError)),
     modifiers(&BearerToken)

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use registration_core::{
     AuditEntry, AuditImage, Banner, ClientSecret, Disposition, NoticeKind, NoticeLogEntry,
-    NotificationTemplate, SiteZone, Snapshot, SubscriptionRow,
+    NotificationTemplate, Site, SiteZone, Snapshot, SubscriptionRow,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -16,6 +16,26 @@ pub fn rfc3339(instant: OffsetDateTime) -> String {
     instant
         .format(&Rfc3339)
         .unwrap_or_else(|_| unreachable!("instants in years 0..=9999 format as RFC 3339"))
+}
+
+/// A site.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SiteJson {
+    slug: String,
+    name: String,
+    /// IANA time zone; expiration dates are calendar dates in it.
+    time_zone: &'static str,
+}
+
+impl SiteJson {
+    /// The wire form of `site`.
+    pub fn new(site: &Site) -> Self {
+        Self {
+            slug: site.slug.to_string(),
+            name: site.name.as_str().to_owned(),
+            time_zone: site.zone.name(),
+        }
+    }
 }
 
 /// A registration as SPEC section 8 names its fields.

@@ -64,6 +64,8 @@ impl fmt::Display for Actor {
 pub enum AuditAction {
     /// A site was added.
     SiteAdd,
+    /// A site's name or time zone was changed.
+    SiteEdit,
     /// A registration was created.
     RegistrationCreate,
     /// A registration was renamed, renewed, enabled or disabled.
@@ -86,8 +88,9 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, in the order of this enum.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::SiteAdd,
+        Self::SiteEdit,
         Self::RegistrationCreate,
         Self::RegistrationUpdate,
         Self::RegistrationDelete,
@@ -103,6 +106,7 @@ impl AuditAction {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::SiteAdd => "site.add",
+            Self::SiteEdit => "site.edit",
             Self::RegistrationCreate => "registration.create",
             Self::RegistrationUpdate => "registration.update",
             Self::RegistrationDelete => "registration.delete",

@@ -33,6 +33,11 @@ pub trait SiteStore: Send + Sync {
     /// MUST return [`StoreError::DuplicateSite`] when the slug exists.
     fn add_site(&self, site: &Site, audit: &AuditEntry) -> Result<(), StoreError>;
 
+    /// Replaces the name, zone and policy stored for `site.slug` with `site`'s, and stores
+    /// the audit entry, together.
+    /// MUST return [`StoreError::UnknownSite`] (and store nothing) when there is no such site.
+    fn update_site(&self, site: &Site, audit: &AuditEntry) -> Result<(), StoreError>;
+
     /// MUST return [`StoreError::UnknownSite`] when there is no such site.
     fn site(&self, slug: &SiteSlug) -> Result<Site, StoreError>;
 

@@ -67,6 +67,27 @@ impl SiteStore for SqliteStore {
         })
     }
 
+    fn update_site(&self, site: &Site, audit: &AuditEntry) -> Result<(), StoreError> {
+        self.write(|transaction| {
+            let changed = transaction
+                .execute(
+                    "UPDATE sites SET name = ?2, time_zone = ?3, max_years_ahead = ?4
+                     WHERE slug = ?1",
+                    params![
+                        site.slug.as_str(),
+                        site.name.as_str(),
+                        site.zone.name(),
+                        site.policy.max_years_ahead
+                    ],
+                )
+                .map_err(map_error)?;
+            if changed == 0 {
+                return Err(StoreError::UnknownSite(site.slug.to_string()));
+            }
+            write_audit(transaction, audit)
+        })
+    }
+
     fn site(&self, slug: &SiteSlug) -> Result<Site, StoreError> {
         self.read(|transaction| find_site(transaction, slug))
     }

@@ -472,3 +472,85 @@ fn subscriptions_choose_who_gets_which_notice_on_which_channel() {
         "superseded"
     );
 }
+
+/// Decision 0001: a site's new zone moves states and deadlines at once; notices already
+/// recorded stay recorded (none is recorded or sent again, even when the zone moves back),
+/// and the next sweep records only what the new zone makes due.
+#[test]
+fn a_zone_change_moves_states_at_once_and_records_nothing_twice() {
+    let appreg = Appreg::new();
+    let (client_id, _) = appreg.create(CREATED_AT, "default", "Beta", "2026-12-10");
+    assert_eq!(
+        sweep(&appreg, "2026-12-03T12:00:00Z"),
+        2,
+        "30-day superseded, 7-day"
+    );
+    let now = "2026-12-10T20:00:00Z";
+    let state = || {
+        appreg.json(Some(now), &["reg", "show", "--site", "default", &client_id])["state"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(state(), "expiring_7", "its last day in UTC");
+
+    let edited = appreg.json(
+        None,
+        &[
+            "site",
+            "edit",
+            "default",
+            "--time-zone",
+            "Pacific/Kiritimati",
+        ],
+    );
+    assert_eq!(edited["time_zone"], "Pacific/Kiritimati");
+    assert_eq!(
+        state(),
+        "expired",
+        "already the next day in Kiritimati, at once"
+    );
+    assert_eq!(sweep(&appreg, now), 1, "only the expired notice is new");
+    assert_eq!(sweep(&appreg, now), 0);
+
+    appreg.ok(None, &["site", "edit", "default", "--time-zone", "UTC"]);
+    assert_eq!(state(), "expiring_7", "back on its last day");
+    assert_eq!(
+        sweep(&appreg, now),
+        0,
+        "a recorded notice is never recorded again"
+    );
+    let kinds: Vec<String> = log(&appreg).into_iter().map(|(kind, ..)| kind).collect();
+    assert_eq!(
+        kinds,
+        ["expired", "expires_in_7_days", "expires_in_30_days"]
+    );
+
+    let audit = appreg.json(None, &["audit", "list", "--site", "default"]);
+    let edits = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["action"] == "site.edit")
+        .count();
+    assert_eq!(edits, 2, "each zone change is audited");
+
+    assert_eq!(
+        appreg.fails(None, &["site", "edit", "nowhere", "--name", "Nowhere"]),
+        "site nowhere does not exist (appreg site list shows the sites)"
+    );
+    assert!(
+        appreg
+            .fails(
+                None,
+                &["site", "edit", "default", "--time-zone", "Mars/Base"]
+            )
+            .starts_with("unknown time zone \"Mars/Base\"")
+    );
+    let nothing = appreg.run(None, &["site", "edit", "default"]);
+    assert_eq!(
+        nothing.status.code(),
+        Some(2),
+        "nothing to change is a usage error"
+    );
+}

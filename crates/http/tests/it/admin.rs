@@ -684,3 +684,88 @@ async fn banners_are_the_sites_expired_then_warned_registrations_by_name() {
     );
     assert_eq!(banners[0]["rejected_since_expiry"], 0);
 }
+
+#[tokio::test]
+async fn a_sites_administrators_change_its_name_and_zone() {
+    let app = spawn_app().await;
+    let token = admin_token(&app, "alice", &["default"]);
+    let stranger = admin_token(&app, "bob", &["other"]);
+    let client = app.create("default", "Billing sync", "2026-11-23");
+    app.clock.advance(time::Duration::hours(12)); // 21:00 UTC
+    let registration = format!("/api/v1/sites/default/registrations/{}", client.client_id);
+    let (_, _, before) = call(
+        &app,
+        reqwest::Method::GET,
+        &registration,
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(before["state"], "expiring_7", "its last day in UTC");
+
+    let patch = |token: &str, body: Value| {
+        let token = token.to_owned();
+        let app = &app;
+        async move {
+            call(
+                app,
+                reqwest::Method::PATCH,
+                "/api/v1/sites/default",
+                Some(&token),
+                Some(body),
+            )
+            .await
+        }
+    };
+    let (status, _, site) = patch(
+        &token,
+        json!({"name": "Pacific office", "time_zone": "Pacific/Kiritimati"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        site,
+        json!({"slug": "default", "name": "Pacific office", "time_zone": "Pacific/Kiritimati"})
+    );
+    let (_, _, after) = call(
+        &app,
+        reqwest::Method::GET,
+        &registration,
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (after["state"].clone(), after["time_zone"].clone()),
+        (json!("expired"), json!("Pacific/Kiritimati")),
+        "21:00 UTC is already the next day in Kiritimati: expired at once"
+    );
+
+    let (status, _, problem) = patch(&token, json!({"time_zone": "Mars/Base", "name": " "})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["name", "time_zone"]);
+    let (status, _, _) = patch(&stranger, json!({"name": "Taken over"})).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another site's administrator"
+    );
+    let (_, _, unchanged) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/sites/default",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(
+        unchanged["name"], "Pacific office",
+        "refused changes change nothing"
+    );
+}

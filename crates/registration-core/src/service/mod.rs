@@ -160,6 +160,40 @@ impl RegistrationService {
         Ok(site)
     }
 
+    /// Changes a site's display name and/or time zone (absent: unchanged). A new zone moves
+    /// every registration's expiry instant and deadlines at once (states are derived); the
+    /// notices already recorded stay recorded, so none is recorded or sent again, and the
+    /// next sweep records what the new zone makes due (decision 0001).
+    pub fn edit_site(
+        &self,
+        slug: &SiteSlug,
+        name: Option<SiteName>,
+        zone: Option<SiteZone>,
+        actor: &Actor,
+    ) -> Result<Site, Error> {
+        let before = self.store.site(slug)?;
+        let mut site = before.clone();
+        if let Some(name) = name {
+            site.name = name;
+        }
+        if let Some(zone) = zone {
+            site.zone = zone;
+        }
+        if site == before {
+            return Ok(site);
+        }
+        let audit = self.audit(
+            actor,
+            &site.slug,
+            AuditAction::SiteEdit,
+            site.slug.as_str(),
+            Some(AuditImage::site(&before)),
+            Some(AuditImage::site(&site)),
+        );
+        self.store.update_site(&site, &audit)?;
+        Ok(site)
+    }
+
     /// Every site, sorted by slug.
     pub fn sites(&self) -> Result<Vec<Site>, Error> {
         Ok(self.store.sites()?)

@@ -69,6 +69,12 @@ pub fn changes_store_their_audit_entries_unaltered(store: &impl Store) {
             &expect(entry(1, "default", AuditAction::SiteAdd)),
         )
         .unwrap();
+    store
+        .update_site(
+            &site("other", "Asia/Tokyo"),
+            &expect(entry(1, "default", AuditAction::SiteEdit)),
+        )
+        .unwrap();
     let billing = registration("default", "Billing", 1);
     store
         .insert(
@@ -166,6 +172,7 @@ pub fn refused_changes_store_no_audit_entry(store: &impl Store) {
 
     let outcomes = [
         store.add_site(&site("default", "UTC"), &refused()),
+        store.update_site(&site("nowhere", "UTC"), &refused()),
         store.insert(&registration("default", "BILLING", 2), &refused()),
         store.insert(&registration("nowhere", "Lost", 3), &refused()),
         store
@@ -322,6 +329,14 @@ pub fn service_audits_every_change_without_secrets<S: Store + 'static>(store: Ar
             &ops,
         )
         .unwrap();
+    service
+        .edit_site(
+            &eu.slug,
+            None,
+            Some(crate::SiteZone::parse("Europe/Berlin").unwrap()),
+            &ops,
+        )
+        .unwrap();
     let (created, secret) = service
         .create(
             &eu.slug,
@@ -404,6 +419,7 @@ pub fn service_audits_every_change_without_secrets<S: Store + 'static>(store: Ar
         actions,
         [
             by(AuditAction::SiteAdd, "cli:ops"),
+            by(AuditAction::SiteEdit, "cli:ops"),
             by(AuditAction::RegistrationCreate, "cli:ops"),
             by(AuditAction::RegistrationUpdate, "cli:ops"),
             by(AuditAction::AdminAdd, "cli:ops"),
@@ -417,7 +433,7 @@ pub fn service_audits_every_change_without_secrets<S: Store + 'static>(store: Ar
         ],
         "every change of the site, in order, by whom"
     );
-    let renewal = &log[log.len() - 3];
+    let renewal = &log[log.len() - 4];
     assert_eq!(renewal.at, NOW + Duration::minutes(1));
     assert_eq!(renewal.subject, client_id.as_str());
     let changed: Vec<(&str, Option<&str>, Option<&str>)> = renewal

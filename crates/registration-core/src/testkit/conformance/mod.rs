@@ -81,7 +81,10 @@ pub use registrations::{
     update_checks_revision_and_names, usage_is_recorded_without_a_new_revision,
 };
 pub use sessions::{reveal_pads_are_taken_once, sessions_round_trip_and_expire};
-pub use sites::{fresh_store_has_the_default_site, sites_round_trip_and_refuse_duplicates};
+pub use sites::{
+    fresh_store_has_the_default_site, sites_are_updated_whole,
+    sites_round_trip_and_refuse_duplicates,
+};
 pub use templates::templates_are_saved_per_site_and_kind;
 pub use webhooks::webhooks_round_trip_and_removal_cancels_deliveries;
 
@@ -336,6 +339,7 @@ macro_rules! store_conformance_tests {
         $crate::store_conformance_tests!(@each $make;
             fresh_store_has_the_default_site,
             sites_round_trip_and_refuse_duplicates,
+            sites_are_updated_whole,
             registrations_round_trip,
             insert_refuses_duplicates,
             sites_are_isolated,

@@ -54,3 +54,27 @@ pub fn sites_round_trip_and_refuse_duplicates(store: &impl Store) {
         "sites are sorted by slug"
     );
 }
+
+/// SiteStore::update_site: name, zone and policy replaced whole; unknown sites refused.
+pub fn sites_are_updated_whole(store: &impl Store) {
+    let eu = site("acme-eu", "Europe/Berlin");
+    store.add_site(&eu, &audit()).unwrap();
+    let mut moved = site("acme-eu", "Pacific/Kiritimati");
+    moved.name = crate::SiteName::parse("Acme Pacific").unwrap();
+    moved.policy.max_years_ahead = 3;
+    store.update_site(&moved, &audit()).unwrap();
+    assert_eq!(
+        store.site(&eu.slug).unwrap(),
+        moved,
+        "an update reads back whole"
+    );
+    assert_eq!(
+        store.update_site(&site("nowhere", "UTC"), &audit()),
+        Err(StoreError::UnknownSite("nowhere".into()))
+    );
+    assert_eq!(
+        store.site(&slug("nowhere")),
+        Err(StoreError::UnknownSite("nowhere".into())),
+        "a refused update creates nothing"
+    );
+}
