@@ -11,21 +11,29 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use crate::error::{Error, FieldError};
 use crate::{AppState, blocking};
 
-/// The administrator behind the bearer token, if they manage `site`.
-pub(crate) async fn administrator_of(
+/// The administrator behind the bearer token.
+pub(crate) async fn administrator(
     state: &AppState,
     headers: &HeaderMap,
-    site: &str,
-) -> Result<(AdminAccount, SiteSlug), Error> {
+) -> Result<AdminAccount, Error> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(|token| token.trim().to_owned())
         .ok_or(Error::Unauthenticated)?;
-    let admin = blocking(state, move |service| service.admin_for_token(&token))
+    blocking(state, move |service| service.admin_for_token(&token))
         .await??
-        .ok_or(Error::Unauthenticated)?;
+        .ok_or(Error::Unauthenticated)
+}
+
+/// The administrator behind the bearer token, if they manage `site`.
+pub(crate) async fn administrator_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    site: &str,
+) -> Result<(AdminAccount, SiteSlug), Error> {
+    let admin = administrator(state, headers).await?;
     let site = admin.administered_site(site).ok_or(Error::NotFound)?;
     Ok((admin, site))
 }

@@ -11,6 +11,7 @@ mod console;
 mod error;
 mod keys;
 mod listen;
+mod me;
 mod notices;
 mod oauth;
 mod openapi;
@@ -216,6 +217,7 @@ impl Server {
                 axum::routing::put(notices::subscribe),
             )
             .route("/api/v1/sites/{site}/banners", get(notices::banners))
+            .route("/api/v1/me/notifications", get(me::notifications))
             .route("/api/v1/openapi.json", get(openapi::document))
             .layer(RequestBodyLimitLayer::new(MAX_JSON_BYTES));
         Router::new()

@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 use crate::api::{BearerToken, ProblemJson};
 use crate::error::FieldError;
 use crate::wire::RegistrationJson;
-use crate::{admin, audit, notices, sites};
+use crate::{admin, audit, me, notices, sites};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,7 +31,8 @@ use crate::{admin, audit, notices, sites};
         notices::banners,
         audit::log,
         sites::show,
-        sites::update
+        sites::update,
+        me::notifications
     ),
     components(schemas(RegistrationJson, ProblemJson, FieldError)),
     modifiers(&BearerToken)

@@ -109,6 +109,16 @@ pub struct NoticeRegistrationJson {
     client_id: String,
 }
 
+impl NoticeRegistrationJson {
+    /// A registration as a notice recorded it.
+    pub fn new(name: &str, client_id: &registration_core::ClientId) -> Self {
+        Self {
+            name: name.to_owned(),
+            client_id: client_id.to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeliveryJson {
     recipient: String,

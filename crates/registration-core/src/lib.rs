@@ -128,11 +128,11 @@ pub use delivery::{
     DeliveryStatus, DeliveryTarget, Lease, RetryPolicy,
 };
 pub use error::{Error, SecretDefect, StoreError};
-pub use log::{LogQuery, NoticeLogEntry, NoticeRecord};
+pub use log::{InboxItem, InboxPage, InboxQuery, LogQuery, NoticeLogEntry, NoticeRecord};
 pub use ports::{
-    AdminStore, AuditLog, DeliveryQueue, KeyStore, NoVerificationCache, NoticeLog, NoticeOutbox,
-    Notifier, RegistrationStore, SessionStore, SigningKeyRecord, SiteStore, Store, TemplateStore,
-    VerificationCache, WebhookStore,
+    AdminStore, AuditLog, DeliveryQueue, Inbox, KeyStore, NoVerificationCache, NoticeLog,
+    NoticeOutbox, Notifier, RegistrationStore, SessionStore, SigningKeyRecord, SiteStore, Store,
+    TemplateStore, VerificationCache, WebhookStore,
 };
 pub use registration::{
     Created, NewRegistration, Registration, RegistrationRecord, Rejections,

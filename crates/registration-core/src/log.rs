@@ -60,3 +60,60 @@ pub struct LogQuery {
     /// Notices to return at most.
     pub limit: u32,
 }
+
+/// One notice in an administrator's inbox: an in-app delivery to them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxItem {
+    /// Which registration, expiration date and kind.
+    pub key: NoticeKey,
+    /// The registration's site.
+    pub site: SiteSlug,
+    /// The registration's name when the notice was recorded.
+    pub registration_name: String,
+    /// The Client ID at recording time.
+    pub client_id: ClientId,
+    /// The rendered subject.
+    pub subject: String,
+    /// The rendered body.
+    pub body: String,
+    /// When the notice fell due.
+    pub due_at: OffsetDateTime,
+    /// When a sweep recorded it (and so put it in the inbox).
+    pub recorded_at: OffsetDateTime,
+    /// When the administrator marked it read, if they did.
+    pub read_at: Option<OffsetDateTime>,
+}
+
+/// A page of an administrator's inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InboxQuery {
+    /// Only notices not yet marked read.
+    pub unread_only: bool,
+    /// Notices to skip (newest first).
+    pub offset: u64,
+    /// Notices to return at most (0: only the counts).
+    pub limit: u32,
+}
+
+/// One page of an inbox and its counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InboxPage {
+    /// The notices of the page, newest first.
+    pub items: Vec<InboxItem>,
+    /// How many notices match the query in all.
+    pub total: u64,
+    /// How many notices of the inbox are unread, whatever the query.
+    pub unread: u64,
+}
+
+impl InboxPage {
+    /// A page as a store found it.
+    pub fn new(items: Vec<InboxItem>, total: u64, unread: u64) -> Self {
+        Self {
+            items,
+            total,
+            unread,
+        }
+    }
+}

@@ -17,9 +17,9 @@ use crate::delivery::{
     DeliveryTarget, Lease,
 };
 use crate::error::StoreError;
-use crate::log::{LogQuery, NoticeLogEntry, NoticeRecord};
+use crate::log::{InboxPage, InboxQuery, LogQuery, NoticeLogEntry, NoticeRecord};
 use crate::registration::Registration;
-use crate::schedule::{NoticeCandidate, NoticeKind};
+use crate::schedule::{NoticeCandidate, NoticeKey, NoticeKind};
 use crate::secret::{ClientId, ClientSecret};
 use crate::site::{Site, SiteSlug};
 use crate::template::NotificationTemplate;
@@ -241,6 +241,41 @@ pub trait NoticeLog: Send + Sync {
     ) -> Result<(Vec<NoticeLogEntry>, u64), StoreError>;
 }
 
+/// Each administrator's inbox: the in-app deliveries made to them. An in-app delivery is
+/// delivered by being recorded (`sent`): that is when it shows in the inbox.
+pub trait Inbox: Send + Sync {
+    /// One page of the notices delivered in-app (status `sent`) to `username` in `sites`,
+    /// newest first (by recording time, then due time, then kind), with how many match the
+    /// query and how many of the inbox are unread.
+    /// MUST NOT return another administrator's notices, nor those of a site not in `sites`.
+    fn inbox_page(
+        &self,
+        username: &AdminName,
+        sites: &[SiteSlug],
+        query: &InboxQuery,
+    ) -> Result<InboxPage, StoreError>;
+
+    /// Marks `username`'s in-app delivery of `notice` read at `at`, if it is in one of
+    /// `sites` and unread; returns whether it is now marked read (false: no such delivery).
+    /// MUST NOT change another administrator's deliveries.
+    fn mark_read(
+        &self,
+        username: &AdminName,
+        sites: &[SiteSlug],
+        notice: &NoticeKey,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+
+    /// Marks every unread in-app delivery of `username` in `sites` read at `at`; returns
+    /// how many were marked.
+    fn mark_all_read(
+        &self,
+        username: &AdminName,
+        sites: &[SiteSlug],
+        at: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
+}
+
 /// The deliveries of recorded notices, claimed and finished by the delivery workers of every
 /// process and node that uses the store.
 pub trait DeliveryQueue: Send + Sync {
@@ -412,6 +447,7 @@ pub trait Store:
     + RegistrationStore
     + NoticeOutbox
     + NoticeLog
+    + Inbox
     + DeliveryQueue
     + KeyStore
     + AdminStore
@@ -427,6 +463,7 @@ impl<T> Store for T where
         + RegistrationStore
         + NoticeOutbox
         + NoticeLog
+        + Inbox
         + DeliveryQueue
         + KeyStore
         + AdminStore

@@ -84,6 +84,33 @@ pub struct NoticeKey {
     pub kind: NoticeKind,
 }
 
+impl NoticeKey {
+    /// Parses the text form `Display` writes: `{registration id}.{expiration date}.{kind}`,
+    /// e.g. in URLs of an administrator's inbox.
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut parts = text.split('.');
+        let (id, date, kind) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(Self {
+            registration_id: RegistrationId::parse(id)?,
+            expiration_date: ExpirationDate::parse(date).ok()?,
+            kind: NoticeKind::parse(kind)?,
+        })
+    }
+}
+
+impl fmt::Display for NoticeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}.{}.{}",
+            self.registration_id, self.expiration_date, self.kind
+        )
+    }
+}
+
 /// What to do with a notice once it is recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Disposition {

@@ -25,6 +25,11 @@ impl RegistrationId {
         Self(uuid)
     }
 
+    /// Parses the hyphenated UUID text `Display` writes.
+    pub fn parse(text: &str) -> Option<Self> {
+        Uuid::try_parse(text).ok().map(Self)
+    }
+
     /// The UUID, for storing.
     pub fn as_uuid(&self) -> Uuid {
         self.0

@@ -5,7 +5,7 @@
 use registration_core::{
     Actor, AdminAccount, AdminName, AuditAction, AuditEntry, AuditImage, BannerSetting, Channel,
     ClaimedDelivery, ClientId, ConsoleSession, Delivery, DeliveryState, DeliveryStatus,
-    Disposition, ExpirationDate, NoticeCandidate, NoticeKey, NoticeKind, NoticeLogEntry,
+    Disposition, ExpirationDate, InboxItem, NoticeCandidate, NoticeKey, NoticeKind, NoticeLogEntry,
     NotificationTemplate, Registration, RegistrationId, RegistrationName, RegistrationRecord,
     Rejections, ScheduleSubject, SecretHash, SecretHint, SigningKeyRecord, Site, SiteName,
     SitePolicy, SiteSlug, SiteZone, StoreError, Subscription, TokenDigest, WebhookEndpoint,
@@ -175,6 +175,27 @@ pub(crate) fn parse_log_entry(row: &Row<'_>) -> Result<NoticeLogEntry, StoreErro
         due_at: parse_instant(&text(row, 9)?)?,
         recorded_at: parse_instant(&text(row, 10)?)?,
         deliveries: Vec::new(),
+    })
+}
+
+/// Columns: registration_id, expiration_date, kind, site, registration_name, client_id,
+/// subject, body, due_at, recorded_at, read_at.
+pub(crate) fn parse_inbox_item(row: &Row<'_>) -> Result<InboxItem, StoreError> {
+    let kind = text(row, 2)?;
+    Ok(InboxItem {
+        key: NoticeKey {
+            registration_id: registration_id(&text(row, 0)?)?,
+            expiration_date: expiration_date(&text(row, 1)?)?,
+            kind: NoticeKind::parse(&kind).ok_or_else(|| corrupt("notice kind", &kind))?,
+        },
+        site: site_slug(&text(row, 3)?)?,
+        registration_name: text(row, 4)?,
+        client_id: client_id(&text(row, 5)?)?,
+        subject: text(row, 6)?,
+        body: text(row, 7)?,
+        due_at: parse_instant(&text(row, 8)?)?,
+        recorded_at: parse_instant(&text(row, 9)?)?,
+        read_at: optional_instant(row, 10)?,
     })
 }
 

@@ -12,6 +12,7 @@ mod audit;
 mod connection;
 mod convert;
 mod deliveries;
+mod inbox;
 mod keys;
 mod notices;
 mod registrations;

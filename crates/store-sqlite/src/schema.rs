@@ -196,4 +196,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r"
     CREATE INDEX audit_log_by_site ON audit_log (site, id);
     ",
+    // 14: administrators' inboxes: in-app deliveries are read (or not) by their recipient.
+    r"
+    ALTER TABLE deliveries ADD COLUMN read_at TEXT;
+    CREATE INDEX deliveries_inbox ON deliveries (recipient, channel, status, read_at);
+    ",
 ];

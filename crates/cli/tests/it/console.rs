@@ -399,6 +399,48 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         contrast >= 4.5,
         "alert text contrast {contrast:.2}:1 is below WCAG AA"
     );
+
+    // The sweep at start put alice's in-app notices in her inbox: the header counts them,
+    // the inbox lists them, and marking read (one, then all) empties the count.
+    let badge = || async {
+        match client.find(Locator::Css(".inbox-link .badge")).await {
+            Ok(badge) => badge.text().await.unwrap().parse::<usize>().unwrap(),
+            Err(_) => 0,
+        }
+    };
+    let unread = badge().await;
+    assert!(unread >= 1, "the header counts unread notices");
+    navigate_by(&client, Locator::Css(".inbox-link")).await;
+    assert_eq!(
+        client
+            .find_all(Locator::Css("ol.inbox li.unread"))
+            .await
+            .unwrap()
+            .len(),
+        unread
+    );
+    assert_accessible(&client).await;
+    navigate_by(
+        &client,
+        Locator::XPath("(//ol[@class='inbox']//button[text()='Mark as read'])[1]"),
+    )
+    .await;
+    assert_eq!(badge().await, unread - 1, "one marked read");
+    if unread > 1 {
+        navigate_by(
+            &client,
+            Locator::XPath("//button[text()='Mark all as read']"),
+        )
+        .await;
+    }
+    assert_eq!(badge().await, 0, "all read");
+    assert!(
+        client
+            .find_all(Locator::Css("ol.inbox li.unread"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     server.stop();
 
     // Two expired: two stacked banners, sorted by name.

@@ -5,6 +5,7 @@
 //! Every page of a site shows that site's banners. Another site's pages answer 404.
 
 mod audit;
+mod inbox;
 mod notifications;
 mod registrations;
 mod view;
@@ -75,6 +76,8 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/sites/{site}/notifications/log", get(notifications::log))
         .route("/sites/{site}/audit", get(audit::log))
+        .route("/sites/{site}/inbox", get(inbox::inbox))
+        .route("/sites/{site}/inbox/read", post(inbox::mark_read))
         .layer(axum::middleware::map_response(security_headers))
 }
 

@@ -5,7 +5,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use minijinja::value::Serde;
 use minijinja::{Environment, Value, context};
-use registration_core::{Banner, SiteSlug};
+use registration_core::{Banner, InboxQuery, SiteSlug};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -14,6 +14,7 @@ use crate::{AppState, blocking};
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("layout.html", include_str!("templates/layout.html")),
+    ("inbox.html", include_str!("templates/inbox.html")),
     ("login.html", include_str!("templates/login.html")),
     ("grid.html", include_str!("templates/grid.html")),
     ("new.html", include_str!("templates/new.html")),
@@ -140,6 +141,7 @@ pub(crate) enum Section {
     Subscriptions,
     Log,
     Audit,
+    Inbox,
 }
 
 impl Section {
@@ -150,6 +152,7 @@ impl Section {
             Section::Subscriptions => "subscriptions",
             Section::Log => "log",
             Section::Audit => "audit",
+            Section::Inbox => "inbox",
         }
     }
 
@@ -162,6 +165,7 @@ impl Section {
                 "Admin Center › Site Settings › Notifications"
             }
             Section::Audit => "Admin Center › Site Settings",
+            Section::Inbox => "Admin Center › Notifications",
         }
     }
 }
@@ -191,10 +195,18 @@ pub(crate) async fn site_page(
         template,
     } = page;
     let slug = site.clone();
-    let (banners, now) = blocking(state, move |service| {
-        service
-            .banners(&slug)
-            .map(|banners| (banners, service.now()))
+    let admin = signed.admin.clone();
+    let counts = InboxQuery {
+        unread_only: true,
+        offset: 0,
+        limit: 0,
+    };
+    let (banners, now, unread) = blocking(state, move |service| {
+        Ok::<_, registration_core::Error>((
+            service.banners(&slug)?,
+            service.now(),
+            service.inbox(&admin, Some(&slug), &counts)?.unread,
+        ))
     })
     .await??;
     let banners: Vec<BannerView> = banners.iter().map(|b| BannerView::new(b, now)).collect();
@@ -208,6 +220,7 @@ pub(crate) async fn site_page(
         title => title,
         section => section.as_str(),
         crumbs => section.crumbs(),
+        unread => unread,
         admin => signed.admin.username.as_str(),
         sites => sites,
         site => site.as_str(),

@@ -769,3 +769,84 @@ async fn a_sites_administrators_change_its_name_and_zone() {
         "refused changes change nothing"
     );
 }
+
+#[tokio::test]
+async fn the_inbox_holds_the_callers_in_app_notices_of_their_sites() {
+    let app = spawn_app().await;
+    let alice = admin_token(&app, "alice", &["default", "other"]);
+    let bob = admin_token(&app, "bob", &["default"]);
+    app.create("default", "Ours", "2026-11-26");
+    app.create("other", "Theirs", "2026-11-27");
+    app.service.sweep().unwrap();
+    let get = |query: &str, token: &str| {
+        let path = format!("/api/v1/me/notifications{query}");
+        let token = token.to_owned();
+        let app = &app;
+        async move { call(app, reqwest::Method::GET, &path, Some(&token), None).await }
+    };
+    let names = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| {
+                format!(
+                    "{} {} {}",
+                    item["site"].as_str().unwrap(),
+                    item["registration"]["name"].as_str().unwrap(),
+                    item["kind"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let (status, _, inbox) = get("", &alice).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut seen = names(&inbox);
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "default Ours expires_in_7_days",
+            "other Theirs expires_in_7_days"
+        ],
+        "the 7-day notices delivered in-app (the 30-day ones were superseded)"
+    );
+    assert_eq!(
+        (inbox["total"].clone(), inbox["unread"].clone()),
+        (json!(2), json!(2))
+    );
+    assert_eq!(inbox["items"][0]["read_at"], Value::Null);
+    let (_, _, theirs) = get("?site=other", &alice).await;
+    assert_eq!(names(&theirs), ["other Theirs expires_in_7_days"]);
+    let (_, _, bobs) = get("", &bob).await;
+    assert_eq!(
+        names(&bobs),
+        ["default Ours expires_in_7_days"],
+        "bob's own notice of his one site"
+    );
+    assert_eq!(get("?site=other", &bob).await.0, StatusCode::NOT_FOUND);
+    let (status, _, problem) = get("?unread=maybe&per_page=0", &alice).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 2);
+    let (status, _, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/me/notifications",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let id = theirs["items"][0]["id"].as_str().unwrap();
+    let key = registration_core::NoticeKey::parse(id).unwrap();
+    let admin = app.service.admin_for_token(&alice).unwrap().unwrap();
+    assert!(app.service.mark_read(&admin, None, &key).unwrap());
+    let (_, _, unread) = get("?unread=true", &alice).await;
+    assert_eq!(names(&unread), ["default Ours expires_in_7_days"]);
+    assert_eq!(unread["unread"], json!(1));
+    let (_, _, all) = get("?site=other", &alice).await;
+    assert!(all["items"][0]["read_at"].is_string(), "{all}");
+    let (_, _, bobs) = get("", &bob).await;
+    assert_eq!(bobs["unread"], json!(1), "alice's read mark is hers alone");
+}

@@ -3,13 +3,15 @@
 
 use time::{Duration, OffsetDateTime};
 
-use crate::admin::{AdminName, Subscription};
+use crate::admin::{AdminAccount, AdminName, Subscription};
 use crate::audit::{Actor, AuditAction, AuditImage};
 use crate::delivery::{Channel, DeliveryState, DeliveryStatus, Lease};
 use crate::error::Error;
-use crate::log::{LogQuery, NoticeLogEntry, NoticeRecord};
+use crate::log::{InboxPage, InboxQuery, LogQuery, NoticeLogEntry, NoticeRecord};
 use crate::ports::Notifier;
-use crate::schedule::{Disposition, DueNotice, NoticeKind, candidate_horizon, due_notices};
+use crate::schedule::{
+    Disposition, DueNotice, NoticeKey, NoticeKind, candidate_horizon, due_notices,
+};
 use crate::secret::ClientId;
 use crate::site::SiteSlug;
 use crate::status::Status;
@@ -337,6 +339,54 @@ impl RegistrationService {
         );
         self.store.add_webhook(site, &endpoint, &audit)?;
         Ok(endpoint)
+    }
+
+    /// The sites whose inbox `admin` reads: `site` if they administer it, else all theirs.
+    fn inbox_sites(admin: &AdminAccount, site: Option<&SiteSlug>) -> Vec<SiteSlug> {
+        admin
+            .sites
+            .iter()
+            .filter(|own| site.is_none_or(|wanted| *own == wanted))
+            .cloned()
+            .collect()
+    }
+
+    /// `admin`'s inbox: the in-app notices delivered to them in `site` (or in all their
+    /// sites), newest first, with the counts. Another site's notices never appear.
+    pub fn inbox(
+        &self,
+        admin: &AdminAccount,
+        site: Option<&SiteSlug>,
+        query: &InboxQuery,
+    ) -> Result<InboxPage, Error> {
+        let sites = Self::inbox_sites(admin, site);
+        Ok(self.store.inbox_page(&admin.username, &sites, query)?)
+    }
+
+    /// Marks one notice of `admin`'s inbox read; false when they have no such notice there.
+    /// Reading is the administrator's own state, not an administrative change: not audited.
+    pub fn mark_read(
+        &self,
+        admin: &AdminAccount,
+        site: Option<&SiteSlug>,
+        notice: &NoticeKey,
+    ) -> Result<bool, Error> {
+        let sites = Self::inbox_sites(admin, site);
+        Ok(self
+            .store
+            .mark_read(&admin.username, &sites, notice, self.clock.now())?)
+    }
+
+    /// Marks every notice of `admin`'s inbox in `site` (or all their sites) read.
+    pub fn mark_all_read(
+        &self,
+        admin: &AdminAccount,
+        site: Option<&SiteSlug>,
+    ) -> Result<u64, Error> {
+        let sites = Self::inbox_sites(admin, site);
+        Ok(self
+            .store
+            .mark_all_read(&admin.username, &sites, self.clock.now())?)
     }
 
     /// The webhook endpoints of `site`, sorted by URL.

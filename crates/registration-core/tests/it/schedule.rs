@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use registration_core::{
-    Disposition, NoticeKey, NoticeKind, Registration, Site, due_notices, next_due_at,
+    Disposition, NoticeKey, NoticeKind, Registration, RegistrationId, Site, due_notices,
+    next_due_at,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -252,4 +253,29 @@ fn notice_kinds_have_stable_names_and_due_dates() {
         ]
     );
     assert_eq!(NoticeKind::parse("expires_in_1_day"), None);
+}
+
+#[test]
+fn notice_keys_read_back_from_their_text() {
+    let key = NoticeKey {
+        registration_id: RegistrationId::from_uuid(uuid::Uuid::from_bytes([7; 16])),
+        expiration_date: expires("2027-01-31"),
+        kind: NoticeKind::ExpiresIn7Days,
+    };
+    let text = key.to_string();
+    assert_eq!(
+        text,
+        "07070707-0707-0707-0707-070707070707.2027-01-31.expires_in_7_days"
+    );
+    assert_eq!(NoticeKey::parse(&text), Some(key));
+    for bad in [
+        "",
+        "07070707-0707-0707-0707-070707070707.2027-01-31",
+        "07070707-0707-0707-0707-070707070707.2027-01-31.expires_in_1_day",
+        "not-a-uuid.2027-01-31.expired",
+        "07070707-0707-0707-0707-070707070707.2027-02-30.expired",
+        "07070707-0707-0707-0707-070707070707.2027-01-31.expired.extra",
+    ] {
+        assert_eq!(NoticeKey::parse(bad), None, "{bad:?}");
+    }
 }

@@ -40,6 +40,7 @@ use super::SeededRandom;
 mod admins;
 mod audit;
 mod deliveries;
+mod inbox;
 mod keys;
 mod nodes;
 mod notices;
@@ -61,6 +62,7 @@ pub use admins::{
 pub use deliveries::{
     concurrent_claims_take_each_delivery_once, deliveries_are_claimed_under_a_lease_and_finished,
 };
+pub use inbox::inboxes_hold_each_administrators_in_app_notices;
 pub use keys::signing_keys_are_created_once_and_rotated;
 pub use nodes::{
     nodes_claim_each_delivery_once, nodes_end_up_with_the_same_single_key,
@@ -363,6 +365,7 @@ macro_rules! store_conformance_tests {
             sessions_round_trip_and_expire,
             reveal_pads_are_taken_once,
             log_pages_filter_and_count,
+            inboxes_hold_each_administrators_in_app_notices,
             changes_store_their_audit_entries_unaltered,
             refused_changes_store_no_audit_entry,
             traffic_and_notices_write_no_audit_entry,
