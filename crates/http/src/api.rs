@@ -55,7 +55,15 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
     if !json {
         return Err(Error::UnsupportedMediaType);
     }
-    serde_json::from_slice(body).map_err(|error| Error::MalformedBody(error.to_string()))
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|error| Error::MalformedBody(error.to_string()))?;
+    // serde reads a struct from an array of its fields too; every body here is an object.
+    if !value.is_object() {
+        return Err(Error::MalformedBody(
+            "the body must be a JSON object".into(),
+        ));
+    }
+    serde_json::from_value(value).map_err(|error| Error::MalformedBody(error.to_string()))
 }
 
 /// An RFC 9457 problem document (documentation only: responses are built in `error.rs`).
@@ -115,8 +123,8 @@ pub(crate) struct ListParams {
     /// Case-insensitive search in name and Client ID.
     pub(crate) q: Option<String>,
     /// expiring (enabled, within 30 days), expired (enabled, past its last day) or disabled;
-    /// absent: every registration.
-    #[param(pattern = "^(expiring|expired|disabled)$")]
+    /// absent or empty: every registration.
+    #[param(pattern = "^(expiring|expired|disabled)?$")]
     pub(crate) state: Option<String>,
 }
 

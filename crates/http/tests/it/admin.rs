@@ -750,6 +750,15 @@ async fn a_sites_administrators_change_its_name_and_zone() {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["name", "time_zone"]);
+    let (status, _, problem) = patch(&token, json!([null, "Asia/Tokyo"])).await;
+    assert_eq!(
+        (status, problem["detail"].clone()),
+        (
+            StatusCode::BAD_REQUEST,
+            json!("malformed JSON: the body must be a JSON object")
+        ),
+        "an array of the fields is not a body"
+    );
     let (status, _, _) = patch(&stranger, json!({"name": "Taken over"})).await;
     assert_eq!(
         status,
