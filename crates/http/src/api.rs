@@ -128,26 +128,32 @@ pub(crate) struct ListParams {
     pub(crate) state: Option<String>,
 }
 
+/// A query parameter that must be a whole number; anything else is a field error.
+pub(crate) fn whole_number(
+    field: &'static str,
+    value: &str,
+    fields: &mut Vec<FieldError>,
+) -> Option<u32> {
+    value
+        .parse::<u32>()
+        .map_err(|_| {
+            fields.push(FieldError {
+                field,
+                detail: format!("{field} must be a whole number"),
+            });
+        })
+        .ok()
+}
+
 impl ListParams {
     /// Parses the query string; malformed numbers are field errors, not a bare 400.
     pub(crate) fn parse(raw: Option<&str>) -> Result<Self, Error> {
         let mut query = Self::default();
         let mut fields = Vec::new();
         for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-            let number = |field: &'static str, fields: &mut Vec<FieldError>| {
-                value
-                    .parse::<u32>()
-                    .map_err(|_| {
-                        fields.push(FieldError {
-                            field,
-                            detail: format!("{field} must be a whole number"),
-                        })
-                    })
-                    .ok()
-            };
             match key.as_ref() {
-                "page" => query.page = number("page", &mut fields),
-                "per_page" => query.per_page = number("per_page", &mut fields),
+                "page" => query.page = whole_number("page", &value, &mut fields),
+                "per_page" => query.per_page = whole_number("per_page", &value, &mut fields),
                 "sort" => query.sort = Some(value.into_owned()),
                 "q" => query.q = Some(value.into_owned()),
                 "state" => query.state = Some(value.into_owned()),

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use registration_core::InboxQuery;
 use serde::Serialize;
 
-use crate::api::{Paging, ProblemJson, administrator};
+use crate::api::{Paging, ProblemJson, administrator, whole_number};
 use crate::error::{Error, FieldError};
 use crate::wire::{NoticeRegistrationJson, rfc3339};
 use crate::{AppState, blocking};
@@ -80,20 +80,9 @@ pub(crate) async fn notifications(
     let mut fields = Vec::new();
     let (mut page, mut per_page, mut unread_only, mut site) = (None, None, false, None);
     for (key, value) in form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes()) {
-        let mut number = |field: &'static str| {
-            value
-                .parse::<u32>()
-                .map_err(|_| {
-                    fields.push(FieldError {
-                        field,
-                        detail: format!("{field} must be a whole number"),
-                    });
-                })
-                .ok()
-        };
         match key.as_ref() {
-            "page" => page = number("page"),
-            "per_page" => per_page = number("per_page"),
+            "page" => page = whole_number("page", &value, &mut fields),
+            "per_page" => per_page = whole_number("per_page", &value, &mut fields),
             "unread" => match value.as_ref() {
                 "true" => unread_only = true,
                 "false" => unread_only = false,

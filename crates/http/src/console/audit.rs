@@ -9,7 +9,7 @@ use registration_core::AuditQuery;
 use serde::Serialize;
 
 use super::view::{Page, Section, site_page};
-use super::{PageError, query_pairs, query_value, site_access};
+use super::{PageError, page_number, query_pairs, site_access};
 use crate::{AppState, blocking};
 
 const AUDIT_PER_PAGE: u64 = 50;
@@ -38,11 +38,7 @@ pub(crate) async fn log(
 ) -> Result<Response, PageError> {
     let (signed, site) = site_access(&state, &headers, &site).await?;
     let pairs = query_pairs(raw.as_deref());
-    let page = query_value(&pairs, "page")
-        .trim()
-        .parse::<u64>()
-        .unwrap_or(1)
-        .clamp(1, 1_000_000);
+    let page = u64::from(page_number(&pairs));
     let query = AuditQuery {
         offset: (page - 1) * AUDIT_PER_PAGE,
         limit: u32::try_from(AUDIT_PER_PAGE).unwrap_or(u32::MAX),

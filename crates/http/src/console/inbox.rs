@@ -13,7 +13,7 @@ use registration_core::{InboxQuery, NoticeKey};
 use serde::Serialize;
 
 use super::view::{Page, Section, site_page};
-use super::{PageError, query_pairs, query_value, see_other, site_access};
+use super::{PageError, page_number, query_pairs, query_value, see_other, site_access};
 use crate::{AppState, blocking};
 
 const INBOX_PER_PAGE: u64 = 25;
@@ -40,11 +40,7 @@ pub(crate) async fn inbox(
     let (signed, site) = site_access(&state, &headers, &site).await?;
     let pairs = query_pairs(raw.as_deref());
     let unread_only = query_value(&pairs, "unread") == "1";
-    let page = query_value(&pairs, "page")
-        .trim()
-        .parse::<u64>()
-        .unwrap_or(1)
-        .clamp(1, 1_000_000);
+    let page = u64::from(page_number(&pairs));
     let query = InboxQuery {
         unread_only,
         offset: (page - 1) * INBOX_PER_PAGE,

@@ -297,6 +297,15 @@ pub(crate) fn query_value<'a>(pairs: &'a [(String, String)], key: &str) -> &'a s
         .map_or("", |(_, value)| value.as_str())
 }
 
+/// The 1-based page a console list asks for (`page=`); anything unreadable is page 1.
+pub(crate) fn page_number(pairs: &[(String, String)]) -> u32 {
+    query_value(pairs, "page")
+        .trim()
+        .parse::<u32>()
+        .unwrap_or(1)
+        .clamp(1, 1_000_000)
+}
+
 /// `text` encoded for a query string.
 pub(crate) fn encode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()

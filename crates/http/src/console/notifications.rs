@@ -15,7 +15,9 @@ use registration_core::{
 use serde::{Deserialize, Serialize};
 
 use super::view::{Page, Section, site_page};
-use super::{PageError, Signed, encode, query_pairs, query_value, see_other, site_access};
+use super::{
+    PageError, Signed, encode, page_number, query_pairs, query_value, see_other, site_access,
+};
 use crate::{AppState, blocking};
 
 const LOG_PER_PAGE: u64 = 50;
@@ -386,10 +388,7 @@ pub(crate) async fn log(
     let pairs = query_pairs(raw.as_deref());
     let value = |key: &str| query_value(&pairs, key).trim().to_owned();
     let (kind, status, registration) = (value("kind"), value("status"), value("registration"));
-    let page = value("page")
-        .parse::<u64>()
-        .unwrap_or(1)
-        .clamp(1, 1_000_000);
+    let page = u64::from(page_number(&pairs));
     let query = LogQuery {
         kind: NoticeKind::parse(&kind),
         client_id: (!registration.is_empty()).then(|| registration.clone()),

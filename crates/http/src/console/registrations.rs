@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use super::view::{Page, Section, site_page};
 use super::{
-    PageError, REVEAL_COOKIE, Signed, add_cookie, cookie, encode, query_pairs, query_value,
-    see_other, site_access,
+    PageError, REVEAL_COOKIE, Signed, add_cookie, cookie, encode, page_number, query_pairs,
+    query_value, see_other, site_access,
 };
 use crate::{AppState, blocking};
 
@@ -107,10 +107,7 @@ pub(crate) async fn grid(
     let q = query_value(&pairs, "q").trim().to_owned();
     let sort = SortKey::parse(query_value(&pairs, "sort")).unwrap_or(SortKey::Name);
     let descending = query_value(&pairs, "dir") == "desc";
-    let page = query_value(&pairs, "page")
-        .parse::<u32>()
-        .unwrap_or(1)
-        .clamp(1, 1_000_000);
+    let page = page_number(&pairs);
     let state_filter = StateFilter::parse(query_value(&pairs, "state"));
     let query = ListQuery {
         search: (!q.is_empty()).then(|| q.clone()),
