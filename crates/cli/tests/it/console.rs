@@ -628,6 +628,53 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         "{renewal}"
     );
 
+    // Site settings: a bad zone is refused inline and saves nothing; a good one is saved.
+    client
+        .goto(&format!("{base}/sites/default/settings"))
+        .await
+        .unwrap();
+    let set = |id: &'static str, value: &'static str| {
+        let client = client.clone();
+        async move {
+            let input = client.find(Locator::Id(id)).await.unwrap();
+            input.clear().await.unwrap();
+            input.send_keys(value).await.unwrap();
+        }
+    };
+    set("name", "Default site (EU)").await;
+    set("time_zone", "Mars/Base").await;
+    navigate_by(&client, Locator::XPath("//button[text()='Save settings']")).await;
+    assert!(
+        text_of(&client, Locator::Id("settings-error"))
+            .await
+            .starts_with("Not saved: unknown time zone \"Mars/Base\""),
+    );
+    let default_site = || {
+        appreg
+            .json(None, &["site", "list"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|site| site["slug"] == "default")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(default_site()["time_zone"], "UTC", "nothing was saved");
+    set("time_zone", "Europe/Berlin").await;
+    navigate_by(&client, Locator::XPath("//button[text()='Save settings']")).await;
+    assert_eq!(
+        text_of(&client, Locator::Css("p.notice")).await,
+        "The site settings were saved."
+    );
+    let saved = default_site();
+    assert_eq!(
+        (saved["name"].clone(), saved["time_zone"].clone()),
+        (
+            serde_json::json!("Default site (EU)"),
+            serde_json::json!("Europe/Berlin")
+        )
+    );
+
     // Another site's administrator sees nothing of this site.
     navigate_by(
         &client,
@@ -640,6 +687,8 @@ async fn an_administrator_works_through_the_console_in_chromium() {
         format!("/sites/default/app-registrations/{billing}"),
         "/sites/default/notifications/log".to_owned(),
         "/sites/default/audit".to_owned(),
+        "/sites/default/settings".to_owned(),
+        "/sites/default/inbox".to_owned(),
     ] {
         client.goto(&format!("{base}{page}")).await.unwrap();
         assert_eq!(

@@ -8,6 +8,7 @@ mod audit;
 mod inbox;
 mod notifications;
 mod registrations;
+mod settings;
 mod view;
 
 use axum::Router;
@@ -76,6 +77,10 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/sites/{site}/notifications/log", get(notifications::log))
         .route("/sites/{site}/audit", get(audit::log))
+        .route(
+            "/sites/{site}/settings",
+            get(settings::settings).post(settings::save),
+        )
         .route("/sites/{site}/inbox", get(inbox::inbox))
         .route("/sites/{site}/inbox/read", post(inbox::mark_read))
         .layer(axum::middleware::map_response(security_headers))

@@ -15,6 +15,7 @@ use crate::{AppState, blocking};
 const TEMPLATES: &[(&str, &str)] = &[
     ("layout.html", include_str!("templates/layout.html")),
     ("inbox.html", include_str!("templates/inbox.html")),
+    ("settings.html", include_str!("templates/settings.html")),
     ("login.html", include_str!("templates/login.html")),
     ("grid.html", include_str!("templates/grid.html")),
     ("new.html", include_str!("templates/new.html")),
@@ -142,6 +143,7 @@ pub(crate) enum Section {
     Log,
     Audit,
     Inbox,
+    Settings,
 }
 
 impl Section {
@@ -153,6 +155,7 @@ impl Section {
             Section::Log => "log",
             Section::Audit => "audit",
             Section::Inbox => "inbox",
+            Section::Settings => "settings",
         }
     }
 
@@ -164,7 +167,7 @@ impl Section {
             Section::Templates | Section::Subscriptions | Section::Log => {
                 "Admin Center › Site Settings › Notifications"
             }
-            Section::Audit => "Admin Center › Site Settings",
+            Section::Audit | Section::Settings => "Admin Center › Site Settings",
             Section::Inbox => "Admin Center › Notifications",
         }
     }
