@@ -494,6 +494,11 @@ fn grid_pages(binary: &Path, db: &Path, today: time::Date) -> Result<Vec<(&'stat
             "search, by expiration date",
             "?q=registration+004&sort=expiration_date",
         ),
+        ("state filter: expired (none match)", "?state=expired"),
+        (
+            "state filter: disabled, by last used",
+            "?state=disabled&sort=last_used",
+        ),
     ] {
         let request = format!(
             "GET /sites/default/app-registrations{query} HTTP/1.1\r\nHost: {address}\r\n\
