@@ -7,10 +7,8 @@ use registration_core::{
 use rusqlite::{OptionalExtension, Transaction, params};
 use time::OffsetDateTime;
 
-use crate::audit::write_audit;
-use crate::connection::{SqliteStore, query_all};
+use crate::connection::{SqliteStore, query_all, require_site, write_audit};
 use crate::convert::{instant_text, map_error, parse_admin, parse_subscription};
-use crate::sites::require_site;
 
 pub(crate) fn find_admin(
     transaction: &Transaction<'_>,

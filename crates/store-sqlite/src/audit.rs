@@ -1,35 +1,10 @@
 //! `AuditLog`: entries written in the changing transaction, read a page at a time.
 
 use registration_core::{AuditEntry, AuditLog, AuditQuery, SiteSlug, StoreError};
-use rusqlite::{Transaction, params};
+use rusqlite::params;
 
-use crate::connection::{SqliteStore, query_all};
-use crate::convert::{counter, image_json, instant_text, map_error, parse_audit_entry};
-use crate::sites::require_site;
-
-/// Stores `entry` as given, in the caller's transaction.
-pub(crate) fn write_audit(
-    transaction: &Transaction<'_>,
-    entry: &AuditEntry,
-) -> Result<(), StoreError> {
-    transaction
-        .prepare_cached(
-            "INSERT INTO audit_log (at, actor, site, action, subject, before, after)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )
-        .map_err(map_error)?
-        .execute(params![
-            instant_text(entry.at),
-            entry.actor.label(),
-            entry.site.as_str(),
-            entry.action.as_str(),
-            entry.subject,
-            image_json(entry.before.as_ref()),
-            image_json(entry.after.as_ref()),
-        ])
-        .map_err(map_error)?;
-    Ok(())
-}
+use crate::connection::{SqliteStore, query_all, require_site};
+use crate::convert::{counter, map_error, parse_audit_entry};
 
 impl AuditLog for SqliteStore {
     fn audit_page(

@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use registration_core::StoreError;
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior, params};
+use registration_core::{AuditEntry, Site, SiteSlug, StoreError};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
 
-use crate::convert::map_error;
+use crate::convert::{image_json, instant_text, map_error, parse_site};
 use crate::schema;
 
 /// How long a statement waits for another process's lock before reporting `Busy`.
@@ -178,4 +180,69 @@ pub(crate) fn query_all<T>(
         .query_map(params, |row| Ok(parse(row)))
         .map_err(map_error)?;
     rows.map(|row| row.map_err(map_error)?).collect()
+}
+
+pub(crate) fn site_exists(
+    transaction: &Transaction<'_>,
+    site: &SiteSlug,
+) -> Result<bool, StoreError> {
+    transaction
+        .query_row(
+            "SELECT 1 FROM sites WHERE slug = ?1",
+            [site.as_str()],
+            |_| Ok(()),
+        )
+        .optional()
+        .map(|found| found.is_some())
+        .map_err(map_error)
+}
+
+/// `StoreError::UnknownSite` unless `site` exists.
+pub(crate) fn require_site(
+    transaction: &Transaction<'_>,
+    site: &SiteSlug,
+) -> Result<(), StoreError> {
+    if site_exists(transaction, site)? {
+        Ok(())
+    } else {
+        Err(StoreError::UnknownSite(site.to_string()))
+    }
+}
+
+pub(crate) fn find_site(
+    transaction: &Transaction<'_>,
+    slug: &SiteSlug,
+) -> Result<Site, StoreError> {
+    // On every token request: the statement is prepared once per connection.
+    transaction
+        .prepare_cached("SELECT slug, name, time_zone, max_years_ahead FROM sites WHERE slug = ?1")
+        .map_err(map_error)?
+        .query_row([slug.as_str()], |row| Ok(parse_site(row)))
+        .optional()
+        .map_err(map_error)?
+        .unwrap_or_else(|| Err(StoreError::UnknownSite(slug.to_string())))
+}
+
+/// Stores `entry` as given, in the caller's transaction.
+pub(crate) fn write_audit(
+    transaction: &Transaction<'_>,
+    entry: &AuditEntry,
+) -> Result<(), StoreError> {
+    transaction
+        .prepare_cached(
+            "INSERT INTO audit_log (at, actor, site, action, subject, before, after)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .map_err(map_error)?
+        .execute(params![
+            instant_text(entry.at),
+            entry.actor.label(),
+            entry.site.as_str(),
+            entry.action.as_str(),
+            entry.subject,
+            image_json(entry.before.as_ref()),
+            image_json(entry.after.as_ref()),
+        ])
+        .map_err(map_error)?;
+    Ok(())
 }

@@ -7,12 +7,11 @@ use registration_core::{
 use rusqlite::params;
 use time::OffsetDateTime;
 
-use crate::connection::{SqliteStore, query_all};
+use crate::connection::{SqliteStore, query_all, require_site};
 use crate::convert::{
     counter, disposition_str, instant_text, map_error, parse_candidate, parse_delivery,
     parse_log_entry,
 };
-use crate::sites::require_site;
 
 impl NoticeOutbox for SqliteStore {
     fn notice_candidates(

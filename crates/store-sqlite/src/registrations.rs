@@ -7,13 +7,11 @@ use registration_core::{
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
 
-use crate::audit::write_audit;
-use crate::connection::{SqliteStore, query_all};
+use crate::connection::{SqliteStore, find_site, query_all, require_site, write_audit};
 use crate::convert::{
     REGISTRATION_COLUMNS, counter, instant_text, map_error, parse_registration,
     registration_columns,
 };
-use crate::sites::{find_site, require_site};
 
 const FIND_REGISTRATION: &str = concat!(
     "SELECT ",

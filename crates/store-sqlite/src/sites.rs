@@ -1,49 +1,10 @@
 //! `SiteStore`, and the site lookups the other ports share.
 
 use registration_core::{AuditEntry, Site, SiteSlug, SiteStore, StoreError};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::params;
 
-use crate::audit::write_audit;
-use crate::connection::{SqliteStore, query_all};
+use crate::connection::{SqliteStore, find_site, query_all, site_exists, write_audit};
 use crate::convert::{map_error, parse_site};
-
-fn site_exists(transaction: &Transaction<'_>, site: &SiteSlug) -> Result<bool, StoreError> {
-    transaction
-        .query_row(
-            "SELECT 1 FROM sites WHERE slug = ?1",
-            [site.as_str()],
-            |_| Ok(()),
-        )
-        .optional()
-        .map(|found| found.is_some())
-        .map_err(map_error)
-}
-
-/// `StoreError::UnknownSite` unless `site` exists.
-pub(crate) fn require_site(
-    transaction: &Transaction<'_>,
-    site: &SiteSlug,
-) -> Result<(), StoreError> {
-    if site_exists(transaction, site)? {
-        Ok(())
-    } else {
-        Err(StoreError::UnknownSite(site.to_string()))
-    }
-}
-
-pub(crate) fn find_site(
-    transaction: &Transaction<'_>,
-    slug: &SiteSlug,
-) -> Result<Site, StoreError> {
-    // On every token request: the statement is prepared once per connection.
-    transaction
-        .prepare_cached("SELECT slug, name, time_zone, max_years_ahead FROM sites WHERE slug = ?1")
-        .map_err(map_error)?
-        .query_row([slug.as_str()], |row| Ok(parse_site(row)))
-        .optional()
-        .map_err(map_error)?
-        .unwrap_or_else(|| Err(StoreError::UnknownSite(slug.to_string())))
-}
 
 impl SiteStore for SqliteStore {
     fn add_site(&self, site: &Site, audit: &AuditEntry) -> Result<(), StoreError> {

@@ -3,10 +3,8 @@
 use registration_core::{AuditEntry, NotificationTemplate, SiteSlug, StoreError, TemplateStore};
 use rusqlite::params;
 
-use crate::audit::write_audit;
-use crate::connection::{SqliteStore, query_all};
+use crate::connection::{SqliteStore, query_all, require_site, write_audit};
 use crate::convert::{map_error, parse_template};
-use crate::sites::require_site;
 
 impl TemplateStore for SqliteStore {
     fn templates(&self, site: &SiteSlug) -> Result<Vec<NotificationTemplate>, StoreError> {

@@ -5,10 +5,8 @@ use registration_core::{
 };
 use rusqlite::params;
 
-use crate::audit::write_audit;
-use crate::connection::{SqliteStore, query_all};
+use crate::connection::{SqliteStore, query_all, require_site, write_audit};
 use crate::convert::{instant_text, map_error, parse_webhook};
-use crate::sites::require_site;
 
 impl WebhookStore for SqliteStore {
     fn add_webhook(
