@@ -1,7 +1,7 @@
 //! `RegistrationStore`: registrations, the grid's pages, banner candidates, coalesced usage.
 
 use registration_core::{
-    AuditEntry, ClientId, ExpirationDate, ListQuery, Registration, RegistrationName,
+    AuditEntry, ClientId, ExpirationDate, FactFilter, ListQuery, Registration, RegistrationName,
     RegistrationStore, Site, SiteSlug, SortKey, StoreError, UsageUpdate,
 };
 use rusqlite::types::Value;
@@ -232,78 +232,71 @@ impl RegistrationStore for SqliteStore {
         if let Some(until) = filter.expires_on_or_before {
             bind("expiration_date <=", Value::Text(until.to_string()));
         }
+        // Narrow pages (a search, a state filter) collect the matching rows' ids in order
+        // from the narrowest index, then read the page's rows: the total and the page at once,
+        // and never a scan of a sort index hoping to meet a rare match (decision 0005).
+        let narrowed = match search {
+            Some(needle) => {
+                let needle_at = values.len() + 1;
+                values.push(Value::Text(needle));
+                Some(format!(
+                    "FROM registrations INDEXED BY registrations_search
+                     WHERE {conditions}
+                       AND (instr(name_key, ?{needle_at}) > 0 OR instr(client_id, ?{needle_at}) > 0)"
+                ))
+            }
+            None if filter != FactFilter::default() => Some(format!(
+                "FROM registrations INDEXED BY registrations_due WHERE {conditions}"
+            )),
+            None => None,
+        };
         self.read(|transaction| {
             require_site(transaction, site)?;
-            match search {
-                None => {
-                    let total: i64 = transaction
-                        .prepare_cached(&format!(
-                            "SELECT COUNT(*) FROM registrations WHERE {conditions}"
-                        ))
+            let Some(from_where) = &narrowed else {
+                let total: i64 = transaction
+                    .prepare_cached("SELECT COUNT(*) FROM registrations WHERE site = ?1")
+                    .map_err(map_error)?
+                    .query_row([site.as_str()], |row| row.get(0))
+                    .map_err(map_error)?;
+                let registrations = query_all(
+                    transaction,
+                    &format!(
+                        "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE site = ?1
+                         ORDER BY {column} {direction}, client_id {direction}
+                         LIMIT ?2 OFFSET ?3"
+                    ),
+                    params![site.as_str(), query.limit, counter(query.offset)?],
+                    parse_registration,
+                )?;
+                return Ok((registrations, total.unsigned_abs()));
+            };
+            let matching: Vec<i64> = transaction
+                .prepare_cached(&format!(
+                    "SELECT rowid {from_where}
+                     ORDER BY {column} {direction}, client_id {direction}"
+                ))
+                .map_err(map_error)?
+                .query_map(params_from_iter(&values), |row| row.get(0))
+                .map_err(map_error)?
+                .collect::<Result<_, _>>()
+                .map_err(map_error)?;
+            let start = usize::try_from(query.offset).unwrap_or(usize::MAX);
+            let mut by_rowid = transaction
+                .prepare_cached(&format!(
+                    "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE rowid = ?1"
+                ))
+                .map_err(map_error)?;
+            let registrations = matching
+                .iter()
+                .skip(start)
+                .take(query.limit as usize)
+                .map(|rowid| {
+                    by_rowid
+                        .query_row([rowid], |row| Ok(parse_registration(row)))
                         .map_err(map_error)?
-                        .query_row(params_from_iter(&values), |row| row.get(0))
-                        .map_err(map_error)?;
-                    let paging = [
-                        Value::Integer(i64::from(query.limit)),
-                        Value::Integer(counter(query.offset)?),
-                    ];
-                    let registrations = query_all(
-                        transaction,
-                        &format!(
-                            "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE {conditions}
-                             ORDER BY {column} {direction}, client_id {direction}
-                             LIMIT ?{} OFFSET ?{}",
-                            values.len() + 1,
-                            values.len() + 2
-                        ),
-                        params_from_iter(values.iter().chain(&paging)),
-                        parse_registration,
-                    )?;
-                    Ok((registrations, total.unsigned_abs()))
-                }
-                Some(needle) => {
-                    // One scan of the narrow index registrations_search (site, name_key,
-                    // client_id) yields every match in order: the total and the page at once.
-                    let needle_at = values.len() + 1;
-                    let matching: Vec<i64> = transaction
-                        .prepare_cached(&format!(
-                            "SELECT rowid FROM registrations INDEXED BY registrations_search
-                             WHERE {conditions}
-                               AND (instr(name_key, ?{needle_at}) > 0
-                                    OR instr(client_id, ?{needle_at}) > 0)
-                             ORDER BY {column} {direction}, client_id {direction}"
-                        ))
-                        .map_err(map_error)?
-                        .query_map(
-                            params_from_iter(values.iter().chain([&Value::Text(needle)])),
-                            |row| row.get(0),
-                        )
-                        .map_err(map_error)?
-                        .collect::<Result<_, _>>()
-                        .map_err(map_error)?;
-                    let start = usize::try_from(query.offset).unwrap_or(usize::MAX);
-                    let page: Vec<i64> = matching
-                        .iter()
-                        .skip(start)
-                        .take(query.limit as usize)
-                        .copied()
-                        .collect();
-                    let mut registrations = Vec::with_capacity(page.len());
-                    let mut by_rowid = transaction
-                        .prepare_cached(&format!(
-                            "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE rowid = ?1"
-                        ))
-                        .map_err(map_error)?;
-                    for rowid in page {
-                        registrations.push(
-                            by_rowid
-                                .query_row([rowid], |row| Ok(parse_registration(row)))
-                                .map_err(map_error)??,
-                        );
-                    }
-                    Ok((registrations, matching.len() as u64))
-                }
-            }
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((registrations, matching.len() as u64))
         })
     }
 
