@@ -1,7 +1,7 @@
 //! Site webhook endpoints (SPEC section 5): every notice of a site is POSTed, signed, to each.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -84,43 +84,46 @@ impl WebhookNetworks {
     /// (cloud metadata at 169.254.169.254), unspecified, multicast and broadcast addresses
     /// are refused under every policy; an IPv4-mapped IPv6 address counts as its IPv4.
     pub fn refusal(self, ip: IpAddr) -> Option<&'static str> {
-        let ip = ip.to_canonical();
-        let octets = match ip {
-            IpAddr::V4(v4) => Some(v4.octets()),
-            IpAddr::V6(_) => None,
+        const UNSPECIFIED: &str =
+            "the unspecified address (\"this host\") is never a webhook destination";
+        const LINK_LOCAL: &str =
+            "link-local addresses (cloud metadata lives there) are never webhook destinations";
+        const MULTICAST: &str = "multicast and broadcast addresses are never webhook destinations";
+        const PRIVATE: &str = "loopback and private-network addresses are refused unless the \
+                               operator allows them (--allow-private-network)";
+        let (never, private) = match ip.to_canonical() {
+            IpAddr::V4(v4) => {
+                let [first, second, ..] = v4.octets();
+                let never = if v4.is_unspecified() || first == 0 {
+                    Some(UNSPECIFIED)
+                } else if v4.is_link_local() {
+                    Some(LINK_LOCAL)
+                } else if v4.is_multicast() || v4.is_broadcast() {
+                    Some(MULTICAST)
+                } else {
+                    None
+                };
+                // 100.64.0.0/10 is carrier-grade NAT: someone's private network too.
+                let shared = first == 100 && (64..=127).contains(&second);
+                (never, v4.is_loopback() || v4.is_private() || shared)
+            }
+            IpAddr::V6(v6) => {
+                let first = v6.segments()[0];
+                let never = if v6.is_unspecified() {
+                    Some(UNSPECIFIED)
+                } else if first & 0xffc0 == 0xfe80 {
+                    Some(LINK_LOCAL)
+                } else if v6.is_multicast() {
+                    Some(MULTICAST)
+                } else {
+                    None
+                };
+                // fc00::/7 unique local, fec0::/10 the deprecated site-local.
+                let local = first & 0xfe00 == 0xfc00 || first & 0xffc0 == 0xfec0;
+                (never, v6.is_loopback() || local)
+            }
         };
-        let segments = match ip {
-            IpAddr::V6(v6) => Some(v6.segments()),
-            IpAddr::V4(_) => None,
-        };
-        let first_segment = segments.map_or(0, |s| s[0]);
-        let never = if ip.is_unspecified() || octets.is_some_and(|o| o[0] == 0) {
-            Some("the unspecified address (\"this host\") is never a webhook destination")
-        } else if octets.is_some_and(|o| o[0] == 169 && o[1] == 254)
-            || (segments.is_some() && first_segment & 0xffc0 == 0xfe80)
-        {
-            Some("link-local addresses (cloud metadata lives there) are never webhook destinations")
-        } else if ip.is_multicast() || ip == IpAddr::V4(Ipv4Addr::BROADCAST) {
-            Some("multicast and broadcast addresses are never webhook destinations")
-        } else {
-            None
-        };
-        if never.is_some() {
-            return never;
-        }
-        let private = ip.is_loopback()
-            || octets.is_some_and(|o| {
-                o[0] == 10
-                    || (o[0] == 172 && (16..=31).contains(&o[1]))
-                    || (o[0] == 192 && o[1] == 168)
-                    || (o[0] == 100 && (64..=127).contains(&o[1]))
-            })
-            || (segments.is_some() && first_segment & 0xfe00 == 0xfc00)
-            || (segments.is_some() && first_segment & 0xffc0 == 0xfec0);
-        (private && self == WebhookNetworks::PublicOnly).then_some(
-            "loopback and private-network addresses are refused unless the operator allows \
-             them (--allow-private-network)",
-        )
+        never.or_else(|| (private && self == WebhookNetworks::PublicOnly).then_some(PRIVATE))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Validation of the value types: a value that exists is valid.
 
 use registration_core::{
-    ClientId, Error, ExpirationDate, RegistrationName, SiteName, SiteSlug, SiteZone,
+    ClientId, Error, ExpirationDate, RegistrationName, SiteName, SiteSlug, SiteZone, WebhookUrl,
 };
 
 use crate::date;
@@ -141,5 +141,63 @@ fn error_messages_tell_what_to_do() {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("\n")
+    );
+}
+
+#[test]
+fn webhook_destinations_are_classified_by_network() {
+    use registration_core::WebhookNetworks::{AllowPrivate, PublicOnly};
+    use std::net::IpAddr;
+    // (address, refused by default, refused even with --allow-private-network)
+    let table = [
+        ("93.184.216.34", false, false),
+        ("2606:2800:220:1:248:1893:25c8:1946", false, false),
+        ("127.0.0.1", true, false),
+        ("127.8.9.10", true, false),
+        ("::1", true, false),
+        ("10.1.2.3", true, false),
+        ("172.16.0.1", true, false),
+        ("172.31.255.255", true, false),
+        ("172.32.0.1", false, false),
+        ("192.168.1.1", true, false),
+        ("100.64.0.1", true, false),
+        ("100.128.0.1", false, false),
+        ("fd00::1", true, false),
+        ("fec0::1", true, false),
+        ("169.254.169.254", true, true),
+        ("::ffff:169.254.169.254", true, true),
+        ("::ffff:127.0.0.1", true, false),
+        ("fe80::1", true, true),
+        ("0.0.0.0", true, true),
+        ("0.1.2.3", true, true),
+        ("::", true, true),
+        ("224.0.0.1", true, true),
+        ("255.255.255.255", true, true),
+        ("ff02::1", true, true),
+    ];
+    for (address, by_default, always) in table {
+        let ip: IpAddr = address.parse().unwrap();
+        assert_eq!(
+            (
+                PublicOnly.refusal(ip).is_some(),
+                AllowPrivate.refusal(ip).is_some()
+            ),
+            (by_default, always),
+            "{address}"
+        );
+    }
+    let literal = |url: &str| WebhookUrl::parse(url).unwrap().host_refusal(PublicOnly);
+    assert_eq!(
+        literal("http://2130706433/").as_deref(),
+        Some(
+            "127.0.0.1: loopback and private-network addresses are refused unless the \
+             operator allows them (--allow-private-network)"
+        ),
+        "the URL parser's decimal form is the address it names"
+    );
+    assert_eq!(
+        literal("https://hooks.example.com/x"),
+        None,
+        "names are resolved later"
     );
 }
