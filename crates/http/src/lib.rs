@@ -218,6 +218,8 @@ impl Server {
             )
             .route("/api/v1/sites/{site}/banners", get(notices::banners))
             .route("/api/v1/me/notifications", get(me::notifications))
+            .route("/api/v1/me/notifications/read", post(me::mark_all_read))
+            .route("/api/v1/me/notifications/{id}/read", post(me::mark_read))
             .route("/api/v1/openapi.json", get(openapi::document))
             .layer(RequestBodyLimitLayer::new(MAX_JSON_BYTES));
         Router::new()

@@ -2,9 +2,9 @@
 //! in-app notices delivered to them (their inbox) across their sites.
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
-use registration_core::InboxQuery;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use registration_core::{InboxQuery, NoticeKey};
 use serde::Serialize;
 
 use crate::api::{Paging, ProblemJson, administrator, whole_number};
@@ -143,4 +143,59 @@ pub(crate) async fn notifications(
         total: inbox.total,
         unread: inbox.unread,
     }))
+}
+
+/// How many notices a mark-all-read changed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct MarkedJson {
+    marked: u64,
+}
+
+/// Mark one notice of the caller's inbox read (kept if it already was).
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/notifications/{id}/read",
+    params(("id" = String, Path, description = "The notice's id, as the inbox lists it")),
+    responses(
+        (status = 204, description = "Marked read"),
+        (status = 401, description = "No valid API token", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 404, description = "No such notice in the caller's inbox", body = ProblemJson, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn mark_read(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, Error> {
+    let admin = administrator(&state, &headers).await?;
+    let notice = NoticeKey::parse(&id).ok_or(Error::NotFound)?;
+    let marked = blocking(&state, move |service| {
+        service.mark_read(&admin, None, &notice)
+    })
+    .await??;
+    if marked {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// Mark every notice of the caller's inbox read.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/notifications/read",
+    responses(
+        (status = 200, description = "How many notices were unread and are now read", body = MarkedJson),
+        (status = 401, description = "No valid API token", body = ProblemJson, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn mark_all_read(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<MarkedJson>, Error> {
+    let admin = administrator(&state, &headers).await?;
+    let marked = blocking(&state, move |service| service.mark_all_read(&admin, None)).await??;
+    Ok(Json(MarkedJson { marked }))
 }

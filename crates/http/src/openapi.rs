@@ -32,7 +32,9 @@ use crate::{admin, audit, me, notices, sites};
         audit::log,
         sites::show,
         sites::update,
-        me::notifications
+        me::notifications,
+        me::mark_read,
+        me::mark_all_read
     ),
     components(schemas(RegistrationJson, ProblemJson, FieldError)),
     modifiers(&BearerToken)

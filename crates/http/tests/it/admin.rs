@@ -848,9 +848,27 @@ async fn the_inbox_holds_the_callers_in_app_notices_of_their_sites() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     let id = theirs["items"][0]["id"].as_str().unwrap();
-    let key = registration_core::NoticeKey::parse(id).unwrap();
-    let admin = app.service.admin_for_token(&alice).unwrap().unwrap();
-    assert!(app.service.mark_read(&admin, None, &key).unwrap());
+    let post = |path: String, token: &str| {
+        let token = token.to_owned();
+        let app = &app;
+        async move { call(app, reqwest::Method::POST, &path, Some(&token), None).await }
+    };
+    let read = |id: &str| format!("/api/v1/me/notifications/{id}/read");
+    assert_eq!(
+        post(read(id), &bob).await.0,
+        StatusCode::NOT_FOUND,
+        "not bob's"
+    );
+    assert_eq!(
+        post(read("not-a-notice"), &alice).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(post(read(id), &alice).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        post(read(id), &alice).await.0,
+        StatusCode::NO_CONTENT,
+        "again: still read"
+    );
     let (_, _, unread) = get("?unread=true", &alice).await;
     assert_eq!(names(&unread), ["default Ours expires_in_7_days"]);
     assert_eq!(unread["unread"], json!(1));
@@ -858,4 +876,7 @@ async fn the_inbox_holds_the_callers_in_app_notices_of_their_sites() {
     assert!(all["items"][0]["read_at"].is_string(), "{all}");
     let (_, _, bobs) = get("", &bob).await;
     assert_eq!(bobs["unread"], json!(1), "alice's read mark is hers alone");
+    let (status, _, marked) = post("/api/v1/me/notifications/read".into(), &alice).await;
+    assert_eq!((status, marked), (StatusCode::OK, json!({"marked": 1})));
+    assert_eq!(get("", &alice).await.2["unread"], json!(0));
 }
