@@ -13,7 +13,9 @@ use registration_core::{InboxQuery, NoticeKey};
 use serde::Serialize;
 
 use super::view::{Page, Section, site_page};
-use super::{PageError, page_number, query_pairs, query_value, see_other, site_access};
+use super::{
+    PageError, page_number, query_pairs, query_value, see_other, site_access, site_form_access,
+};
 use crate::{AppState, blocking};
 
 const INBOX_PER_PAGE: u64 = 25;
@@ -103,12 +105,13 @@ pub(crate) async fn mark_read(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let (signed, site) = site_access(&state, &headers, &site).await?;
-    signed.check_form(
+    let (signed, site) = site_form_access(
         &state,
         &headers,
+        &site,
         form.get("csrf").map_or("", String::as_str),
-    )?;
+    )
+    .await?;
     let (admin, slug) = (signed.admin.clone(), site.clone());
     if form.contains_key("all") {
         blocking(&state, move |service| {

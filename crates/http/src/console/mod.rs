@@ -342,6 +342,18 @@ pub(crate) async fn site_access(
     Ok((signed, site))
 }
 
+/// [`site_access`] for a state-changing form: also checks its origin and CSRF token.
+pub(crate) async fn site_form_access(
+    state: &AppState,
+    headers: &HeaderMap,
+    site: &str,
+    csrf: &str,
+) -> Result<(Signed, SiteSlug), PageError> {
+    let (signed, site) = site_access(state, headers, site).await?;
+    signed.check_form(state, headers, csrf)?;
+    Ok((signed, site))
+}
+
 /// `/`: the first site's registrations, or the sign-in page.
 async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, PageError> {
     let signed = signed_in(&state, &headers)

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::view::{Page, Section, site_page};
 use super::{
     PageError, Signed, encode, page_number, query_pairs, query_value, see_other, site_access,
+    site_form_access,
 };
 use crate::{AppState, blocking};
 
@@ -124,8 +125,7 @@ pub(crate) async fn edit_template(
     headers: HeaderMap,
     Form(form): Form<TemplateForm>,
 ) -> Result<Response, PageError> {
-    let (signed, site) = site_access(&state, &headers, &site).await?;
-    signed.check_form(&state, &headers, &form.csrf)?;
+    let (signed, site) = site_form_access(&state, &headers, &site, &form.csrf).await?;
     let kind = NoticeKind::parse(&kind).ok_or(PageError::NotFound)?;
     // Browsers send CRLF line ends from text areas; templates are stored with LF.
     let body = form.body.replace("\r\n", "\n");
@@ -295,12 +295,13 @@ pub(crate) async fn subscribe(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let (signed, site) = site_access(&state, &headers, &site).await?;
-    signed.check_form(
+    let (signed, site) = site_form_access(
         &state,
         &headers,
+        &site,
         form.get("csrf").map_or("", String::as_str),
-    )?;
+    )
+    .await?;
     let username = signed.admin.username.clone();
     let has_email = signed.admin.email.is_some();
     let actor = Actor::Admin(username.clone());

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::view::{Page, Section, site_page};
 use super::{
     PageError, REVEAL_COOKIE, Signed, add_cookie, cookie, encode, page_number, query_pairs,
-    query_value, see_other, site_access,
+    query_value, see_other, site_access, site_form_access,
 };
 use crate::{AppState, blocking};
 
@@ -276,8 +276,7 @@ pub(crate) async fn create(
     headers: HeaderMap,
     Form(form): Form<CreateForm>,
 ) -> Result<Response, PageError> {
-    let (signed, site) = site_access(&state, &headers, &site).await?;
-    signed.check_form(&state, &headers, &form.csrf)?;
+    let (signed, site) = site_form_access(&state, &headers, &site, &form.csrf).await?;
     let name = RegistrationName::parse(&form.name);
     let expiration_date = ExpirationDate::parse(form.expiration_date.trim());
     let (name, expiration_date) = match (name, expiration_date) {
@@ -489,8 +488,7 @@ pub(crate) async fn change(
     headers: HeaderMap,
     Form(form): Form<ChangeForm>,
 ) -> Result<Response, PageError> {
-    let (signed, site) = site_access(&state, &headers, &site).await?;
-    signed.check_form(&state, &headers, &form.csrf)?;
+    let (signed, site) = site_form_access(&state, &headers, &site, &form.csrf).await?;
     let id = ClientId::parse(&client_id).map_err(|_| PageError::NotFound)?;
     let actor = Actor::admin(&signed.admin);
     let slug = site.clone();

@@ -11,7 +11,9 @@ use minijinja::context;
 use registration_core::{Actor, SiteName, SiteSlug, SiteZone};
 
 use super::view::{Page, Section, site_page};
-use super::{PageError, Signed, query_pairs, query_value, see_other, site_access};
+use super::{
+    PageError, Signed, query_pairs, query_value, see_other, site_access, site_form_access,
+};
 use crate::{AppState, blocking};
 
 /// `GET /sites/{site}/settings`
@@ -80,12 +82,13 @@ pub(crate) async fn save(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let (signed, site) = site_access(&state, &headers, &site).await?;
-    signed.check_form(
+    let (signed, site) = site_form_access(
         &state,
         &headers,
+        &site,
         form.get("csrf").map_or("", String::as_str),
-    )?;
+    )
+    .await?;
     let field = |key: &str| form.get(key).map_or("", String::as_str);
     let (name, time_zone) = (field("name"), field("time_zone"));
     let parsed = SiteName::parse(name).and_then(|name| Ok((name, SiteZone::parse(time_zone)?)));
