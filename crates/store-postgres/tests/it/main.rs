@@ -1,0 +1,145 @@
+//! store-postgres against a real PostgreSQL: each test creates its own database and drops
+//! it. The server is `APPREG_TEST_POSTGRES` (default: the local one, trust auth), which
+//! `.ci/run` starts when it is not up.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::{Arc, Barrier};
+
+use registration_core::StoreError;
+use store_postgres::PostgresStore;
+
+/// A database of its own for one test, dropped (connections and all) when the test ends.
+struct FreshDatabase {
+    name: String,
+}
+
+fn server() -> String {
+    std::env::var("APPREG_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+impl FreshDatabase {
+    fn create() -> Self {
+        let mut random = [0u8; 8];
+        #[allow(clippy::disallowed_methods)] // a name no other test or run uses
+        getrandom::fill(&mut random).unwrap();
+        let name = format!(
+            "appreg_test_{}",
+            random
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        admin()
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        Self { name }
+    }
+
+    fn url(&self) -> String {
+        format!("{}/{}", server(), self.name)
+    }
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        let _ = admin().batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
+    }
+}
+
+fn admin() -> postgres::Client {
+    postgres::Client::connect(&format!("{}/postgres", server()), postgres::NoTls)
+        .expect("PostgreSQL must run for these tests (.ci/run starts it)")
+}
+
+#[test]
+fn nodes_starting_together_migrate_once() {
+    let database = FreshDatabase::create();
+    let nodes = 3;
+    let barrier = Arc::new(Barrier::new(nodes));
+    let handles: Vec<_> = (0..nodes)
+        .map(|_| {
+            let (url, barrier) = (database.url(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                PostgresStore::connect(&url).map(|store| store.schema_version())
+            })
+        })
+        .collect();
+    for handle in handles {
+        assert_eq!(
+            handle.join().unwrap().unwrap(),
+            Ok(PostgresStore::SCHEMA_VERSION),
+            "every node connects and sees the current schema"
+        );
+    }
+    let mut client = postgres::Client::connect(&database.url(), postgres::NoTls).unwrap();
+    let versions: Vec<i32> = client
+        .query("SELECT version FROM schema_version ORDER BY version", &[])
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let expected: Vec<i32> = (1..).take(PostgresStore::SCHEMA_VERSION as usize).collect();
+    assert_eq!(versions, expected, "each migration recorded once");
+    let sites: i64 = client
+        .query_one("SELECT COUNT(*) FROM sites WHERE slug = 'default'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(sites, 1, "the default site exists once");
+    drop(client);
+    assert_eq!(
+        PostgresStore::connect(&database.url())
+            .unwrap()
+            .schema_version(),
+        Ok(PostgresStore::SCHEMA_VERSION),
+        "a later start has nothing to do"
+    );
+}
+
+#[test]
+fn a_database_of_a_newer_schema_is_refused_and_left_alone() {
+    let database = FreshDatabase::create();
+    drop(PostgresStore::connect(&database.url()).unwrap());
+    let mut client = postgres::Client::connect(&database.url(), postgres::NoTls).unwrap();
+    client
+        .batch_execute("INSERT INTO schema_version (version) VALUES (99)")
+        .unwrap();
+    assert_eq!(
+        PostgresStore::connect(&database.url()).unwrap_err(),
+        StoreError::SchemaTooNew {
+            found: 99,
+            supported: PostgresStore::SCHEMA_VERSION
+        }
+    );
+    let newest: i32 = client
+        .query_one("SELECT MAX(version) FROM schema_version", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(newest, 99, "nothing was changed");
+}
+
+#[test]
+fn bad_urls_and_unreachable_servers_are_one_clear_error_without_the_password() {
+    let unavailable = |url: &str| match PostgresStore::connect(url) {
+        Err(StoreError::Unavailable(message)) => message,
+        other => panic!("{url}: expected Unavailable, got {other:?}"),
+    };
+    let malformed = unavailable("postgres://user:s3cret@[::1");
+    assert!(
+        malformed.contains("not a PostgreSQL URL") && !malformed.contains("s3cret"),
+        "{malformed}"
+    );
+    // Port 1 on loopback: nothing listens there.
+    let unreachable = unavailable("postgres://user:s3cret@127.0.0.1:1/appreg");
+    assert!(
+        unreachable.contains("unreachable") && !unreachable.contains("s3cret"),
+        "{unreachable}"
+    );
+    let missing = unavailable(&format!("{}/appreg_no_such_database", server()));
+    assert!(missing.contains("does not exist"), "{missing}");
+}
