@@ -9,7 +9,7 @@ use registration_core::AuditQuery;
 use serde::Serialize;
 
 use super::view::{Page, Section, site_page};
-use super::{PageError, page_number, query_pairs, site_access};
+use super::{PageError, page_number, pager, query_pairs, site_access};
 use crate::{AppState, blocking};
 
 const AUDIT_PER_PAGE: u64 = 50;
@@ -51,7 +51,6 @@ pub(crate) async fn log(
         ))
     })
     .await??;
-    let pages = total.div_ceil(AUDIT_PER_PAGE).max(1);
     let entries: Vec<EntryView> = entries
         .iter()
         .map(|entry| EntryView {
@@ -74,10 +73,7 @@ pub(crate) async fn log(
     let context = context! {
         entries => Value::from(Serde(&entries)),
         total => total,
-        page => page,
-        pages => pages,
-        prev => (page > 1).then(|| link(page - 1)),
-        next => (page < pages).then(|| link(page + 1)),
+        ..pager(page, total, AUDIT_PER_PAGE, link),
     };
     site_page(
         &state,

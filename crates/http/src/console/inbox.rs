@@ -14,7 +14,8 @@ use serde::Serialize;
 
 use super::view::{Page, Section, site_page};
 use super::{
-    PageError, page_number, query_pairs, query_value, see_other, site_access, site_form_access,
+    PageError, page_number, pager, query_pairs, query_value, see_other, site_access,
+    site_form_access,
 };
 use crate::{AppState, blocking};
 
@@ -56,7 +57,6 @@ pub(crate) async fn inbox(
         ))
     })
     .await??;
-    let pages = inbox.total.div_ceil(INBOX_PER_PAGE).max(1);
     let items: Vec<ItemView> = inbox
         .items
         .iter()
@@ -78,10 +78,7 @@ pub(crate) async fn inbox(
         total => inbox.total,
         unread => inbox.unread,
         unread_only => unread_only,
-        page => page,
-        pages => pages,
-        prev => (page > 1).then(|| link(page - 1)),
-        next => (page < pages).then(|| link(page + 1)),
+        ..pager(page, inbox.total, INBOX_PER_PAGE, link),
     };
     site_page(
         &state,

@@ -311,6 +311,23 @@ pub(crate) fn page_number(pairs: &[(String, String)]) -> u32 {
         .clamp(1, 1_000_000)
 }
 
+/// The pager under a console list, merged into the list's context (`..pager(…)`): `page`,
+/// `pages`, and the links to the previous and next pages where there are some.
+pub(crate) fn pager(
+    page: u64,
+    total: u64,
+    per_page: u64,
+    link: impl Fn(u64) -> String,
+) -> minijinja::Value {
+    let pages = total.div_ceil(per_page).max(1);
+    context! {
+        page => page,
+        pages => pages,
+        prev => (page > 1).then(|| link(page - 1)),
+        next => (page < pages).then(|| link(page + 1)),
+    }
+}
+
 /// `text` encoded for a query string.
 pub(crate) fn encode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()

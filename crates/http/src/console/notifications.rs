@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use super::view::{Page, Section, site_page};
 use super::{
-    PageError, Signed, encode, page_number, query_pairs, query_value, see_other, site_access,
-    site_form_access,
+    PageError, Signed, encode, page_number, pager, query_pairs, query_value, see_other,
+    site_access, site_form_access,
 };
 use crate::{AppState, blocking};
 
@@ -405,7 +405,6 @@ pub(crate) async fn log(
         ))
     })
     .await??;
-    let pages = total.div_ceil(LOG_PER_PAGE).max(1);
     let notices: Vec<NoticeView> = entries
         .iter()
         .map(|entry| NoticeView {
@@ -448,18 +447,16 @@ pub(crate) async fn log(
         .into_iter()
         .map(DeliveryStatus::as_str)
         .collect();
+    let paging = pager(page, total, LOG_PER_PAGE, link);
     let context = context! {
         notices => Value::from(Serde(&notices)),
         total => total,
-        page => page,
-        pages => pages,
-        prev => (page > 1).then(|| link(page - 1)),
-        next => (page < pages).then(|| link(page + 1)),
         kinds => Value::from(Serde(&kinds)),
         statuses => statuses,
         kind => kind,
         status => status,
         registration => registration,
+        ..paging,
     };
     site_page(
         &state,

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::view::{Page, Section, site_page};
 use super::{
-    PageError, REVEAL_COOKIE, Signed, add_cookie, cookie, encode, page_number, query_pairs,
+    PageError, REVEAL_COOKIE, Signed, add_cookie, cookie, encode, page_number, pager, query_pairs,
     query_value, see_other, site_access, site_form_access,
 };
 use crate::{AppState, blocking};
@@ -122,7 +122,6 @@ pub(crate) async fn grid(
         service.list_page(&slug, &query, state_filter)
     })
     .await??;
-    let pages = total.div_ceil(u64::from(PER_PAGE)).max(1);
     let base = format!("/sites/{site}/app-registrations");
     let state_name = |filter: Option<StateFilter>| filter.map_or("", StateFilter::as_str);
     let link_to = |filter: Option<StateFilter>, sort: SortKey, descending: bool, page: u64| {
@@ -185,11 +184,8 @@ pub(crate) async fn grid(
         sort_label => sort.as_str().replace('_', " "),
         dir => if descending { "desc" } else { "asc" },
         total => total,
-        page => page,
-        pages => pages,
-        prev => (page > 1).then(|| link(sort, descending, page - 1)),
-        next => (page < pages).then(|| link(sort, descending, page + 1)),
         notice => done_message(query_value(&pairs, "done")),
+        ..pager(page, total, u64::from(PER_PAGE), |page| link(sort, descending, page)),
     };
     site_page(
         &state,
