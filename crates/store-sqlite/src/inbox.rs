@@ -64,7 +64,13 @@ impl Inbox for SqliteStore {
                     .map_err(map_error)
             };
             let total = count(unread_only)?;
-            let unread = count(" AND d.read_at IS NULL")?;
+            // Counting only unread notices already counted the unread ones (the console's
+            // header badge asks exactly that on every page).
+            let unread = if query.unread_only {
+                total
+            } else {
+                count(" AND d.read_at IS NULL")?
+            };
             let paging = [
                 Value::Integer(i64::from(query.limit)),
                 Value::Integer(counter(query.offset)?),
