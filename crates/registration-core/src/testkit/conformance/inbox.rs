@@ -136,8 +136,13 @@ pub fn inboxes_hold_each_administrators_in_app_notices(store: &impl Store) {
         .inbox_page(&alice.username, &both, &unread_only)
         .unwrap();
     assert_eq!(
-        (unread.items.len(), unread.total, unread.items[0].key),
-        (1, 1, gone.notice.key)
+        (
+            unread.items.len(),
+            unread.total,
+            unread.unread,
+            unread.items[0].key
+        ),
+        (1, 1, 1, gone.notice.key)
     );
     let second = InboxQuery {
         offset: 1,
