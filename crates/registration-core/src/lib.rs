@@ -107,6 +107,8 @@ mod service;
 mod site;
 mod sources;
 mod status;
+#[cfg(feature = "stored")]
+pub mod stored;
 mod template;
 #[cfg(feature = "testkit")]
 pub mod testkit;

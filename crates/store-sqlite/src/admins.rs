@@ -8,7 +8,8 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use time::OffsetDateTime;
 
 use crate::connection::{SqliteStore, query_all, require_site, write_audit};
-use crate::convert::{instant_text, map_error, parse_admin, parse_subscription};
+use crate::convert::{Row, map_error};
+use registration_core::stored::{instant_text, parse_admin, parse_subscription};
 
 pub(crate) fn find_admin(
     transaction: &Transaction<'_>,
@@ -18,7 +19,7 @@ pub(crate) fn find_admin(
         .query_row(
             "SELECT username, password_hash, email, created_at FROM admins WHERE username = ?1",
             [username],
-            |row| Ok(parse_admin(row)),
+            |row| Ok(parse_admin(&Row(row))),
         )
         .optional()
         .map_err(map_error)?

@@ -4,7 +4,8 @@ use registration_core::{AuditEntry, AuditLog, AuditQuery, SiteSlug, StoreError};
 use rusqlite::params;
 
 use crate::connection::{SqliteStore, query_all, require_site};
-use crate::convert::{counter, map_error, parse_audit_entry};
+use crate::convert::map_error;
+use registration_core::stored::{counter, parse_audit_entry};
 
 impl AuditLog for SqliteStore {
     fn audit_page(

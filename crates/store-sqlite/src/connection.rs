@@ -11,8 +11,9 @@ use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
 
-use crate::convert::{image_json, instant_text, map_error, parse_site};
+use crate::convert::{Row, map_error};
 use crate::schema;
+use registration_core::stored::{StoredRow, image_json, instant_text, parse_site};
 
 /// How long a statement waits for another process's lock before reporting `Busy`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -173,11 +174,11 @@ pub(crate) fn query_all<T>(
     transaction: &Transaction<'_>,
     sql: &str,
     params: impl rusqlite::Params,
-    parse: impl Fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+    parse: impl Fn(&dyn StoredRow) -> Result<T, StoreError>,
 ) -> Result<Vec<T>, StoreError> {
     let mut statement = transaction.prepare_cached(sql).map_err(map_error)?;
     let rows = statement
-        .query_map(params, |row| Ok(parse(row)))
+        .query_map(params, |row| Ok(parse(&Row(row))))
         .map_err(map_error)?;
     rows.map(|row| row.map_err(map_error)?).collect()
 }
@@ -217,7 +218,7 @@ pub(crate) fn find_site(
     transaction
         .prepare_cached("SELECT slug, name, time_zone, max_years_ahead FROM sites WHERE slug = ?1")
         .map_err(map_error)?
-        .query_row([slug.as_str()], |row| Ok(parse_site(row)))
+        .query_row([slug.as_str()], |row| Ok(parse_site(&Row(row))))
         .optional()
         .map_err(map_error)?
         .unwrap_or_else(|| Err(StoreError::UnknownSite(slug.to_string())))

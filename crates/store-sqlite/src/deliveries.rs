@@ -8,7 +8,10 @@ use rusqlite::params;
 use time::OffsetDateTime;
 
 use crate::connection::SqliteStore;
-use crate::convert::{CLAIM_COLUMNS, counter, instant_text, map_error, parse_claimed};
+use crate::convert::{Row, map_error};
+use registration_core::stored::{
+    CLAIM_COLUMNS, counter, instant_text, parse_claimed, parse_delivery_count,
+};
 
 impl DeliveryQueue for SqliteStore {
     fn claim_deliveries(
@@ -42,7 +45,9 @@ impl DeliveryQueue for SqliteStore {
                 .map_err(map_error)?;
             let rows = select
                 .query_map(params![now, counter(limit as u64)?], |row| {
-                    Ok(row.get::<_, i64>(13).map(|id| (id, parse_claimed(row))))
+                    Ok(row
+                        .get::<_, i64>(13)
+                        .map(|id| (id, parse_claimed(&Row(row)))))
                 })
                 .map_err(map_error)?;
             let mut lease_one = transaction
@@ -138,26 +143,9 @@ impl DeliveryQueue for SqliteStore {
                 )
                 .map_err(map_error)?;
             let rows = statement
-                .query_map([], |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, i64>(2)?,
-                    ))
-                })
+                .query_map([], |row| Ok(parse_delivery_count(&Row(row))))
                 .map_err(map_error)?;
-            rows.map(|row| {
-                let (kind, status, count) = row.map_err(map_error)?;
-                let corrupt = |what: &str, text: &str| {
-                    StoreError::Corrupt(format!("stored {what} {text:?} is invalid"))
-                };
-                Ok((
-                    NoticeKind::parse(&kind).ok_or_else(|| corrupt("notice kind", &kind))?,
-                    DeliveryStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-                    u64::try_from(count).map_err(|_| corrupt("count", &count.to_string()))?,
-                ))
-            })
-            .collect()
+            rows.map(|row| row.map_err(map_error)?).collect()
         })
     }
 }

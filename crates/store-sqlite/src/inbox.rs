@@ -6,7 +6,8 @@ use rusqlite::types::Value;
 use time::OffsetDateTime;
 
 use crate::connection::{SqliteStore, query_all};
-use crate::convert::{counter, instant_text, map_error, parse_inbox_item};
+use crate::convert::map_error;
+use registration_core::stored::{counter, instant_text, parse_inbox_item};
 
 /// `?first, ?first+1, …` for `count` values: the sites of an `IN (…)`.
 fn placeholders(first: usize, count: usize) -> String {

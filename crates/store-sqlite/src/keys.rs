@@ -4,7 +4,8 @@ use registration_core::{KeyStore, SigningKeyRecord, StoreError};
 use rusqlite::{Transaction, params};
 
 use crate::connection::{SqliteStore, query_all};
-use crate::convert::{counter, instant_text, map_error, parse_signing_key};
+use crate::convert::map_error;
+use registration_core::stored::{counter, instant_text, parse_signing_key};
 
 pub(crate) fn signing_keys(
     transaction: &Transaction<'_>,

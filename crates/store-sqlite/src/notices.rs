@@ -8,9 +8,9 @@ use rusqlite::params;
 use time::OffsetDateTime;
 
 use crate::connection::{SqliteStore, query_all, require_site};
-use crate::convert::{
-    counter, disposition_str, instant_text, map_error, parse_candidate, parse_delivery,
-    parse_log_entry,
+use crate::convert::{Row, map_error};
+use registration_core::stored::{
+    counter, disposition_str, instant_text, parse_candidate, parse_delivery, parse_log_entry,
 };
 
 impl NoticeOutbox for SqliteStore {
@@ -34,7 +34,7 @@ impl NoticeOutbox for SqliteStore {
                 .map_err(map_error)?;
             let rows = statement
                 .query_map([site.as_str(), &horizon.to_string()], |row| {
-                    Ok(parse_candidate(row))
+                    Ok(parse_candidate(&Row(row)))
                 })
                 .map_err(map_error)?;
             let mut candidates = Vec::new();
@@ -126,7 +126,9 @@ impl NoticeLog for SqliteStore {
                 .map_err(map_error)?;
             let mut entries: Vec<(i64, NoticeLogEntry)> = notices
                 .query_map([site.as_str()], |row| {
-                    Ok(row.get::<_, i64>(0).map(|id| (id, parse_log_entry(row))))
+                    Ok(row
+                        .get::<_, i64>(0)
+                        .map(|id| (id, parse_log_entry(&Row(row)))))
                 })
                 .map_err(map_error)?
                 .map(|row| {
@@ -144,7 +146,7 @@ impl NoticeLog for SqliteStore {
                 .map_err(map_error)?;
             let rows = deliveries
                 .query_map([site.as_str()], |row| {
-                    Ok((row.get::<_, i64>(0)?, parse_delivery(row)))
+                    Ok((row.get::<_, i64>(0)?, parse_delivery(&Row(row))))
                 })
                 .map_err(map_error)?;
             let mut by_notice = std::collections::HashMap::<i64, Vec<_>>::new();
@@ -199,7 +201,11 @@ impl NoticeLog for SqliteStore {
                         query.limit,
                         counter(query.offset)?
                     ],
-                    |row| Ok(row.get::<_, i64>(0).map(|id| (id, parse_log_entry(row)))),
+                    |row| {
+                        Ok(row
+                            .get::<_, i64>(0)
+                            .map(|id| (id, parse_log_entry(&Row(row)))))
+                    },
                 )
                 .map_err(map_error)?
                 .map(|row| {

@@ -1,5 +1,7 @@
 //! `RegistrationStore`: registrations, the grid's pages, banner candidates, coalesced usage.
 
+use std::sync::LazyLock;
+
 use registration_core::{
     AuditEntry, ClientId, ExpirationDate, FactFilter, ListQuery, Registration, RegistrationName,
     RegistrationStore, Site, SiteSlug, SortKey, StoreError, UsageUpdate,
@@ -8,16 +10,12 @@ use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
 
 use crate::connection::{SqliteStore, find_site, query_all, require_site, write_audit};
-use crate::convert::{
-    REGISTRATION_COLUMNS, counter, instant_text, map_error, parse_registration,
-    registration_columns,
-};
+use crate::convert::{Row, map_error};
+use registration_core::stored::{REGISTRATION_COLUMNS, counter, instant_text, parse_registration};
 
-const FIND_REGISTRATION: &str = concat!(
-    "SELECT ",
-    registration_columns!(),
-    " FROM registrations WHERE site = ?1 AND client_id = ?2"
-);
+static FIND_REGISTRATION: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE site = ?1 AND client_id = ?2")
+});
 
 fn find_registration(
     transaction: &Transaction<'_>,
@@ -26,10 +24,10 @@ fn find_registration(
 ) -> Result<Option<Registration>, StoreError> {
     // On every token request: the statement is prepared once per connection.
     transaction
-        .prepare_cached(FIND_REGISTRATION)
+        .prepare_cached(&FIND_REGISTRATION)
         .map_err(map_error)?
         .query_row([site.as_str(), client_id.as_str()], |row| {
-            Ok(parse_registration(row))
+            Ok(parse_registration(&Row(row)))
         })
         .optional()
         .map_err(map_error)?
@@ -292,7 +290,7 @@ impl RegistrationStore for SqliteStore {
                 .take(query.limit as usize)
                 .map(|rowid| {
                     by_rowid
-                        .query_row([rowid], |row| Ok(parse_registration(row)))
+                        .query_row([rowid], |row| Ok(parse_registration(&Row(row))))
                         .map_err(map_error)?
                 })
                 .collect::<Result<Vec<_>, _>>()?;

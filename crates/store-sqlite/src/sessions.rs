@@ -7,7 +7,8 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use time::OffsetDateTime;
 
 use crate::connection::SqliteStore;
-use crate::convert::{instant_text, map_error, parse_session};
+use crate::convert::{Row, map_error};
+use registration_core::stored::{instant_text, parse_session};
 
 impl SessionStore for SqliteStore {
     fn create_session(&self, session: &ConsoleSession) -> Result<(), StoreError> {
@@ -47,7 +48,7 @@ impl SessionStore for SqliteStore {
                      WHERE digest = ?1",
                 )
                 .map_err(map_error)?
-                .query_row([digest.0.as_slice()], |row| Ok(parse_session(row)))
+                .query_row([digest.0.as_slice()], |row| Ok(parse_session(&Row(row))))
                 .optional()
                 .map_err(map_error)?
                 .transpose()

@@ -4,7 +4,8 @@ use registration_core::{AuditEntry, Site, SiteSlug, SiteStore, StoreError};
 use rusqlite::params;
 
 use crate::connection::{SqliteStore, find_site, query_all, site_exists, write_audit};
-use crate::convert::{map_error, parse_site};
+use crate::convert::map_error;
+use registration_core::stored::parse_site;
 
 impl SiteStore for SqliteStore {
     fn add_site(&self, site: &Site, audit: &AuditEntry) -> Result<(), StoreError> {

@@ -4,7 +4,8 @@ use registration_core::{AuditEntry, NotificationTemplate, SiteSlug, StoreError, 
 use rusqlite::params;
 
 use crate::connection::{SqliteStore, query_all, require_site, write_audit};
-use crate::convert::{map_error, parse_template};
+use crate::convert::map_error;
+use registration_core::stored::parse_template;
 
 impl TemplateStore for SqliteStore {
     fn templates(&self, site: &SiteSlug) -> Result<Vec<NotificationTemplate>, StoreError> {

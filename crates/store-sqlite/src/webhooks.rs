@@ -6,7 +6,8 @@ use registration_core::{
 use rusqlite::params;
 
 use crate::connection::{SqliteStore, query_all, require_site, write_audit};
-use crate::convert::{instant_text, map_error, parse_webhook};
+use crate::convert::map_error;
+use registration_core::stored::{instant_text, parse_webhook};
 
 impl WebhookStore for SqliteStore {
     fn add_webhook(
