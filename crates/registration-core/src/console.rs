@@ -14,7 +14,7 @@ use crate::secret::{
 };
 use crate::sources::RandomSource;
 use crate::status::State;
-use crate::values::ExpirationDate;
+use crate::values::{ExpirationDate, RegistrationName};
 
 /// How long a console sign-in lasts, however active the administrator is.
 pub const SESSION_LIFETIME: Duration = Duration::hours(8);
@@ -298,6 +298,20 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    /// What a store looks for in the lower-case name key and Client ID: the trimmed search
+    /// in the form a name's unique key takes (lower case), or `None` when there is nothing
+    /// to look for.
+    pub fn search_needle(&self) -> Option<String> {
+        self.search
+            .as_deref()
+            .map(str::trim)
+            .filter(|needle| !needle.is_empty())
+            .map(|needle| {
+                RegistrationName::parse(needle)
+                    .map_or_else(|_| needle.to_lowercase(), |name| name.unique_key())
+            })
+    }
+
     /// The first `limit` registrations by name.
     pub fn by_name(limit: u32) -> Self {
         Self {

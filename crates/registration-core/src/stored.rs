@@ -15,8 +15,8 @@ use crate::{
     Disposition, ExpirationDate, InboxItem, NoticeCandidate, NoticeKey, NoticeKind, NoticeLogEntry,
     NotificationTemplate, Registration, RegistrationId, RegistrationName, RegistrationRecord,
     Rejections, ScheduleSubject, SecretHash, SecretHint, SigningKeyRecord, Site, SiteName,
-    SitePolicy, SiteSlug, SiteZone, StoreError, Subscription, TokenDigest, WebhookEndpoint,
-    WebhookSecret, WebhookUrl,
+    SitePolicy, SiteSlug, SiteZone, SortKey, StoreError, Subscription, TokenDigest,
+    WebhookEndpoint, WebhookSecret, WebhookUrl,
 };
 
 /// One result row, as a store's driver reads it. Column indexes start at 0; each method
@@ -39,6 +39,18 @@ pub trait StoredRow {
 pub const REGISTRATION_COLUMNS: &str = "id, site, client_id, name, name_key, expiration_date, \
     enabled, secret_hash, secret_hint, registration_date, last_used, rejected_count, \
     last_rejected, revision";
+
+/// The registrations column a grid sort key orders by.
+pub fn sort_column(sort: SortKey) -> &'static str {
+    match sort {
+        SortKey::Name => "name_key",
+        SortKey::ClientId => "client_id",
+        SortKey::RegistrationDate => "registration_date",
+        SortKey::Enabled => "enabled",
+        SortKey::LastUsed => "last_used",
+        SortKey::ExpirationDate => "expiration_date",
+    }
+}
 
 /// Instants are stored in UTC with nanoseconds and a fixed width, so text order is time order.
 const INSTANT: &[FormatItem<'static>] =

@@ -4,34 +4,36 @@
 //!
 //! Migration 1 is the SQLite store's schema after its 14 migrations, in PostgreSQL's types.
 //! Instants are the same fixed-width UTC text (text order is time order), so the queries
-//! that order and compare them carry over unchanged.
+//! that order and compare them carry over unchanged. Every text column collates as "C"
+//! (byte order, as SQLite compares): sorting by name key, slug or URL must not depend on
+//! the locale the database was created with.
 
 pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: everything the storage ports keep, as of the SQLite store's migration 14.
-    r"
+    r#"
     CREATE TABLE sites (
-        slug TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        time_zone TEXT NOT NULL,
+        slug TEXT COLLATE "C" PRIMARY KEY,
+        name TEXT COLLATE "C" NOT NULL,
+        time_zone TEXT COLLATE "C" NOT NULL,
         max_years_ahead SMALLINT NOT NULL
     );
     INSERT INTO sites (slug, name, time_zone, max_years_ahead)
         VALUES ('default', 'Default site', 'UTC', 10);
 
     CREATE TABLE registrations (
-        id TEXT PRIMARY KEY,
-        site TEXT NOT NULL REFERENCES sites (slug),
-        client_id TEXT NOT NULL UNIQUE,
-        name TEXT NOT NULL,
-        name_key TEXT NOT NULL,
-        expiration_date TEXT NOT NULL,
+        id TEXT COLLATE "C" PRIMARY KEY,
+        site TEXT COLLATE "C" NOT NULL REFERENCES sites (slug),
+        client_id TEXT COLLATE "C" NOT NULL UNIQUE,
+        name TEXT COLLATE "C" NOT NULL,
+        name_key TEXT COLLATE "C" NOT NULL,
+        expiration_date TEXT COLLATE "C" NOT NULL,
         enabled BOOLEAN NOT NULL,
-        secret_hash TEXT NOT NULL,
-        secret_hint TEXT NOT NULL,
-        registration_date TEXT NOT NULL,
-        last_used TEXT,
+        secret_hash TEXT COLLATE "C" NOT NULL,
+        secret_hint TEXT COLLATE "C" NOT NULL,
+        registration_date TEXT COLLATE "C" NOT NULL,
+        last_used TEXT COLLATE "C",
         rejected_count BIGINT NOT NULL,
-        last_rejected TEXT,
+        last_rejected TEXT COLLATE "C",
         revision BIGINT NOT NULL,
         UNIQUE (site, name_key)
     );
@@ -48,17 +50,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     -- Notices are not tied to registrations by a foreign key: the log outlives deletions.
     CREATE TABLE notices (
         id BIGSERIAL PRIMARY KEY,
-        registration_id TEXT NOT NULL,
-        expiration_date TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        site TEXT NOT NULL REFERENCES sites (slug),
-        registration_name TEXT NOT NULL,
-        client_id TEXT NOT NULL,
-        disposition TEXT NOT NULL,
-        subject TEXT NOT NULL,
-        body TEXT NOT NULL,
-        due_at TEXT NOT NULL,
-        recorded_at TEXT NOT NULL,
+        registration_id TEXT COLLATE "C" NOT NULL,
+        expiration_date TEXT COLLATE "C" NOT NULL,
+        kind TEXT COLLATE "C" NOT NULL,
+        site TEXT COLLATE "C" NOT NULL REFERENCES sites (slug),
+        registration_name TEXT COLLATE "C" NOT NULL,
+        client_id TEXT COLLATE "C" NOT NULL,
+        disposition TEXT COLLATE "C" NOT NULL,
+        subject TEXT COLLATE "C" NOT NULL,
+        body TEXT COLLATE "C" NOT NULL,
+        due_at TEXT COLLATE "C" NOT NULL,
+        recorded_at TEXT COLLATE "C" NOT NULL,
         UNIQUE (registration_id, expiration_date, kind)
     );
     CREATE INDEX notices_log ON notices (site, recorded_at, due_at, kind);
@@ -66,15 +68,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE TABLE deliveries (
         notice_id BIGINT NOT NULL REFERENCES notices (id),
         position INTEGER NOT NULL,
-        recipient TEXT NOT NULL,
-        channel TEXT NOT NULL,
-        status TEXT NOT NULL,
+        recipient TEXT COLLATE "C" NOT NULL,
+        channel TEXT COLLATE "C" NOT NULL,
+        status TEXT COLLATE "C" NOT NULL,
         attempts INTEGER NOT NULL,
-        next_attempt_at TEXT,
-        lease_id TEXT,
-        lease_until TEXT,
-        last_error TEXT,
-        read_at TEXT,
+        next_attempt_at TEXT COLLATE "C",
+        lease_id TEXT COLLATE "C",
+        lease_until TEXT COLLATE "C",
+        last_error TEXT COLLATE "C",
+        read_at TEXT COLLATE "C",
         PRIMARY KEY (notice_id, channel, recipient)
     );
     CREATE INDEX deliveries_open ON deliveries (notice_id, position)
@@ -83,85 +85,85 @@ pub(crate) const MIGRATIONS: &[&str] = &[
 
     CREATE TABLE audit_log (
         id BIGSERIAL PRIMARY KEY,
-        at TEXT NOT NULL,
-        actor TEXT NOT NULL,
-        site TEXT NOT NULL,
-        action TEXT NOT NULL,
-        subject TEXT NOT NULL,
-        before TEXT,
-        after TEXT
+        at TEXT COLLATE "C" NOT NULL,
+        actor TEXT COLLATE "C" NOT NULL,
+        site TEXT COLLATE "C" NOT NULL,
+        action TEXT COLLATE "C" NOT NULL,
+        subject TEXT COLLATE "C" NOT NULL,
+        before TEXT COLLATE "C",
+        after TEXT COLLATE "C"
     );
     CREATE INDEX audit_log_by_site ON audit_log (site, id);
 
     -- `id` orders keys by insertion: creation times may be equal.
     CREATE TABLE signing_keys (
         id BIGSERIAL PRIMARY KEY,
-        kid TEXT NOT NULL UNIQUE,
+        kid TEXT COLLATE "C" NOT NULL UNIQUE,
         private_key BYTEA NOT NULL CHECK (length(private_key) = 32),
-        created_at TEXT NOT NULL
+        created_at TEXT COLLATE "C" NOT NULL
     );
 
     CREATE TABLE admins (
-        username TEXT PRIMARY KEY,
-        password_hash TEXT NOT NULL,
-        email TEXT,
-        created_at TEXT NOT NULL
+        username TEXT COLLATE "C" PRIMARY KEY,
+        password_hash TEXT COLLATE "C" NOT NULL,
+        email TEXT COLLATE "C",
+        created_at TEXT COLLATE "C" NOT NULL
     );
     CREATE TABLE admin_sites (
-        username TEXT NOT NULL REFERENCES admins (username),
-        site TEXT NOT NULL REFERENCES sites (slug),
+        username TEXT COLLATE "C" NOT NULL REFERENCES admins (username),
+        site TEXT COLLATE "C" NOT NULL REFERENCES sites (slug),
         PRIMARY KEY (username, site)
     );
     CREATE TABLE admin_tokens (
         digest BYTEA PRIMARY KEY CHECK (length(digest) = 32),
-        username TEXT NOT NULL REFERENCES admins (username),
-        created_at TEXT NOT NULL
+        username TEXT COLLATE "C" NOT NULL REFERENCES admins (username),
+        created_at TEXT COLLATE "C" NOT NULL
     );
 
     CREATE TABLE notification_templates (
-        site TEXT NOT NULL REFERENCES sites (slug),
-        kind TEXT NOT NULL,
-        subject TEXT NOT NULL,
-        body TEXT NOT NULL,
+        site TEXT COLLATE "C" NOT NULL REFERENCES sites (slug),
+        kind TEXT COLLATE "C" NOT NULL,
+        subject TEXT COLLATE "C" NOT NULL,
+        body TEXT COLLATE "C" NOT NULL,
         enabled BOOLEAN NOT NULL,
-        banner TEXT NOT NULL,
+        banner TEXT COLLATE "C" NOT NULL,
         PRIMARY KEY (site, kind)
     );
 
     CREATE TABLE subscriptions (
-        site TEXT NOT NULL REFERENCES sites (slug),
-        username TEXT NOT NULL REFERENCES admins (username),
-        kind TEXT NOT NULL,
-        channel TEXT NOT NULL,
+        site TEXT COLLATE "C" NOT NULL REFERENCES sites (slug),
+        username TEXT COLLATE "C" NOT NULL REFERENCES admins (username),
+        kind TEXT COLLATE "C" NOT NULL,
+        channel TEXT COLLATE "C" NOT NULL,
         enabled BOOLEAN NOT NULL,
         PRIMARY KEY (site, username, kind, channel)
     );
 
     -- The signing secret is kept in clear: the server signs every POST with it.
     CREATE TABLE webhooks (
-        site TEXT NOT NULL REFERENCES sites (slug),
-        url TEXT NOT NULL,
-        secret TEXT NOT NULL,
-        created_at TEXT NOT NULL,
+        site TEXT COLLATE "C" NOT NULL REFERENCES sites (slug),
+        url TEXT COLLATE "C" NOT NULL,
+        secret TEXT COLLATE "C" NOT NULL,
+        created_at TEXT COLLATE "C" NOT NULL,
         PRIMARY KEY (site, url)
     );
 
     CREATE TABLE console_sessions (
         digest BYTEA PRIMARY KEY CHECK (length(digest) = 32),
-        username TEXT NOT NULL REFERENCES admins (username),
-        created_at TEXT NOT NULL,
-        expires_at TEXT NOT NULL
+        username TEXT COLLATE "C" NOT NULL REFERENCES admins (username),
+        created_at TEXT COLLATE "C" NOT NULL,
+        expires_at TEXT COLLATE "C" NOT NULL
     );
     CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);
 
     -- The store's half of the console's one-time secret reveals (a pad, never a secret).
     CREATE TABLE console_reveals (
         session BYTEA NOT NULL REFERENCES console_sessions (digest) ON DELETE CASCADE,
-        client_id TEXT NOT NULL,
+        client_id TEXT COLLATE "C" NOT NULL,
         pad BYTEA NOT NULL,
-        expires_at TEXT NOT NULL,
+        expires_at TEXT COLLATE "C" NOT NULL,
         PRIMARY KEY (session, client_id)
     );
     CREATE INDEX console_reveals_by_expiry ON console_reveals (expires_at);
-    ",
+    "#,
 ];

@@ -3,15 +3,17 @@
 use std::sync::LazyLock;
 
 use registration_core::{
-    AuditEntry, ClientId, ExpirationDate, FactFilter, ListQuery, Registration, RegistrationName,
-    RegistrationStore, Site, SiteSlug, SortKey, StoreError, UsageUpdate,
+    AuditEntry, ClientId, ExpirationDate, FactFilter, ListQuery, Registration, RegistrationStore,
+    Site, SiteSlug, StoreError, UsageUpdate,
 };
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
 
 use crate::connection::{SqliteStore, find_site, query_all, require_site, write_audit};
 use crate::convert::{Row, map_error};
-use registration_core::stored::{REGISTRATION_COLUMNS, counter, instant_text, parse_registration};
+use registration_core::stored::{
+    REGISTRATION_COLUMNS, counter, instant_text, parse_registration, sort_column,
+};
 
 static FIND_REGISTRATION: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE site = ?1 AND client_id = ?2")
@@ -193,25 +195,9 @@ impl RegistrationStore for SqliteStore {
         site: &SiteSlug,
         query: &ListQuery,
     ) -> Result<(Vec<Registration>, u64), StoreError> {
-        let column = match query.sort {
-            SortKey::Name => "name_key",
-            SortKey::ClientId => "client_id",
-            SortKey::RegistrationDate => "registration_date",
-            SortKey::Enabled => "enabled",
-            SortKey::LastUsed => "last_used",
-            SortKey::ExpirationDate => "expiration_date",
-        };
+        let column = sort_column(query.sort);
         let direction = if query.descending { "DESC" } else { "ASC" };
-        // Names and Client IDs are matched on their lower-case forms (name_key is one).
-        let search = query
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|needle| !needle.is_empty())
-            .map(|needle| {
-                RegistrationName::parse(needle)
-                    .map_or_else(|_| needle.to_lowercase(), |name| name.unique_key())
-            });
+        let search = query.search_needle();
         // The state filter, as conditions on stored facts; the statement text varies with
         // which bounds are set, so each shape is prepared once per connection.
         let filter = query.filter;

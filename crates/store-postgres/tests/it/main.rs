@@ -1,12 +1,14 @@
-//! store-postgres against a real PostgreSQL: each test creates its own database and drops
-//! it. The server is `APPREG_TEST_POSTGRES` (default: the local one, trust auth), which
-//! `.ci/run` starts when it is not up.
+//! store-postgres against a real PostgreSQL: the shared port conformance suite (two handles
+//! on one database are two nodes), then what only this store has. Each test creates its own
+//! database and drops it. The server is `APPREG_TEST_POSTGRES` (default: the local one,
+//! trust auth), which `.ci/run` starts when it is not up.
 
 #![allow(clippy::unwrap_used)]
 
 use std::sync::{Arc, Barrier};
 
 use registration_core::StoreError;
+use registration_core::testkit::conformance::Damage;
 use store_postgres::PostgresStore;
 
 /// A database of its own for one test, dropped (connections and all) when the test ends.
@@ -54,6 +56,46 @@ impl Drop for FreshDatabase {
 fn admin() -> postgres::Client {
     postgres::Client::connect(&format!("{}/postgres", server()), postgres::NoTls)
         .expect("PostgreSQL must run for these tests (.ci/run starts it)")
+}
+
+fn fresh_store() -> (FreshDatabase, PostgresStore) {
+    let database = FreshDatabase::create();
+    let store = PostgresStore::connect(&database.url()).unwrap();
+    (database, store)
+}
+
+/// Another node's handle on the same database.
+fn second_handle(database: &FreshDatabase) -> PostgresStore {
+    PostgresStore::connect(&database.url()).unwrap()
+}
+
+/// Makes rows unreadable with a plain connection, behind the store's back: a name no
+/// registration may have, a disposition that does not exist, an action that does not exist.
+fn damage(database: &FreshDatabase, damage: Damage<'_>) {
+    let mut client = postgres::Client::connect(&database.url(), postgres::NoTls).unwrap();
+    let (sql, key) = match damage {
+        Damage::Registration(client_id) => (
+            "UPDATE registrations SET name = '' WHERE client_id = $1",
+            client_id.to_string(),
+        ),
+        Damage::NoticesOf(registration_id) => (
+            "UPDATE notices SET disposition = 'damaged' WHERE registration_id = $1",
+            registration_id.to_string(),
+        ),
+        Damage::AuditEntriesAbout(subject) => (
+            "UPDATE audit_log SET action = 'damaged' WHERE subject = $1",
+            subject.to_owned(),
+        ),
+        _ => panic!("a damage this store's tests cannot do yet: {damage:?}"),
+    };
+    let changed = client.execute(sql, &[&key]).unwrap();
+    assert!(changed > 0, "{damage:?} matched no row");
+}
+
+registration_core::store_conformance_tests! {
+    fresh: fresh_store,
+    second_handle: second_handle,
+    damage: damage,
 }
 
 #[test]

@@ -1,0 +1,324 @@
+//! `RegistrationStore`: registrations, the grid's pages, banner candidates, coalesced usage.
+
+use postgres::Transaction;
+use postgres::types::ToSql;
+use registration_core::stored::{
+    REGISTRATION_COLUMNS, counter, instant_text, parse_registration, sort_column,
+};
+use registration_core::{
+    AuditEntry, ClientId, ExpirationDate, ListQuery, Registration, RegistrationStore, Site,
+    SiteSlug, StoreError, UsageUpdate,
+};
+
+use crate::connection::{
+    PostgresStore, count, execute, find_site, map_error, query_all, query_optional, require_site,
+    violated_constraint, write_audit,
+};
+
+/// The registration of `site` with `client_id`; `lock` takes its row lock until the end of
+/// the transaction, for a rule that reads it and then writes.
+fn find_registration(
+    transaction: &mut Transaction<'_>,
+    site: &SiteSlug,
+    client_id: &ClientId,
+    lock: bool,
+) -> Result<Option<Registration>, StoreError> {
+    let for_update = if lock { " FOR UPDATE" } else { "" };
+    query_optional(
+        transaction,
+        &format!(
+            "SELECT {REGISTRATION_COLUMNS} FROM registrations
+             WHERE site = $1 AND client_id = $2{for_update}"
+        ),
+        &[&site.as_str(), &client_id.as_str()],
+        parse_registration,
+    )
+}
+
+/// Maps a unique violation on `registrations` to the port's error; others pass through.
+fn unique_violation(error: &postgres::Error, registration: &Registration) -> StoreError {
+    match violated_constraint(error) {
+        Some("registrations_site_name_key_key") => {
+            StoreError::DuplicateName(registration.name().to_string())
+        }
+        Some("registrations_client_id_key" | "registrations_pkey") => StoreError::DuplicateClientId,
+        _ => map_error(error),
+    }
+}
+
+impl RegistrationStore for PostgresStore {
+    fn insert(&self, registration: &Registration, audit: &AuditEntry) -> Result<(), StoreError> {
+        let record = registration.record();
+        self.write(|transaction| {
+            require_site(transaction, &record.site)?;
+            transaction
+                .execute(
+                    &format!(
+                        "INSERT INTO registrations ({REGISTRATION_COLUMNS})
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                    ),
+                    &[
+                        &record.id.to_string(),
+                        &record.site.as_str(),
+                        &record.client_id.as_str(),
+                        &record.name.as_str(),
+                        &record.name.unique_key(),
+                        &record.expiration_date.to_string(),
+                        &record.enabled,
+                        &record.secret_hash.as_phc(),
+                        &record.secret_hint.as_str(),
+                        &instant_text(record.registration_date),
+                        &record.last_used.map(instant_text),
+                        &counter(record.rejections.count)?,
+                        &record.rejections.last.map(instant_text),
+                        &counter(record.revision)?,
+                    ],
+                )
+                .map_err(|error| unique_violation(&error, registration))?;
+            write_audit(transaction, audit)
+        })
+    }
+
+    fn get(&self, site: &SiteSlug, client_id: &ClientId) -> Result<Registration, StoreError> {
+        self.read(|transaction| {
+            find_registration(transaction, site, client_id, false)?.ok_or(StoreError::NotFound)
+        })
+    }
+
+    fn site_and_registration(
+        &self,
+        site: &SiteSlug,
+        client_id: Option<&ClientId>,
+    ) -> Result<(Site, Option<Registration>), StoreError> {
+        self.read(|transaction| {
+            let found = find_site(transaction, site)?;
+            let registration = match client_id {
+                Some(client_id) => find_registration(transaction, site, client_id, false)?,
+                None => None,
+            };
+            Ok((found, registration))
+        })
+    }
+
+    fn update(&self, registration: &Registration, audit: &AuditEntry) -> Result<u64, StoreError> {
+        let record = registration.record();
+        self.write(|transaction| {
+            let Some(before) =
+                find_registration(transaction, &record.site, &record.client_id, true)?
+            else {
+                return Err(StoreError::NotFound);
+            };
+            if before.id() != record.id {
+                return Err(StoreError::NotFound);
+            }
+            if before.revision() != record.revision {
+                return Err(StoreError::Conflict);
+            }
+            let revision = record.revision + 1;
+            transaction
+                .execute(
+                    "UPDATE registrations SET name = $1, name_key = $2, expiration_date = $3,
+                        enabled = $4, secret_hash = $5, secret_hint = $6, last_used = $7,
+                        rejected_count = $8, last_rejected = $9, revision = $10
+                     WHERE id = $11",
+                    &[
+                        &record.name.as_str(),
+                        &record.name.unique_key(),
+                        &record.expiration_date.to_string(),
+                        &record.enabled,
+                        &record.secret_hash.as_phc(),
+                        &record.secret_hint.as_str(),
+                        &record.last_used.map(instant_text),
+                        &counter(record.rejections.count)?,
+                        &record.rejections.last.map(instant_text),
+                        &counter(revision)?,
+                        &record.id.to_string(),
+                    ],
+                )
+                .map_err(|error| unique_violation(&error, registration))?;
+            write_audit(transaction, audit)?;
+            Ok(revision)
+        })
+    }
+
+    fn delete(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+        revision: u64,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        self.write(|transaction| {
+            let Some(before) = find_registration(transaction, site, client_id, true)? else {
+                return Err(StoreError::NotFound);
+            };
+            if before.revision() != revision {
+                return Err(StoreError::Conflict);
+            }
+            let id = before.id().to_string();
+            execute(
+                transaction,
+                "UPDATE deliveries SET status = 'cancelled'
+                 WHERE status IN ('pending', 'retrying')
+                   AND notice_id IN (SELECT id FROM notices WHERE registration_id = $1)",
+                &[&id],
+            )?;
+            execute(
+                transaction,
+                "DELETE FROM registrations WHERE id = $1",
+                &[&id],
+            )?;
+            write_audit(transaction, audit)
+        })
+    }
+
+    fn list(&self, site: &SiteSlug) -> Result<Vec<Registration>, StoreError> {
+        self.read(|transaction| {
+            require_site(transaction, site)?;
+            query_all(
+                transaction,
+                &format!(
+                    "SELECT {REGISTRATION_COLUMNS} FROM registrations
+                     WHERE site = $1 ORDER BY name_key, client_id"
+                ),
+                &[&site.as_str()],
+                parse_registration,
+            )
+        })
+    }
+
+    fn page(
+        &self,
+        site: &SiteSlug,
+        query: &ListQuery,
+    ) -> Result<(Vec<Registration>, u64), StoreError> {
+        let column = sort_column(query.sort);
+        // No Last used sorts first, as in SQLite (PostgreSQL puts NULL last by default).
+        let direction = if query.descending {
+            "DESC NULLS LAST"
+        } else {
+            "ASC NULLS FIRST"
+        };
+        let tie_break = if query.descending { "DESC" } else { "ASC" };
+        let search = query.search_needle();
+        let filter = query.filter;
+        let enabled = filter.enabled;
+        let from = filter.expires_on_or_after.map(|date| date.to_string());
+        let until = filter.expires_on_or_before.map(|date| date.to_string());
+        let site_text = site.as_str();
+        let mut conditions = String::from("site = $1");
+        let mut values: Vec<&(dyn ToSql + Sync)> = vec![&site_text];
+        let bounds: [(&str, Option<&(dyn ToSql + Sync)>); 3] = [
+            ("enabled =", enabled.as_ref().map(|value| value as _)),
+            ("expiration_date >=", from.as_ref().map(|value| value as _)),
+            ("expiration_date <=", until.as_ref().map(|value| value as _)),
+        ];
+        for (condition, value) in bounds {
+            if let Some(value) = value {
+                values.push(value);
+                conditions.push_str(&format!(" AND {condition} ${}", values.len()));
+            }
+        }
+        if let Some(needle) = &search {
+            values.push(needle);
+            let at = values.len();
+            conditions.push_str(&format!(
+                " AND (strpos(name_key, ${at}) > 0 OR strpos(client_id, ${at}) > 0)"
+            ));
+        }
+        let limit = i64::from(query.limit);
+        let offset = counter(query.offset)?;
+        self.read(|transaction| {
+            require_site(transaction, site)?;
+            let total = count(
+                transaction,
+                &format!("SELECT COUNT(*) FROM registrations WHERE {conditions}"),
+                &values,
+            )?;
+            let mut paged = values.clone();
+            paged.extend([&limit as &(dyn ToSql + Sync), &offset]);
+            let registrations = query_all(
+                transaction,
+                &format!(
+                    "SELECT {REGISTRATION_COLUMNS} FROM registrations WHERE {conditions}
+                     ORDER BY {column} {direction}, client_id {tie_break}
+                     LIMIT ${} OFFSET ${}",
+                    values.len() + 1,
+                    values.len() + 2
+                ),
+                &paged,
+                parse_registration,
+            )?;
+            Ok((registrations, total))
+        })
+    }
+
+    fn enabled_expiring_by(
+        &self,
+        site: &SiteSlug,
+        until: ExpirationDate,
+    ) -> Result<Vec<Registration>, StoreError> {
+        self.read(|transaction| {
+            // registrations_due (site, enabled, expiration_date) bounds the read.
+            query_all(
+                transaction,
+                &format!(
+                    "SELECT {REGISTRATION_COLUMNS} FROM registrations
+                     WHERE site = $1 AND enabled AND expiration_date <= $2
+                     ORDER BY name_key, client_id"
+                ),
+                &[&site.as_str(), &until.to_string()],
+                parse_registration,
+            )
+        })
+    }
+
+    fn record_usage(&self, updates: &[UsageUpdate]) -> Result<(), StoreError> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        // Rows are locked in one order on every node: two nodes flushing overlapping
+        // batches wait for each other instead of deadlocking.
+        let mut ordered: Vec<&UsageUpdate> = updates.iter().collect();
+        ordered.sort_by_key(|update| update.registration.to_string());
+        self.write(|transaction| {
+            let last_used = transaction
+                .prepare(
+                    "UPDATE registrations SET last_used = $2
+                     WHERE id = $1 AND (last_used IS NULL OR last_used < $2)",
+                )
+                .map_err(|error| map_error(&error))?;
+            let rejected = transaction
+                .prepare(
+                    "UPDATE registrations SET rejected_count = rejected_count + $3,
+                        last_rejected = CASE
+                            WHEN last_rejected IS NULL OR last_rejected < $4 THEN $4
+                            ELSE last_rejected END
+                     WHERE id = $1 AND expiration_date = $2",
+                )
+                .map_err(|error| map_error(&error))?;
+            for update in ordered {
+                let id = update.registration.to_string();
+                if let Some(at) = update.last_used {
+                    transaction
+                        .execute(&last_used, &[&id, &instant_text(at)])
+                        .map_err(|error| map_error(&error))?;
+                }
+                if let (1.., Some(at)) = (update.rejections, update.last_rejected) {
+                    transaction
+                        .execute(
+                            &rejected,
+                            &[
+                                &id,
+                                &update.expiration_date.to_string(),
+                                &counter(update.rejections)?,
+                                &instant_text(at),
+                            ],
+                        )
+                        .map_err(|error| map_error(&error))?;
+                }
+            }
+            Ok(())
+        })
+    }
+}
