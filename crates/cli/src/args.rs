@@ -17,6 +17,18 @@ pub(crate) struct Cli {
     #[arg(long, global = true, env = "APPREG_DB", default_value = "./appreg.db")]
     pub(crate) db: PathBuf,
 
+    /// A PostgreSQL database instead of the SQLite file, shared by any number of nodes:
+    /// postgres://user:password@host:port/dbname (its schema is created when missing).
+    #[arg(
+        long,
+        global = true,
+        env = "APPREG_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL",
+        conflicts_with = "db"
+    )]
+    pub(crate) database_url: Option<String>,
+
     /// Print stable, machine-readable JSON instead of tables.
     #[arg(long, global = true)]
     pub(crate) json: bool,

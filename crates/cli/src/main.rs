@@ -15,7 +15,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use registration_core::{Actor, RegistrationService, SecretHasher};
+use registration_core::{Actor, RegistrationService, SecretHasher, Store};
+use store_postgres::PostgresStore;
 use store_sqlite::SqliteStore;
 
 use crate::args::{Cli, Command};
@@ -47,8 +48,7 @@ fn run(cli: Cli) -> Result<String> {
         );
     }
     let clock = Arc::new(clock);
-    let store = SqliteStore::open(&cli.db)
-        .with_context(|| format!("cannot use the database {}", cli.db.display()))?;
+    let store = open_store(&cli)?;
     let public_url = match &cli.command {
         Command::Serve {
             public_url: Some(url),
@@ -58,7 +58,7 @@ fn run(cli: Cli) -> Result<String> {
         _ => std::env::var("APPREG_PUBLIC_URL").unwrap_or_else(|_| DEFAULT_PUBLIC_URL.into()),
     };
     let service = RegistrationService::new(
-        Arc::new(store),
+        store,
         clock,
         Arc::new(OsRandom),
         SecretHasher::recommended()?,
@@ -86,6 +86,19 @@ fn run(cli: Cli) -> Result<String> {
             delivery::sweep(&service, &notifier, cli.json)
         }
         command => commands::execute(&service, command, cli.json, &actor()),
+    }
+}
+
+/// The PostgreSQL database when `--database-url` is given, else the SQLite file.
+fn open_store(cli: &Cli) -> Result<Arc<dyn Store>> {
+    match &cli.database_url {
+        // The URL may hold a password: the error names the database by what the store says.
+        Some(url) => Ok(Arc::new(
+            PostgresStore::connect(url).context("cannot use the PostgreSQL database")?,
+        )),
+        None => Ok(Arc::new(SqliteStore::open(&cli.db).with_context(|| {
+            format!("cannot use the database {}", cli.db.display())
+        })?)),
     }
 }
 

@@ -36,6 +36,10 @@ pub(crate) fn serve(
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
+    // The store's synchronous clients must never run, nor be dropped, on the runtime's
+    // threads: every store call goes through the blocking pool, and this handle keeps the
+    // store alive until the runtime is gone, so its last handle is dropped here.
+    let store_keeper = service.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -48,8 +52,18 @@ pub(crate) fn serve(
         let public_url = public_url.unwrap_or_else(|| format!("http://{address}"));
         let mut cache_key = [0u8; 32];
         OsRandom.fill_bytes(&mut cache_key)?;
+        let config = Config {
+            trusted_proxies,
+            ..Config::new(public_url.clone())
+        };
+        let (server, bootstrap) = tokio::task::spawn_blocking(move || -> Result<_> {
+            let bootstrap = service.bootstrap_admin()?;
+            Ok((Server::new(service, config, cache_key)?, bootstrap))
+        })
+        .await
+        .context("the start-up task failed")??;
         // On the terminal (stdout), never in the logs (stderr, often kept by a journal).
-        if let Some((username, password)) = service.bootstrap_admin()? {
+        if let Some((username, password)) = bootstrap {
             println!(
                 "appreg: no administrator existed, so one was created for site default:\n\n  \
                  username  {username}\n  password  {}\n\n\
@@ -58,11 +72,7 @@ pub(crate) fn serve(
                 password.expose_secret()
             );
         }
-        let config = Config {
-            trusted_proxies,
-            ..Config::new(public_url.clone())
-        };
-        let server = Server::new(service, config, cache_key)?.with_notifier(Arc::new(notifier));
+        let server = server.with_notifier(Arc::new(notifier));
         eprintln!("appreg: listening on http://{address} (public URL {public_url})");
         tracing::info!(%address, %public_url, "listening");
         server.run(listener, shutdown_signal()).await?;
@@ -72,6 +82,7 @@ pub(crate) fn serve(
     // A delivery attempt still running is abandoned after this; its lease runs out and
     // another worker retries it (at least once, never lost).
     runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    drop(store_keeper);
     outcome
 }
 

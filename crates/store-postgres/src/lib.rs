@@ -24,6 +24,8 @@ mod schema;
 mod sessions;
 mod sites;
 mod templates;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 mod webhooks;
 
 pub use connection::PostgresStore;

@@ -1,9 +1,11 @@
-//! End-to-end tests of the `appreg` binary against temporary SQLite files.
+//! End-to-end tests of the `appreg` binary against temporary SQLite files, and against
+//! fresh PostgreSQL databases where several nodes share one (`nodes.rs`).
 
 #![allow(clippy::unwrap_used)]
 
 mod console;
 mod errors;
+mod nodes;
 mod notifications;
 mod output;
 mod registrations;
@@ -14,29 +16,54 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use store_postgres::testkit::FreshDatabase;
 use tempfile::TempDir;
 
 /// One isolated database and a way to run the binary against it.
 pub(crate) struct Appreg {
-    dir: TempDir,
+    database: Database,
+}
+
+enum Database {
+    Sqlite(TempDir),
+    Postgres(FreshDatabase),
 }
 
 impl Appreg {
+    /// A SQLite file in a temporary directory (the default store).
     pub(crate) fn new() -> Self {
         Self {
-            dir: tempfile::tempdir().unwrap(),
+            database: Database::Sqlite(tempfile::tempdir().unwrap()),
         }
     }
 
-    pub(crate) fn db(&self) -> PathBuf {
-        self.dir.path().join("appreg.db")
+    /// A fresh PostgreSQL database (`--database-url`).
+    pub(crate) fn on_postgres() -> Self {
+        Self {
+            database: Database::Postgres(FreshDatabase::create()),
+        }
     }
 
-    /// The command with `--db` set and `APPREG_NOW` set to `now` (or removed).
+    /// The SQLite file.
+    pub(crate) fn db(&self) -> PathBuf {
+        match &self.database {
+            Database::Sqlite(dir) => dir.path().join("appreg.db"),
+            Database::Postgres(_) => panic!("this test's database is PostgreSQL"),
+        }
+    }
+
+    /// The command with `--db` or `--database-url` set and `APPREG_NOW` set to `now` (or
+    /// removed).
     pub(crate) fn command(&self, now: Option<&str>, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_appreg"));
-        command.arg("--db").arg(self.db()).args(args);
-        command.env_remove("APPREG_DB");
+        match &self.database {
+            Database::Sqlite(_) => command.arg("--db").arg(self.db()),
+            Database::Postgres(database) => command.arg("--database-url").arg(database.url()),
+        };
+        command.args(args);
+        command
+            .env_remove("APPREG_DB")
+            .env_remove("APPREG_DATABASE_URL");
         // The audit log names the OS user: the same one on every machine.
         command.env("USER", "ops").env_remove("LOGNAME");
         match now {

@@ -21,7 +21,7 @@ const KINDS: [&str; 3] = ["expires_in_30_days", "expires_in_7_days", "expired"];
 
 /// An administrator `alice` with e-mail on for every template, and a webhook endpoint at
 /// `receiver`; returns the endpoint's signing secret.
-fn subscribe_everything(appreg: &Appreg, receiver: &WebhookReceiver) -> String {
+pub(crate) fn subscribe_everything(appreg: &Appreg, receiver: &WebhookReceiver) -> String {
     appreg.ok(
         Some(CREATED_AT),
         &[
@@ -64,7 +64,7 @@ fn subscribe_everything(appreg: &Appreg, receiver: &WebhookReceiver) -> String {
 }
 
 /// Polls `done` every 50 ms for up to 30 s.
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+pub(crate) fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     for _ in 0..600 {
         if done() {
             return;

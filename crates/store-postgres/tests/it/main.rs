@@ -10,53 +10,7 @@ use std::sync::{Arc, Barrier};
 use registration_core::StoreError;
 use registration_core::testkit::conformance::Damage;
 use store_postgres::PostgresStore;
-
-/// A database of its own for one test, dropped (connections and all) when the test ends.
-struct FreshDatabase {
-    name: String,
-}
-
-fn server() -> String {
-    std::env::var("APPREG_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
-}
-
-impl FreshDatabase {
-    fn create() -> Self {
-        let mut random = [0u8; 8];
-        #[allow(clippy::disallowed_methods)] // a name no other test or run uses
-        getrandom::fill(&mut random).unwrap();
-        let name = format!(
-            "appreg_test_{}",
-            random
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
-        admin()
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        Self { name }
-    }
-
-    fn url(&self) -> String {
-        format!("{}/{}", server(), self.name)
-    }
-}
-
-impl Drop for FreshDatabase {
-    fn drop(&mut self) {
-        let _ = admin().batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ));
-    }
-}
-
-fn admin() -> postgres::Client {
-    postgres::Client::connect(&format!("{}/postgres", server()), postgres::NoTls)
-        .expect("PostgreSQL must run for these tests (.ci/run starts it)")
-}
+use store_postgres::testkit::{FreshDatabase, test_server};
 
 fn fresh_store() -> (FreshDatabase, PostgresStore) {
     let database = FreshDatabase::create();
@@ -72,7 +26,7 @@ fn second_handle(database: &FreshDatabase) -> PostgresStore {
 /// Makes rows unreadable with a plain connection, behind the store's back: a name no
 /// registration may have, a disposition that does not exist, an action that does not exist.
 fn damage(database: &FreshDatabase, damage: Damage<'_>) {
-    let mut client = postgres::Client::connect(&database.url(), postgres::NoTls).unwrap();
+    let mut client = database.client();
     let (sql, key) = match damage {
         Damage::Registration(client_id) => (
             "UPDATE registrations SET name = '' WHERE client_id = $1",
@@ -119,7 +73,7 @@ fn nodes_starting_together_migrate_once() {
             "every node connects and sees the current schema"
         );
     }
-    let mut client = postgres::Client::connect(&database.url(), postgres::NoTls).unwrap();
+    let mut client = database.client();
     let versions: Vec<i32> = client
         .query("SELECT version FROM schema_version ORDER BY version", &[])
         .unwrap()
@@ -147,7 +101,7 @@ fn nodes_starting_together_migrate_once() {
 fn a_database_of_a_newer_schema_is_refused_and_left_alone() {
     let database = FreshDatabase::create();
     drop(PostgresStore::connect(&database.url()).unwrap());
-    let mut client = postgres::Client::connect(&database.url(), postgres::NoTls).unwrap();
+    let mut client = database.client();
     client
         .batch_execute("INSERT INTO schema_version (version) VALUES (99)")
         .unwrap();
@@ -182,6 +136,6 @@ fn bad_urls_and_unreachable_servers_are_one_clear_error_without_the_password() {
         unreachable.contains("unreachable") && !unreachable.contains("s3cret"),
         "{unreachable}"
     );
-    let missing = unavailable(&format!("{}/appreg_no_such_database", server()));
+    let missing = unavailable(&format!("{}/appreg_no_such_database", test_server()));
     assert!(missing.contains("does not exist"), "{missing}");
 }

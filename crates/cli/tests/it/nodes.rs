@@ -1,0 +1,245 @@
+//! Several `appreg serve` nodes and `appreg sweep` runs on one PostgreSQL database (SPEC 11),
+//! as an operator runs them: real processes, a real SMTP sink and webhook receiver.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use notify::testkit::{SmtpSink, WebhookReceiver};
+use serde_json::{Value, json};
+
+use crate::notifications::{subscribe_everything, wait_until};
+use crate::serve::{Running, start_with};
+use crate::{Appreg, CREATED_AT};
+
+/// The public keys a node publishes, by `kid`.
+fn jwks(node: &Running) -> HashMap<String, VerifyingKey> {
+    let keys: Value = crate::http_client()
+        .get(format!("{}/sites/default/oauth2/jwks", node.base))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| {
+            let x: [u8; 32] = URL_SAFE_NO_PAD
+                .decode(key["x"].as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap();
+            (
+                key["kid"].as_str().unwrap().to_owned(),
+                VerifyingKey::from_bytes(&x).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Checks a JWT's EdDSA signature against `keys`, independently of appreg's code.
+fn verifies(token: &str, keys: &HashMap<String, VerifyingKey>) -> bool {
+    let (signed, signature) = token.rsplit_once('.').unwrap();
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(signed.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let signature = Signature::from_slice(&URL_SAFE_NO_PAD.decode(signature).unwrap()).unwrap();
+    keys.get(header["kid"].as_str().unwrap())
+        .is_some_and(|key| key.verify(signed.as_bytes(), &signature).is_ok())
+}
+
+/// The status of a token request with `client_id` and `secret` at `node`, and the token.
+fn token(node: &Running, client_id: &str, secret: &str) -> (u16, Option<String>) {
+    let response = crate::http_client()
+        .post(format!("{}/sites/default/oauth2/token", node.base))
+        .basic_auth(client_id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .unwrap();
+    let status = response.status().as_u16();
+    let body: Value = response.json().unwrap();
+    (status, body["access_token"].as_str().map(str::to_owned))
+}
+
+/// Runs `appreg sweep` twice at once at `now`; both must succeed.
+fn two_concurrent_sweeps(appreg: &Appreg, now: &str, smtp_url: &str) {
+    let sweeps: Vec<_> = (0..2)
+        .map(|_| {
+            appreg
+                .command(
+                    Some(now),
+                    &["sweep", "--smtp-url", smtp_url, "--allow-private-network"],
+                )
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for sweep in sweeps {
+        let output = sweep.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+fn three_nodes(appreg: &Appreg, now: &str, smtp_url: &str) -> Vec<Running> {
+    let options = ["--smtp-url", smtp_url, "--allow-private-network"];
+    (0..3).map(|_| start_with(appreg, now, &options)).collect()
+}
+
+#[test]
+fn three_nodes_and_two_sweeps_on_postgres_deliver_each_notice_once_over_time() {
+    let appreg = Appreg::on_postgres();
+    let sink = SmtpSink::start();
+    let receiver = WebhookReceiver::start();
+    subscribe_everything(&appreg, &receiver);
+    let registrations = 8;
+    for i in 0..registrations {
+        appreg.create(
+            CREATED_AT,
+            "default",
+            &format!("Service {i:02}"),
+            "2026-11-25",
+        );
+    }
+    let smtp_url = sink.url();
+    // Two days before expiry (the 7-day notice, superseding the 30-day one), then the day
+    // after (expired): each phase three nodes and two sweeps at once.
+    for (phase, now) in [(1, "2026-11-23T12:00:00Z"), (2, "2026-11-26T12:00:00Z")] {
+        let nodes = three_nodes(&appreg, now, &smtp_url);
+        two_concurrent_sweeps(&appreg, now, &smtp_url);
+        wait_until("every due notice is mailed and posted", || {
+            sink.messages().len() >= registrations * phase
+                && receiver.accepted().len() >= registrations * phase
+        });
+        // Every node polls again within its delivery interval (5 s): give each the chance
+        // to send something twice.
+        std::thread::sleep(Duration::from_secs(6));
+        for node in nodes {
+            node.stop();
+        }
+        assert_eq!(
+            sink.messages().len(),
+            registrations * phase,
+            "phase {phase}"
+        );
+        assert_eq!(
+            receiver.accepted().len(),
+            registrations * phase,
+            "phase {phase}"
+        );
+    }
+    let mail_ids: HashSet<String> = sink
+        .messages()
+        .iter()
+        .map(|m| m.header("Message-ID").unwrap())
+        .collect();
+    assert_eq!(mail_ids.len(), registrations * 2, "each notice mailed once");
+    let post_ids: HashSet<String> = receiver
+        .accepted()
+        .iter()
+        .map(|r| r.header("webhook-id").unwrap().to_owned())
+        .collect();
+    assert_eq!(post_ids.len(), registrations * 2, "each notice posted once");
+    let log = appreg.json(None, &["notices", "list", "--site", "default"]);
+    let mut recorded = HashSet::new();
+    for notice in log.as_array().unwrap() {
+        let key = (
+            notice["registration"]["client_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            notice["kind"].as_str().unwrap().to_owned(),
+        );
+        assert!(recorded.insert(key.clone()), "{key:?} is in the log twice");
+    }
+    assert_eq!(
+        recorded.len(),
+        registrations * 3,
+        "30-day (superseded), 7-day and expired notices, once each"
+    );
+}
+
+#[test]
+fn nodes_share_one_key_set_and_a_disable_on_one_is_honoured_by_another_within_a_second() {
+    let appreg = Appreg::on_postgres();
+    let (client_id, secret) = appreg.create(CREATED_AT, "default", "Billing sync", "2027-01-31");
+    appreg.ok(None, &["admin", "add", "alice", "--site", "default"]);
+    let admin_token = appreg.json(None, &["admin", "token", "alice"])["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let now = "2026-11-24T12:00:00Z";
+    // Started together on an empty key set: they must agree on one.
+    let nodes: Vec<Running> = std::thread::scope(|scope| {
+        let starting: Vec<_> = (0..3)
+            .map(|_| scope.spawn(|| start_with(&appreg, now, &[])))
+            .collect();
+        starting
+            .into_iter()
+            .map(|node| node.join().unwrap())
+            .collect()
+    });
+    let key_sets: Vec<_> = nodes.iter().map(jwks).collect();
+    assert_eq!(key_sets[0].len(), 1, "one key");
+    for keys in &key_sets {
+        assert_eq!(
+            keys.keys().collect::<HashSet<_>>(),
+            key_sets[0].keys().collect::<HashSet<_>>(),
+            "every node publishes the same key set"
+        );
+    }
+    for issuer in &nodes {
+        let (status, issued) = token(issuer, &client_id, &secret);
+        assert_eq!(status, 200);
+        let issued = issued.unwrap();
+        for keys in &key_sets {
+            assert!(verifies(&issued, keys), "a token verifies at every node");
+        }
+    }
+    // Warm every node's cache with the valid secret first.
+    for node in &nodes {
+        assert_eq!(token(node, &client_id, &secret).0, 200);
+    }
+    let disabled = crate::http_client()
+        .patch(format!(
+            "{}/api/v1/sites/default/registrations/{client_id}",
+            nodes[0].base
+        ))
+        .bearer_auth(&admin_token)
+        .json(&json!({ "enabled": false }))
+        .send()
+        .unwrap();
+    assert_eq!(disabled.status(), 200);
+    #[allow(clippy::disallowed_methods)] // the real time the bound is about
+    let disabled_at = Instant::now();
+    let refused_at = loop {
+        if token(&nodes[1], &client_id, &secret).0 == 401 {
+            break disabled_at.elapsed();
+        }
+        assert!(
+            disabled_at.elapsed() < Duration::from_secs(5),
+            "node B keeps issuing tokens"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // SPEC 7's freshness bound, across nodes.
+    assert!(
+        refused_at < Duration::from_secs(1),
+        "node B refused only after {refused_at:?}"
+    );
+    assert_eq!(token(&nodes[2], &client_id, &secret).0, 401);
+    for node in nodes {
+        node.stop();
+    }
+}
