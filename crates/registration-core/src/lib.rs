@@ -132,9 +132,9 @@ pub use delivery::{
 pub use error::{Error, SecretDefect, StoreError};
 pub use log::{InboxItem, InboxPage, InboxQuery, LogQuery, NoticeLogEntry, NoticeRecord};
 pub use ports::{
-    AdminStore, AuditLog, DeliveryQueue, Inbox, KeyStore, NoVerificationCache, NoticeLog,
-    NoticeOutbox, Notifier, RegistrationStore, SessionStore, SigningKeyRecord, SiteStore, Store,
-    TemplateStore, VerificationCache, WebhookStore,
+    AdminStore, AuditLog, DeliveryQueue, FRESHNESS_BOUND, Inbox, KeyStore, NoVerificationCache,
+    NoticeLog, NoticeOutbox, Notifier, RegistrationStore, SessionStore, SigningKeyRecord,
+    SiteStore, Store, TemplateStore, VerificationCache, WebhookStore,
 };
 pub use registration::{
     Created, NewRegistration, Registration, RegistrationRecord, Rejections,

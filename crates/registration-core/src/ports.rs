@@ -27,6 +27,10 @@ use crate::usage::UsageUpdate;
 use crate::values::{ExpirationDate, RegistrationId};
 use crate::webhook::{WebhookEndpoint, WebhookUrl};
 
+/// SPEC 7's freshness bound: a change to a site or a registration made through any process
+/// or node is honoured by every node's token endpoint and introspection within this.
+pub const FRESHNESS_BOUND: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Sites and their settings.
 pub trait SiteStore: Send + Sync {
     /// Stores `site` and its audit entry, together.
@@ -67,6 +71,9 @@ pub trait RegistrationStore: Send + Sync {
     /// registration, read in one snapshot: client authentication's one read per request.
     /// MUST return [`StoreError::UnknownSite`] when the site does not exist, and no
     /// registration of another site.
+    /// MAY answer from a copy kept in memory, but then MUST reflect a change committed
+    /// through this handle at once, and one committed through any other handle (another
+    /// process or node) within [`FRESHNESS_BOUND`].
     fn site_and_registration(
         &self,
         site: &SiteSlug,

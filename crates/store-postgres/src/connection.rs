@@ -10,6 +10,7 @@ use registration_core::stored::{StoredRow, image_json, instant_text, parse_site}
 use registration_core::{AuditEntry, Site, SiteSlug, StoreError};
 
 use crate::schema;
+use crate::snapshots::Snapshots;
 
 /// At most this many connections per node; each runs one port method at a time.
 const POOL_SIZE: u32 = 8;
@@ -24,6 +25,8 @@ pub(crate) type Params<'a> = [&'a (dyn ToSql + Sync)];
 /// The PostgreSQL store. Cheap to share behind an `Arc`; every method is thread-safe.
 pub struct PostgresStore {
     pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
+    /// The token path's copy of sites and registrations (`snapshots.rs`).
+    pub(crate) snapshots: Snapshots,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -64,7 +67,10 @@ impl PostgresStore {
             // error once, and the pool discards it (it is closed) on its return.
             .test_on_check_out(false)
             .build_unchecked(PostgresConnectionManager::new(config, NoTls));
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            snapshots: Snapshots::default(),
+        })
     }
 
     /// The schema version the database is at.
@@ -97,6 +103,49 @@ impl PostgresStore {
         let value = work(&mut transaction)?;
         transaction.commit().map_err(|error| map_error(&error))?;
         Ok(value)
+    }
+
+    /// Runs `work`, a change to sites or registrations, like [`Self::write`], and bumps the
+    /// change stamp in the same transaction: every node forgets its copy within one poll,
+    /// this one at once.
+    pub(crate) fn write_change<T>(
+        &self,
+        work: impl FnOnce(&mut Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let value = self.write(|transaction| {
+            let value = work(transaction)?;
+            execute(
+                transaction,
+                "UPDATE change_stamp SET stamp = stamp + 1",
+                &[],
+            )?;
+            Ok(value)
+        })?;
+        self.snapshots.forget();
+        Ok(value)
+    }
+
+    /// Reads the change stamp if a poll is due, so the copy is at most one poll old.
+    pub(crate) fn refresh_snapshots(&self) -> Result<(), StoreError> {
+        if !self.snapshots.claim_poll() {
+            return Ok(());
+        }
+        let stamp = self.client().and_then(|mut client| {
+            client
+                .query_one("SELECT stamp FROM change_stamp", &[])
+                .map(|row| row.get::<_, i64>(0))
+                .map_err(|error| map_error(&error))
+        });
+        match stamp {
+            Ok(stamp) => {
+                self.snapshots.observe(stamp);
+                Ok(())
+            }
+            Err(error) => {
+                self.snapshots.poll_failed();
+                Err(error)
+            }
+        }
     }
 
     /// Runs `work` in one read-only REPEATABLE READ transaction (one snapshot).

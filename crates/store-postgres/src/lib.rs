@@ -8,6 +8,9 @@
 //!   NOTHING` on their unique key; deliveries are claimed with `FOR UPDATE SKIP LOCKED`.
 //!   Reads run in one REPEATABLE READ snapshot.
 //! - Rows are the SQLite store's, in the same stored forms (`registration_core::stored`).
+//! - The token path (`site_and_registration`) answers from a copy in memory, forgotten when
+//!   the database's change stamp moves (read at most every 250 ms): SPEC 7's freshness
+//!   bound across nodes without a database read per request.
 //!
 //! The client is the synchronous `postgres` crate: callers on an async runtime must call
 //! the store from blocking threads only (a client dropped on a runtime thread panics).
@@ -23,6 +26,7 @@ mod registrations;
 mod schema;
 mod sessions;
 mod sites;
+mod snapshots;
 mod templates;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -49,7 +49,7 @@ fn unique_violation(error: &postgres::Error, registration: &Registration) -> Sto
 impl RegistrationStore for PostgresStore {
     fn insert(&self, registration: &Registration, audit: &AuditEntry) -> Result<(), StoreError> {
         let record = registration.record();
-        self.write(|transaction| {
+        self.write_change(|transaction| {
             require_site(transaction, &record.site)?;
             transaction
                 .execute(
@@ -90,19 +90,38 @@ impl RegistrationStore for PostgresStore {
         site: &SiteSlug,
         client_id: Option<&ClientId>,
     ) -> Result<(Site, Option<Registration>), StoreError> {
-        self.read(|transaction| {
+        // Every token request asks this: the answer comes from the copy when it can.
+        self.refresh_snapshots()?;
+        let known_site = self.snapshots.site(site.as_str());
+        match (&known_site, client_id) {
+            (Some(known), None) => return Ok((known.clone(), None)),
+            (Some(known), Some(client_id)) => {
+                if let Some(registration) = self
+                    .snapshots
+                    .registration(site.as_str(), client_id.as_str())
+                {
+                    return Ok((known.clone(), Some(registration)));
+                }
+            }
+            (None, _) => {}
+        }
+        let generation = self.snapshots.generation();
+        let (found, registration) = self.read(|transaction| {
             let found = find_site(transaction, site)?;
             let registration = match client_id {
                 Some(client_id) => find_registration(transaction, site, client_id, false)?,
                 None => None,
             };
             Ok((found, registration))
-        })
+        })?;
+        self.snapshots
+            .keep(generation, &found, registration.as_ref());
+        Ok((found, registration))
     }
 
     fn update(&self, registration: &Registration, audit: &AuditEntry) -> Result<u64, StoreError> {
         let record = registration.record();
-        self.write(|transaction| {
+        self.write_change(|transaction| {
             let Some(before) =
                 find_registration(transaction, &record.site, &record.client_id, true)?
             else {
@@ -148,7 +167,7 @@ impl RegistrationStore for PostgresStore {
         revision: u64,
         audit: &AuditEntry,
     ) -> Result<(), StoreError> {
-        self.write(|transaction| {
+        self.write_change(|transaction| {
             let Some(before) = find_registration(transaction, site, client_id, true)? else {
                 return Err(StoreError::NotFound);
             };

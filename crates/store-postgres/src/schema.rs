@@ -166,4 +166,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX console_reveals_by_expiry ON console_reveals (expires_at);
     "#,
+    // 2: the change stamp every node polls to know its copy of sites and registrations is
+    // stale (snapshots.rs). Bumped in the transaction of each change; one row.
+    r"
+    CREATE TABLE change_stamp (
+        only_row BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only_row),
+        stamp BIGINT NOT NULL
+    );
+    INSERT INTO change_stamp (stamp) VALUES (0);
+    ",
 ];

@@ -7,7 +7,7 @@ use crate::connection::{PostgresStore, execute, find_site, query_all, write_audi
 
 impl SiteStore for PostgresStore {
     fn add_site(&self, site: &Site, audit: &AuditEntry) -> Result<(), StoreError> {
-        self.write(|transaction| {
+        self.write_change(|transaction| {
             let added = execute(
                 transaction,
                 "INSERT INTO sites (slug, name, time_zone, max_years_ahead)
@@ -27,7 +27,7 @@ impl SiteStore for PostgresStore {
     }
 
     fn update_site(&self, site: &Site, audit: &AuditEntry) -> Result<(), StoreError> {
-        self.write(|transaction| {
+        self.write_change(|transaction| {
             let changed = execute(
                 transaction,
                 "UPDATE sites SET name = $2, time_zone = $3, max_years_ahead = $4

@@ -66,7 +66,8 @@ pub use inbox::inboxes_hold_each_administrators_in_app_notices;
 pub use keys::signing_keys_are_created_once_and_rotated;
 pub use nodes::{
     nodes_claim_each_delivery_once, nodes_end_up_with_the_same_single_key,
-    nodes_record_each_notice_once, nodes_see_each_others_changes,
+    nodes_honour_changes_within_the_freshness_bound, nodes_record_each_notice_once,
+    nodes_see_each_others_changes,
 };
 pub use notices::{
     candidates_are_the_registrations_that_can_be_due, concurrent_recording_records_once,
@@ -380,6 +381,7 @@ macro_rules! store_conformance_tests {
             nodes_record_each_notice_once,
             nodes_claim_each_delivery_once,
             nodes_end_up_with_the_same_single_key,
+            nodes_honour_changes_within_the_freshness_bound,
         );
         #[test]
         fn nodes_see_each_others_changes() {

@@ -7,14 +7,84 @@ use std::sync::Arc;
 use time::Duration;
 
 use crate::{
-    AuditQuery, Channel, ClientId, ConsoleSession, DeliveryStatus, PendingReveal, RegistrationName,
-    RevealPad, Store, StoreError, TokenDigest,
+    AuditQuery, Channel, ClientId, ConsoleSession, DeliveryStatus, FRESHNESS_BOUND, PendingReveal,
+    RegistrationName, RevealPad, Store, StoreError, TokenDigest,
 };
 
 use super::{
     NOW, add_alice, audit, claim_until_none_left, lease, outcome, race, registration, signing_key,
     site, slug, twenty_pending_emails, twenty_with_two_notices_each, with,
 };
+
+/// The token path's read (`site_and_registration`) honours a change made through the other
+/// handle within [`FRESHNESS_BOUND`], and one made through its own handle at once, even when
+/// it was just read (a store may answer it from memory).
+pub fn nodes_honour_changes_within_the_freshness_bound<S: Store>(first: Arc<S>, second: Arc<S>) {
+    let (first, second) = (first.as_ref(), second.as_ref());
+    let eu = site("acme-eu", "Europe/Berlin");
+    first.add_site(&eu, &audit()).unwrap();
+    let original = registration("acme-eu", "Billing sync", 1);
+    first.insert(&original, &audit()).unwrap();
+    let read = |store: &S| {
+        store
+            .site_and_registration(&eu.slug, Some(original.client_id()))
+            .unwrap()
+    };
+    // Warm both, twice: a store that keeps copies now holds them.
+    for _ in 0..2 {
+        assert_eq!(read(first).1.as_ref(), Some(&original));
+        assert_eq!(read(second).1.as_ref(), Some(&original));
+    }
+
+    let disabled = with(&original, |record| record.enabled = false);
+    first.update(&disabled, &audit()).unwrap();
+    let on_first = read(first).1.unwrap();
+    assert!(
+        !on_first.record().enabled && on_first.revision() == 1,
+        "the changing handle sees its own change at once"
+    );
+    #[allow(clippy::disallowed_methods)] // the real time the bound is about
+    let changed_at = std::time::Instant::now();
+    loop {
+        let seen = read(second).1.unwrap();
+        if !seen.record().enabled {
+            assert_eq!(seen.revision(), 1);
+            break;
+        }
+        assert!(
+            changed_at.elapsed() < FRESHNESS_BOUND,
+            "the other handle still reads the registration enabled after {:?}",
+            changed_at.elapsed()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+
+    let mut moved = eu.clone();
+    moved.zone = crate::SiteZone::parse("Pacific/Auckland").unwrap();
+    second.update_site(&moved, &audit()).unwrap();
+    #[allow(clippy::disallowed_methods)] // the real time the bound is about
+    let moved_at = std::time::Instant::now();
+    while read(first).0 != moved {
+        assert!(
+            moved_at.elapsed() < FRESHNESS_BOUND,
+            "the other handle still reads the site's old zone"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+
+    first
+        .delete(&eu.slug, original.client_id(), 1, &audit())
+        .unwrap();
+    #[allow(clippy::disallowed_methods)] // the real time the bound is about
+    let deleted_at = std::time::Instant::now();
+    while read(second).1.is_some() {
+        assert!(
+            deleted_at.elapsed() < FRESHNESS_BOUND,
+            "the other handle still reads a deleted registration"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
 
 /// Whatever one handle commits, the other reads: sites, registrations, revisions, audit
 /// entries, sessions and one-time secret pads (the console works on any node).
