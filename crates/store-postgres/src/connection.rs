@@ -4,13 +4,15 @@
 use std::time::Duration;
 
 use postgres::types::{ToSql, Type};
-use postgres::{IsolationLevel, NoTls, Transaction};
+use postgres::{IsolationLevel, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 use registration_core::stored::{StoredRow, image_json, instant_text, parse_site};
 use registration_core::{AuditEntry, Site, SiteSlug, StoreError};
 
-use crate::schema;
+use tokio_postgres_rustls::MakeRustlsConnect;
+
 use crate::snapshots::Snapshots;
+use crate::{schema, tls};
 
 /// At most this many connections per node; each runs one port method at a time.
 const POOL_SIZE: u32 = 8;
@@ -24,7 +26,7 @@ pub(crate) type Params<'a> = [&'a (dyn ToSql + Sync)];
 
 /// The PostgreSQL store. Cheap to share behind an `Arc`; every method is thread-safe.
 pub struct PostgresStore {
-    pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
+    pool: r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>,
     /// The token path's copy of sites and registrations (`snapshots.rs`).
     pub(crate) snapshots: Snapshots,
 }
@@ -49,15 +51,12 @@ impl PostgresStore {
     /// and [`StoreError::SchemaTooNew`] for a database written by a newer appreg, which is
     /// left unchanged.
     pub fn connect(url: &str) -> Result<Self, StoreError> {
-        let config: postgres::Config = url.parse().map_err(|error| {
-            StoreError::Unavailable(format!(
-                "the database URL is not a PostgreSQL URL ({error}): expected \
-                 postgres://user:password@host:port/database"
-            ))
-        })?;
+        let (config, tls) = tls::parse(url)?;
         // A first connection of our own: its error says what is wrong, where a pool would
         // only report a timeout.
-        let mut client = config.connect(NoTls).map_err(|error| map_error(&error))?;
+        let mut client = config
+            .connect(tls.clone())
+            .map_err(|error| map_error(&error))?;
         migrate(&mut client)?;
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
@@ -66,7 +65,7 @@ impl PostgresStore {
             // No round trip per checkout: a connection the server dropped reports its
             // error once, and the pool discards it (it is closed) on its return.
             .test_on_check_out(false)
-            .build_unchecked(PostgresConnectionManager::new(config, NoTls));
+            .build_unchecked(PostgresConnectionManager::new(config, tls));
         Ok(Self {
             pool,
             snapshots: Snapshots::default(),
@@ -87,7 +86,8 @@ impl PostgresStore {
 
     fn client(
         &self,
-    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
+    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<MakeRustlsConnect>>, StoreError>
+    {
         self.pool
             .get()
             .map_err(|error| StoreError::Busy(format!("no database connection available: {error}")))
@@ -209,9 +209,20 @@ fn migrate(client: &mut postgres::Client) -> Result<(), StoreError> {
 pub(crate) fn map_error(error: &postgres::Error) -> StoreError {
     use postgres::error::SqlState;
     // A server error's Display is only "db error": its message says what happened.
-    let what = error
-        .as_db_error()
-        .map_or_else(|| error.to_string(), |db| db.message().to_owned());
+    let what = error.as_db_error().map_or_else(
+        || {
+            // A client-side error's Display leaves out its cause ("error performing TLS
+            // handshake"): the chain says which.
+            let mut what = error.to_string();
+            let mut source = std::error::Error::source(error);
+            while let Some(cause) = source {
+                what.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            what
+        },
+        |db| db.message().to_owned(),
+    );
     match error.code() {
         Some(code)
             if *code == SqlState::T_R_SERIALIZATION_FAILURE
@@ -227,6 +238,9 @@ pub(crate) fn map_error(error: &postgres::Error) -> StoreError {
             StoreError::Unavailable(format!("the database refused the credentials: {what}"))
         }
         Some(_) => StoreError::Unavailable(format!("the database failed: {what}")),
+        None if what.contains("TLS") => {
+            StoreError::Unavailable(format!("the database's TLS connection failed: {what}"))
+        }
         None => StoreError::Unavailable(format!("the database is unreachable: {what}")),
     }
 }

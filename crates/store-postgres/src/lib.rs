@@ -30,6 +30,7 @@ mod snapshots;
 mod templates;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod tls;
 mod webhooks;
 
 pub use connection::PostgresStore;

@@ -46,6 +46,11 @@ impl FreshDatabase {
         format!("{}/{}", test_server(), self.name)
     }
 
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// A plain client on it, to look or change things behind the store's back.
     pub fn client(&self) -> postgres::Client {
         postgres::Client::connect(&self.url(), postgres::NoTls).expect("the test database is up")

@@ -139,3 +139,84 @@ fn bad_urls_and_unreachable_servers_are_one_clear_error_without_the_password() {
     let missing = unavailable(&format!("{}/appreg_no_such_database", test_server()));
     assert!(missing.contains("does not exist"), "{missing}");
 }
+
+/// Whether the store's open connections to `database` are encrypted (None: it has none).
+fn store_connections_encrypted(database: &FreshDatabase) -> Option<bool> {
+    let rows = postgres::Client::connect(&format!("{}/postgres", test_server()), postgres::NoTls)
+        .unwrap()
+        .query(
+            "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+             WHERE a.datname = $1",
+            &[&database.name()],
+        )
+        .unwrap();
+    let encrypted: Vec<bool> = rows.iter().map(|row| row.get(0)).collect();
+    encrypted.first().map(|first| {
+        assert!(encrypted.iter().all(|each| each == first), "{encrypted:?}");
+        *first
+    })
+}
+
+/// The local server's certificate: Debian's PostgreSQL serves the snakeoil one (CN and SAN
+/// `localhost`), self-signed, so it is its own root.
+const SERVER_CERTIFICATE: &str = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
+
+#[test]
+fn sslmode_encrypts_and_checks_the_server_certificate_as_libpq_does() {
+    assert!(
+        std::path::Path::new(SERVER_CERTIFICATE).exists(),
+        "the local PostgreSQL's certificate {SERVER_CERTIFICATE} is missing: is ssl on?"
+    );
+    let database = FreshDatabase::create();
+    let on = |host: &str, query: &str| {
+        format!(
+            "{}/{}?{query}",
+            test_server().replace("127.0.0.1", host),
+            database.name()
+        )
+    };
+    let connects = |url: &str, encrypted: bool| {
+        let store = PostgresStore::connect(url).unwrap_or_else(|error| panic!("{url}: {error}"));
+        assert_eq!(store.schema_version(), Ok(PostgresStore::SCHEMA_VERSION));
+        assert_eq!(
+            store_connections_encrypted(&database),
+            Some(encrypted),
+            "{url}"
+        );
+    };
+    connects(&on("127.0.0.1", "sslmode=disable"), false);
+    connects(&on("127.0.0.1", "sslmode=require"), true);
+    let root = format!("sslrootcert={SERVER_CERTIFICATE}");
+    connects(
+        &on("localhost", &format!("sslmode=verify-full&{root}")),
+        true,
+    );
+    // The certificate names localhost, not 127.0.0.1: only verify-ca accepts that.
+    connects(&on("127.0.0.1", &format!("sslmode=verify-ca&{root}")), true);
+
+    let refused = |url: &str| match PostgresStore::connect(url) {
+        Err(StoreError::Unavailable(message)) => message,
+        other => panic!("{url}: expected Unavailable, got {other:?}"),
+    };
+    let wrong_name = refused(&on("127.0.0.1", &format!("sslmode=verify-full&{root}")));
+    assert!(
+        wrong_name.contains("TLS") && wrong_name.contains("not valid for name"),
+        "{wrong_name}"
+    );
+    // Self-signed: not among the public CAs.
+    let untrusted = refused(&on(
+        "localhost",
+        "sslmode=verify-full&sslrootcert=/etc/ssl/certs/ca-certificates.crt",
+    ));
+    assert!(
+        untrusted.contains("TLS") && untrusted.contains("certificate"),
+        "{untrusted}"
+    );
+    let unknown_mode = refused(&on("localhost", "sslmode=verify_full"));
+    assert!(unknown_mode.contains("verify-full"), "{unknown_mode}");
+    let missing_root = refused(&on(
+        "localhost",
+        "sslmode=verify-full&sslrootcert=/nonexistent.pem",
+    ));
+    assert!(missing_root.contains("/nonexistent.pem"), "{missing_root}");
+}
