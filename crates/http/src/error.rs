@@ -197,6 +197,22 @@ impl IntoResponse for Error {
                 "Conflict",
                 "The registration was changed by someone else; reload and try again.",
             ),
+            Error::Core(registration_core::Error::Store(
+                error @ (StoreError::Unavailable(_) | StoreError::Busy(_)),
+            )) => {
+                // The database is down or overloaded: a client should try again, and a
+                // load balancer sees it in /readyz too.
+                tracing::warn!(%error, "the database could not serve the request");
+                let mut response = problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service Unavailable",
+                    "The database cannot be reached right now; try again shortly.",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(1));
+                response
+            }
             Error::Core(error) if field_of(&error).is_some() => invalid(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &[FieldError {

@@ -16,8 +16,10 @@ use crate::{schema, tls};
 
 /// At most this many connections per node; each runs one port method at a time.
 const POOL_SIZE: u32 = 8;
-/// How long a port method waits for a free connection (or a new one) before `Busy`.
-const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a port method waits for a free connection (or a new one) before `Busy`, and
+/// how long a new connection may take: while the database is down, `/readyz` answers 503
+/// within this, and token requests fail as fast.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(3);
 /// The advisory lock key migrations hold ("appreg" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6170_7072_6567;
 
@@ -51,7 +53,10 @@ impl PostgresStore {
     /// and [`StoreError::SchemaTooNew`] for a database written by a newer appreg, which is
     /// left unchanged.
     pub fn connect(url: &str) -> Result<Self, StoreError> {
-        let (config, tls) = tls::parse(url)?;
+        let (mut config, tls) = tls::parse(url)?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CHECKOUT_TIMEOUT);
+        }
         // A first connection of our own: its error says what is wrong, where a pool would
         // only report a timeout.
         let mut client = config
@@ -130,8 +135,8 @@ impl PostgresStore {
         if !self.snapshots.claim_poll() {
             return Ok(());
         }
-        let stamp = self.client().and_then(|mut client| {
-            client
+        let stamp = self.read(|transaction| {
+            transaction
                 .query_one("SELECT stamp FROM change_stamp", &[])
                 .map(|row| row.get::<_, i64>(0))
                 .map_err(|error| map_error(&error))
@@ -149,21 +154,39 @@ impl PostgresStore {
     }
 
     /// Runs `work` in one read-only REPEATABLE READ transaction (one snapshot).
+    ///
+    /// A connection the server closed (a restart, `pg_terminate_backend`) is found out only
+    /// when used; a read that failed on one is run once more on a fresh connection, since
+    /// reading twice changes nothing. Writes are not retried: whether a lost COMMIT
+    /// committed is unknown, and the caller reports the failure.
     pub(crate) fn read<T>(
         &self,
-        work: impl FnOnce(&mut Transaction<'_>) -> Result<T, StoreError>,
+        work: impl Fn(&mut Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut client = self.client()?;
-        let mut transaction = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .map_err(|error| map_error(&error))?;
-        let value = work(&mut transaction)?;
-        transaction.commit().map_err(|error| map_error(&error))?;
-        Ok(value)
+        match read_once(&mut client, &work) {
+            Err(_) if client.is_closed() => {
+                drop(client);
+                read_once(&mut *self.client()?, &work)
+            }
+            outcome => outcome,
+        }
     }
+}
+
+fn read_once<T>(
+    client: &mut postgres::Client,
+    work: &impl Fn(&mut Transaction<'_>) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut transaction = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(|error| map_error(&error))?;
+    let value = work(&mut transaction)?;
+    transaction.commit().map_err(|error| map_error(&error))?;
+    Ok(value)
 }
 
 /// Applies the missing migrations in one transaction, under the advisory lock, so that

@@ -52,6 +52,14 @@ impl Appreg {
         }
     }
 
+    /// The PostgreSQL database.
+    pub(crate) fn postgres(&self) -> &FreshDatabase {
+        match &self.database {
+            Database::Postgres(database) => database,
+            Database::Sqlite(_) => panic!("this test's database is SQLite"),
+        }
+    }
+
     /// The command with `--db` or `--database-url` set and `APPREG_NOW` set to `now` (or
     /// removed).
     pub(crate) fn command(&self, now: Option<&str>, args: &[&str]) -> Command {

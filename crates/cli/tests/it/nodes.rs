@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
-use notify::testkit::{SmtpSink, WebhookReceiver};
+use notify::testkit::{PeerMode, SmtpSink, WebhookReceiver};
 use serde_json::{Value, json};
+use store_postgres::testkit::server_client;
 
 use crate::notifications::{subscribe_everything, wait_until};
 use crate::serve::{Running, start_with};
@@ -242,4 +243,119 @@ fn nodes_share_one_key_set_and_a_disable_on_one_is_honoured_by_another_within_a_
     for node in nodes {
         node.stop();
     }
+}
+
+fn ready(node: &Running) -> u16 {
+    crate::http_client()
+        .get(format!("{}/readyz", node.base))
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Polls `what` every 100 ms for up to 20 s until it returns `expected`.
+fn wait_for(what: &str, expected: u16, mut status: impl FnMut() -> u16) {
+    for _ in 0..200 {
+        if status() == expected {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{what} never answered {expected}");
+}
+
+#[test]
+fn a_node_answers_not_ready_while_the_database_is_down_and_recovers_without_a_restart() {
+    let appreg = Appreg::on_postgres();
+    let (client_id, secret) = appreg.create(CREATED_AT, "default", "Billing sync", "2027-01-31");
+    let node = start_with(&appreg, "2026-11-24T12:00:00Z", &[]);
+    assert_eq!(ready(&node), 200);
+    assert_eq!(token(&node, &client_id, &secret).0, 200);
+
+    // Down: the database refuses new connections and cuts the node's.
+    let name = appreg.postgres().name().to_owned();
+    let mut server = server_client();
+    server
+        .batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+        .unwrap();
+    server
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+            &[&name],
+        )
+        .unwrap();
+    wait_for("/readyz while the database is down", 503, || ready(&node));
+    // The token endpoint cannot tell whether its copy is fresh: it does not answer from it.
+    wait_for("the token endpoint while the database is down", 503, || {
+        token(&node, &client_id, &secret).0
+    });
+
+    // Up: the same process recovers by itself.
+    server
+        .batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+        .unwrap();
+    wait_for("/readyz once the database is back", 200, || ready(&node));
+    wait_for("the token endpoint once the database is back", 200, || {
+        token(&node, &client_id, &secret).0
+    });
+    node.stop();
+}
+
+#[test]
+fn deliveries_leased_by_a_killed_node_are_finished_by_another_after_the_lease() {
+    let appreg = Appreg::on_postgres();
+    let sink = SmtpSink::start();
+    let receiver = WebhookReceiver::start();
+    subscribe_everything(&appreg, &receiver);
+    appreg.create(CREATED_AT, "default", "Billing sync", "2026-11-25");
+    let smtp_url = sink.url();
+    let options = ["--smtp-url", smtp_url.as_str(), "--allow-private-network"];
+    // Node A leases the notice's deliveries and hangs in the webhook POST: killed there.
+    receiver.set_mode(PeerMode::Hang);
+    let now = "2026-11-24T12:00:00Z";
+    let first = start_with(&appreg, now, &options);
+    wait_until("node A is posting the webhook", || receiver.attempts() == 1);
+    first.kill();
+    receiver.set_mode(PeerMode::Accept);
+
+    // Node B, while A's five-minute lease runs: nothing to claim.
+    let second = start_with(&appreg, "2026-11-24T12:01:00Z", &options);
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(receiver.accepted().is_empty(), "B waits for A's lease");
+    second.stop();
+
+    // Node C, after the lease ran out: it finishes what A left.
+    let third = start_with(&appreg, "2026-11-24T12:06:00Z", &options);
+    wait_until("node C posts the webhook", || {
+        receiver.accepted().len() == 1
+    });
+    wait_until("the e-mail is sent", || sink.messages().len() == 1);
+    std::thread::sleep(Duration::from_secs(6));
+    third.stop();
+    assert_eq!(receiver.accepted().len(), 1, "posted once after the lease");
+    assert_eq!(sink.messages().len(), 1, "mailed once");
+    let log = appreg.json(None, &["notices", "list", "--site", "default"]);
+    let statuses: Vec<(String, String)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|notice| notice["deliveries"].as_array().unwrap().clone())
+        .filter(|delivery| delivery["channel"] != "in_app" && delivery["status"] != "skipped")
+        .map(|delivery| {
+            (
+                delivery["channel"].as_str().unwrap().to_owned(),
+                delivery["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("email".into(), "sent".into()),
+            ("webhook".into(), "sent".into())
+        ],
+        "the 7-day notice's deliveries (the 30-day one was superseded)"
+    );
 }

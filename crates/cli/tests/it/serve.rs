@@ -80,6 +80,12 @@ impl Running {
         }
     }
 
+    /// Kills the server with SIGKILL, as a crash or an OOM killer would.
+    pub(crate) fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     /// Sends SIGTERM, waits for a clean exit, and returns (stdout, everything logged).
     pub(crate) fn stop(mut self) -> (String, String) {
         let pid = self.child.id().to_string();

@@ -7,10 +7,10 @@
 
 use std::sync::{Arc, Barrier};
 
-use registration_core::StoreError;
 use registration_core::testkit::conformance::Damage;
+use registration_core::{SiteStore, StoreError};
 use store_postgres::PostgresStore;
-use store_postgres::testkit::{FreshDatabase, test_server};
+use store_postgres::testkit::{FreshDatabase, server_client, test_server};
 
 fn fresh_store() -> (FreshDatabase, PostgresStore) {
     let database = FreshDatabase::create();
@@ -219,4 +219,77 @@ fn sslmode_encrypts_and_checks_the_server_certificate_as_libpq_does() {
         "sslmode=verify-full&sslrootcert=/nonexistent.pem",
     ));
     assert!(missing_root.contains("/nonexistent.pem"), "{missing_root}");
+}
+
+/// Closes every connection to `database` from the server's side.
+fn cut_connections(database: &FreshDatabase) {
+    server_client()
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+            &[&database.name()],
+        )
+        .unwrap();
+}
+
+fn allow_connections(database: &FreshDatabase, allowed: bool) {
+    server_client()
+        .batch_execute(&format!(
+            "ALTER DATABASE {} ALLOW_CONNECTIONS {allowed}",
+            database.name()
+        ))
+        .unwrap();
+}
+
+#[test]
+fn a_store_recovers_by_itself_when_its_connections_are_cut_or_refused() {
+    let (database, store) = fresh_store();
+    let site = registration_core::Site {
+        slug: registration_core::SiteSlug::parse("acme").unwrap(),
+        name: registration_core::SiteName::parse("Acme").unwrap(),
+        zone: registration_core::SiteZone::parse("UTC").unwrap(),
+        policy: registration_core::SitePolicy { max_years_ahead: 5 },
+    };
+    let audit =
+        registration_core::testkit::audit_entry(time::macros::datetime!(2026-12-03 00:00 UTC));
+    store.add_site(&site, &audit).unwrap();
+
+    // Cut: reads find out on use and run again on a fresh connection.
+    cut_connections(&database);
+    assert_eq!(
+        store.sites().unwrap().len(),
+        2,
+        "a read right after the cut"
+    );
+
+    // Down: the database refuses new connections. Every call fails with a clear error.
+    allow_connections(&database, false);
+    cut_connections(&database);
+    for _ in 0..2 {
+        match store.sites() {
+            Err(StoreError::Unavailable(message) | StoreError::Busy(message)) => {
+                assert!(!message.is_empty());
+            }
+            other => panic!("expected the outage to show, got {other:?}"),
+        }
+    }
+    assert!(store.add_site(&site, &audit).is_err());
+
+    // Up again: the same store recovers without being reopened; nothing committed is lost.
+    allow_connections(&database, true);
+    let mut attempts = 0;
+    let sites = loop {
+        attempts += 1;
+        match store.sites() {
+            Ok(sites) => break sites,
+            Err(error) => assert!(attempts < 20, "no recovery: {error}"),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    };
+    assert_eq!(sites.iter().filter(|s| s.slug == site.slug).count(), 1);
+    assert_eq!(
+        store.add_site(&site, &audit),
+        Err(StoreError::DuplicateSite("acme".into())),
+        "writes work again"
+    );
 }
