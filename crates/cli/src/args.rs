@@ -58,6 +58,9 @@ pub(crate) enum Command {
     /// Token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Move an installation from one store to another.
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Site Administrators and their API tokens.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -183,6 +186,22 @@ pub(crate) enum AdminCommand {
     },
     /// Issue a personal API token for the admin API; printed once.
     Token { username: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DbCommand {
+    /// Copy everything from a SQLite file into an empty PostgreSQL database: sites,
+    /// registrations (consumers keep their secrets), notices and deliveries, templates,
+    /// subscriptions, administrators and their tokens, webhooks, signing keys and the
+    /// audit log. Counts are verified before anything is kept; stop the servers first.
+    Copy {
+        /// The SQLite file to copy (it is only read).
+        #[arg(long, value_name = "PATH")]
+        from: PathBuf,
+        /// The empty PostgreSQL database: postgres://user:password@host:port/dbname.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -86,6 +86,7 @@ pub(crate) fn execute(
         Command::Reg(command) => reg(service, command, json, actor),
         Command::Webhook(command) => webhook(service, command, json, actor),
         Command::Sweep { .. } => unreachable!("main runs sweep with its notifier"),
+        Command::Db(_) => unreachable!("main copies between the stores it names"),
         Command::Notices(NoticesCommand::List { site }) => {
             let slug = site_slug(&site.site)?;
             let zone = service.site(&slug)?.zone;

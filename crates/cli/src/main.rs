@@ -19,7 +19,7 @@ use registration_core::{Actor, RegistrationService, SecretHasher, Store};
 use store_postgres::PostgresStore;
 use store_sqlite::SqliteStore;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, DbCommand};
 use crate::system::{OsRandom, SystemClock};
 
 fn main() -> ExitCode {
@@ -48,6 +48,10 @@ fn run(cli: Cli) -> Result<String> {
         );
     }
     let clock = Arc::new(clock);
+    // Copying moves between two stores named in its arguments: it opens no other.
+    if let Command::Db(DbCommand::Copy { from, to }) = &cli.command {
+        return copy_database(from, to, cli.json);
+    }
     let store = open_store(&cli)?;
     let public_url = match &cli.command {
         Command::Serve {
@@ -100,6 +104,21 @@ fn open_store(cli: &Cli) -> Result<Arc<dyn Store>> {
             format!("cannot use the database {}", cli.db.display())
         })?)),
     }
+}
+
+/// `appreg db copy`: the SQLite file's rows into an empty PostgreSQL database, verified.
+fn copy_database(from: &std::path::Path, to: &str, json: bool) -> Result<String> {
+    // Opening a missing file would create an empty database and copy nothing.
+    if !from.is_file() {
+        anyhow::bail!("cannot copy {}: no such file", from.display());
+    }
+    let source = SqliteStore::open(from)
+        .with_context(|| format!("cannot use the database {}", from.display()))?;
+    let target = PostgresStore::connect(to).context("cannot use the PostgreSQL database")?;
+    let counts = source
+        .export(|rows| target.import(rows))
+        .with_context(|| format!("cannot copy {}", from.display()))?;
+    Ok(render::copied(from, &counts, json))
 }
 
 /// Where notices link to when neither `serve --public-url` nor `APPREG_PUBLIC_URL` says.

@@ -46,6 +46,27 @@ impl SweepJson {
     }
 }
 
+/// What `appreg db copy` copied, table by table (verified before it was kept).
+pub(crate) fn copied(from: &std::path::Path, counts: &[(String, u64)], json: bool) -> String {
+    if json {
+        let counts: serde_json::Map<String, serde_json::Value> = counts
+            .iter()
+            .map(|(table, rows)| (table.clone(), (*rows).into()))
+            .collect();
+        return serde_json::to_string_pretty(&serde_json::json!({ "copied": counts }))
+            .unwrap_or_else(|_| unreachable!("a map of numbers serializes"));
+    }
+    let rows: Vec<Vec<String>> = counts
+        .iter()
+        .map(|(table, rows)| vec![table.clone(), rows.to_string()])
+        .collect();
+    format!(
+        "Copied {} into the PostgreSQL database; every table's count was verified.\n\n{}",
+        from.display(),
+        table(&["Table", "Rows"], &rows)
+    )
+}
+
 /// Left-aligned columns separated by two spaces, with a header row.
 pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();

@@ -211,6 +211,16 @@ pub enum StoreError {
     /// The stored revision is not the one the change was read at.
     Conflict,
     #[error(
+        "the target database is not empty ({table} has {rows} rows): copy only into a new database"
+    )]
+    /// A copy's target already holds data (`appreg db copy` writes only into an empty one).
+    TargetNotEmpty {
+        /// A table that holds rows.
+        table: String,
+        /// How many.
+        rows: u64,
+    },
+    #[error(
         "the database was written by a newer appreg (schema {found}, this binary knows up to {supported})"
     )]
     /// The database's schema is newer than this binary knows.

@@ -432,3 +432,44 @@ pub fn parse_audit_entry(row: &dyn StoredRow) -> Result<AuditEntry, StoreError> 
         after: parse_image(row.optional_text(6)?)?,
     })
 }
+
+/// The tables `appreg db copy` moves from one store to another, parents before children.
+/// Console sessions and one-time reveal pads are not among them: administrators sign in
+/// again on the new store.
+pub const COPIED_TABLES: &[&str] = &[
+    "sites",
+    "admins",
+    "admin_sites",
+    "admin_tokens",
+    "registrations",
+    "notices",
+    "deliveries",
+    "audit_log",
+    "signing_keys",
+    "notification_templates",
+    "subscriptions",
+    "webhooks",
+];
+
+/// One column value as a store holds it, for copying rows between stores unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredValue {
+    /// SQL NULL.
+    Null,
+    /// An integer (booleans are 0 and 1 in SQLite).
+    Integer(i64),
+    /// Text.
+    Text(String),
+    /// Bytes (digests, keys, pads).
+    Bytes(Vec<u8>),
+}
+
+/// What receives a copied table's rows: the column names, then one row's values.
+pub type RowSink<'a> = dyn FnMut(&[String], Vec<StoredValue>) -> Result<(), StoreError> + 'a;
+
+/// A store that can hand out its rows, table by table, from one consistent snapshot.
+pub trait TableSource {
+    /// Calls `each` with the column names and the values of every row of `table`, in
+    /// insertion order; returns how many rows there were.
+    fn rows(&self, table: &str, each: &mut RowSink<'_>) -> Result<u64, StoreError>;
+}

@@ -18,6 +18,7 @@
 mod admins;
 mod audit;
 mod connection;
+mod copy;
 mod deliveries;
 mod inbox;
 mod keys;

@@ -7,13 +7,17 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use registration_core::{AuditEntry, Site, SiteSlug, StoreError};
+use rusqlite::types::ValueRef;
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
 
 use crate::convert::{Row, map_error};
 use crate::schema;
-use registration_core::stored::{StoredRow, image_json, instant_text, parse_site};
+use registration_core::stored::{
+    COPIED_TABLES, RowSink, StoredRow, StoredValue, TableSource, image_json, instant_text,
+    parse_site,
+};
 
 /// How long a statement waits for another process's lock before reporting `Busy`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -246,4 +250,62 @@ pub(crate) fn write_audit(
         ])
         .map_err(map_error)?;
     Ok(())
+}
+
+impl SqliteStore {
+    /// Runs `work` with this store's rows as a [`TableSource`], all from one read
+    /// transaction (one snapshot), for `appreg db copy`.
+    pub fn export<T>(
+        &self,
+        work: impl FnOnce(&dyn TableSource) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.read(|transaction| work(&Snapshot(transaction)))
+    }
+}
+
+/// The rows of one read transaction.
+struct Snapshot<'a, 'b>(&'a Transaction<'b>);
+
+impl TableSource for Snapshot<'_, '_> {
+    fn rows(&self, table: &str, each: &mut RowSink<'_>) -> Result<u64, StoreError> {
+        if !COPIED_TABLES.contains(&table) {
+            return Err(StoreError::Unavailable(format!(
+                "{table} is not a copied table"
+            )));
+        }
+        let mut statement = self
+            .0
+            .prepare(&format!("SELECT * FROM {table} ORDER BY rowid"))
+            .map_err(map_error)?;
+        let columns: Vec<String> = statement
+            .column_names()
+            .map(str::to_owned)
+            .collect();
+        let mut rows = statement.query([]).map_err(map_error)?;
+        let mut count = 0;
+        while let Some(row) = rows.next().map_err(map_error)? {
+            let values = (0..columns.len())
+                .map(|index| {
+                    Ok(match row.get_ref(index).map_err(map_error)? {
+                        ValueRef::Null => StoredValue::Null,
+                        ValueRef::Integer(value) => StoredValue::Integer(value),
+                        ValueRef::Text(text) => {
+                            StoredValue::Text(String::from_utf8(text.to_vec()).map_err(|_| {
+                                StoreError::Corrupt(format!("{table}: text that is not UTF-8"))
+                            })?)
+                        }
+                        ValueRef::Blob(bytes) => StoredValue::Bytes(bytes.to_vec()),
+                        ValueRef::Real(_) => {
+                            return Err(StoreError::Corrupt(format!(
+                                "{table}: a REAL value, which no appreg column holds"
+                            )));
+                        }
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            each(&columns, values)?;
+            count += 1;
+        }
+        Ok(count)
+    }
 }

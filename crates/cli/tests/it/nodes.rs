@@ -359,3 +359,256 @@ fn deliveries_leased_by_a_killed_node_are_finished_by_another_after_the_lease() 
         "the 7-day notice's deliveries (the 30-day one was superseded)"
     );
 }
+
+/// A SQLite installation with something in every copied table.
+fn sqlite_installation() -> (Appreg, String, String, String) {
+    let appreg = Appreg::new();
+    appreg.ok(
+        Some(CREATED_AT),
+        &[
+            "site",
+            "add",
+            "berlin",
+            "--name",
+            "Berlin office",
+            "--time-zone",
+            "Europe/Berlin",
+        ],
+    );
+    let (client_id, secret) = appreg.create(CREATED_AT, "berlin", "Ledger export", "2026-12-20");
+    appreg.create(CREATED_AT, "default", "Billing sync", "2027-03-01");
+    appreg.ok(
+        Some(CREATED_AT),
+        &[
+            "admin",
+            "add",
+            "alice",
+            "--site",
+            "berlin",
+            "--email",
+            "alice@example.com",
+        ],
+    );
+    let admin_token = appreg.json(Some(CREATED_AT), &["admin", "token", "alice"])["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    appreg.ok(
+        Some(CREATED_AT),
+        &[
+            "subscribe",
+            "alice",
+            "--site",
+            "berlin",
+            "--template",
+            "expired",
+            "--channel",
+            "email",
+        ],
+    );
+    appreg.ok(
+        Some(CREATED_AT),
+        &["templates", "edit", "--site", "berlin", "expired", "--off"],
+    );
+    appreg.ok(
+        Some(CREATED_AT),
+        &[
+            "webhook",
+            "add",
+            "--site",
+            "berlin",
+            "http://127.0.0.1:9/appreg",
+            "--allow-private-network",
+        ],
+    );
+    appreg.ok(Some(CREATED_AT), &["keys", "rotate"]);
+    appreg.ok(Some(CREATED_AT), &["keys", "rotate"]);
+    appreg.ok(Some("2026-12-14T08:00:00Z"), &["sweep"]);
+    (appreg, client_id, secret, admin_token)
+}
+
+#[test]
+fn db_copy_moves_an_installation_to_postgres_and_consumers_keep_their_secrets() {
+    let (sqlite, client_id, secret, admin_token) = sqlite_installation();
+    let postgres = Appreg::on_postgres();
+    let url = postgres.postgres().url();
+    let db = sqlite.db();
+    let copy = [
+        "db",
+        "copy",
+        "--from",
+        db.to_str().unwrap(),
+        "--to",
+        url.as_str(),
+    ];
+    let copied = sqlite.json(None, &copy)["copied"].clone();
+    for (table, rows) in [
+        ("sites", 2),
+        ("admins", 1),
+        ("admin_sites", 1),
+        ("admin_tokens", 1),
+        ("registrations", 2),
+        ("signing_keys", 2),
+        ("notification_templates", 1),
+        ("subscriptions", 1),
+        ("webhooks", 1),
+    ] {
+        assert_eq!(copied[table], rows, "{table}: {copied}");
+    }
+    for table in ["notices", "deliveries", "audit_log"] {
+        assert!(copied[table].as_u64().unwrap() > 0, "{table}: {copied}");
+    }
+
+    // Both stores now answer every question the same way.
+    for question in [
+        &["site", "list"][..],
+        &["reg", "list", "--site", "berlin"],
+        &["reg", "list", "--site", "default"],
+        &["notices", "list", "--site", "berlin"],
+        &["audit", "list", "--site", "berlin"],
+        &["templates", "list", "--site", "berlin"],
+        &["webhook", "list", "--site", "berlin"],
+    ] {
+        assert_eq!(
+            postgres.json(None, question),
+            sqlite.json(None, question),
+            "{question:?}"
+        );
+    }
+
+    // A node on the copy: the consumer's secret, the administrator's token and the signing
+    // keys came along.
+    let node = start_with(&postgres, "2026-12-01T12:00:00Z", &[]);
+    let (status, issued) = {
+        let response = crate::http_client()
+            .post(format!("{}/sites/berlin/oauth2/token", node.base))
+            .basic_auth(&client_id, Some(&secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        let body: Value = response.json().unwrap();
+        (status, body["access_token"].as_str().map(str::to_owned))
+    };
+    assert_eq!(
+        status, 200,
+        "the existing secret gets a token from the copy"
+    );
+    let keys: Value = crate::http_client()
+        .get(format!("{}/sites/berlin/oauth2/jwks", node.base))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(keys["keys"].as_array().unwrap().len(), 2, "both kept keys");
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(issued.unwrap().split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        header["kid"], keys["keys"][0]["kid"],
+        "signed with the copied current key"
+    );
+    let listed = crate::http_client()
+        .get(format!("{}/api/v1/sites/berlin/registrations", node.base))
+        .bearer_auth(&admin_token)
+        .send()
+        .unwrap();
+    assert_eq!(listed.status(), 200, "the administrator's API token works");
+    node.stop();
+
+    // Again into the same database: refused, nothing changed.
+    let refused = sqlite.fails(None, &copy);
+    assert!(refused.contains("not empty"), "{refused}");
+    assert_eq!(
+        postgres.json(None, &["audit", "list", "--site", "berlin"]),
+        sqlite.json(None, &["audit", "list", "--site", "berlin"]),
+    );
+    let missing = sqlite.fails(
+        None,
+        &[
+            "db",
+            "copy",
+            "--from",
+            "/nonexistent/appreg.db",
+            "--to",
+            url.as_str(),
+        ],
+    );
+    assert!(missing.contains("no such file"), "{missing}");
+}
+
+#[test]
+fn bad_database_urls_are_one_clear_line_and_change_nothing() {
+    let appreg = Appreg::new();
+    let database = Appreg::on_postgres();
+    let url = database.postgres().url();
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_appreg"))
+            .args(args)
+            .env_remove("APPREG_DB")
+            .env_remove("APPREG_DATABASE_URL")
+            .current_dir(appreg.db().parent().unwrap())
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+    for (args, expected) in [
+        (
+            vec![
+                "--database-url",
+                "postgres://ops:s3cret@[::1",
+                "site",
+                "list",
+            ],
+            "not a PostgreSQL URL",
+        ),
+        (
+            vec![
+                "--database-url",
+                "postgres://ops:s3cret@127.0.0.1:1/appreg",
+                "site",
+                "list",
+            ],
+            "unreachable",
+        ),
+        (
+            vec![
+                "--database-url",
+                "postgres://postgres@127.0.0.1:5432/appreg_no_such_database",
+                "site",
+                "list",
+            ],
+            "does not exist",
+        ),
+        (
+            vec![
+                "--database-url",
+                &format!("{url}?sslmode=sometimes"),
+                "site",
+                "list",
+            ],
+            "sslmode",
+        ),
+    ] {
+        let (code, stderr) = run(&args);
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("s3cret"), "{args:?}: {stderr}");
+    }
+    // A database of a newer schema is refused and left as it was.
+    database.ok(None, &["site", "list"]);
+    database
+        .postgres()
+        .client()
+        .batch_execute("INSERT INTO schema_version (version) VALUES (99)")
+        .unwrap();
+    let newer = database.fails(None, &["site", "list"]);
+    assert!(newer.contains("newer appreg"), "{newer}");
+}
