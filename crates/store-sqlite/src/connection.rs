@@ -277,10 +277,7 @@ impl TableSource for Snapshot<'_, '_> {
             .0
             .prepare(&format!("SELECT * FROM {table} ORDER BY rowid"))
             .map_err(map_error)?;
-        let columns: Vec<String> = statement
-            .column_names()
-            .map(str::to_owned)
-            .collect();
+        let columns: Vec<String> = statement.column_names().map(str::to_owned).collect();
         let mut rows = statement.query([]).map_err(map_error)?;
         let mut count = 0;
         while let Some(row) = rows.next().map_err(map_error)? {

@@ -224,22 +224,17 @@ fn nodes_share_one_key_set_and_a_disable_on_one_is_honoured_by_another_within_a_
     assert_eq!(disabled.status(), 200);
     #[allow(clippy::disallowed_methods)] // the real time the bound is about
     let disabled_at = Instant::now();
-    let refused_at = loop {
-        if token(&nodes[1], &client_id, &secret).0 == 401 {
-            break disabled_at.elapsed();
+    // Every other node, each polling on its own schedule: SPEC 7's freshness bound.
+    for (name, node) in [("B", &nodes[1]), ("C", &nodes[2])] {
+        while token(node, &client_id, &secret).0 != 401 {
+            assert!(
+                disabled_at.elapsed() < Duration::from_secs(1),
+                "node {name} still issues tokens {:?} after the disable",
+                disabled_at.elapsed()
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
-        assert!(
-            disabled_at.elapsed() < Duration::from_secs(5),
-            "node B keeps issuing tokens"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    // SPEC 7's freshness bound, across nodes.
-    assert!(
-        refused_at < Duration::from_secs(1),
-        "node B refused only after {refused_at:?}"
-    );
-    assert_eq!(token(&nodes[2], &client_id, &secret).0, 401);
+    }
     for node in nodes {
         node.stop();
     }
