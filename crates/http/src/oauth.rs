@@ -165,12 +165,23 @@ pub(crate) async fn authenticate(
         client_secret,
         basic: _,
     } = credentials;
-    let check = {
-        let (site, client_id, cache) = (site.clone(), client_id.clone(), state.cache.clone());
-        blocking(state, move |service| {
-            service.check_client(&site, &client_id, &client_secret, cache.as_ref())
-        })
-        .await??
+    // A registration the store holds in memory is checked right here: no I/O, so no hop
+    // to the blocking pool (the warm path's largest cost after the signature).
+    let in_memory = state.service.check_client_in_memory(
+        site,
+        &client_id,
+        &client_secret,
+        state.cache.as_ref(),
+    );
+    let check = match in_memory {
+        Some(check) => check,
+        None => {
+            let (site, client_id, cache) = (site.clone(), client_id.clone(), state.cache.clone());
+            blocking(state, move |service| {
+                service.check_client(&site, &client_id, &client_secret, cache.as_ref())
+            })
+            .await??
+        }
     };
     let pending = match check {
         ClientCheck::Decided(checked) => return Ok(checked),

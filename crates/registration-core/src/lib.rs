@@ -105,6 +105,8 @@ mod schedule;
 mod secret;
 mod service;
 mod site;
+#[cfg(feature = "stored")]
+pub mod snapshots;
 mod sources;
 mod status;
 #[cfg(feature = "stored")]

@@ -80,6 +80,18 @@ pub trait RegistrationStore: Send + Sync {
         client_id: Option<&ClientId>,
     ) -> Result<(Site, Option<Registration>), StoreError>;
 
+    /// What [`Self::site_and_registration`] would answer for an existing registration, if
+    /// the store holds it in memory and can answer without I/O or waiting on I/O: an async
+    /// caller runs this on its executor and falls back to `site_and_registration` on its
+    /// blocking pool when it is `None`. The same freshness rules apply. The default: `None`.
+    fn site_and_registration_in_memory(
+        &self,
+        _site: &SiteSlug,
+        _client_id: &ClientId,
+    ) -> Option<(Site, Registration)> {
+        None
+    }
+
     /// Replaces the stored facts with `registration`'s and returns the new revision.
     /// MUST return [`StoreError::Conflict`] and change nothing when the stored revision is not
     /// `registration.revision()` (someone else changed it since it was read),

@@ -6,12 +6,12 @@ use std::time::Duration;
 use postgres::types::{ToSql, Type};
 use postgres::{IsolationLevel, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
+use registration_core::snapshots::Snapshots;
 use registration_core::stored::{StoredRow, image_json, instant_text, parse_site};
 use registration_core::{AuditEntry, Site, SiteSlug, StoreError};
 
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use crate::snapshots::Snapshots;
 use crate::{schema, tls};
 
 /// At most this many connections per node; each runs one port method at a time.
@@ -29,7 +29,7 @@ pub(crate) type Params<'a> = [&'a (dyn ToSql + Sync)];
 /// The PostgreSQL store. Cheap to share behind an `Arc`; every method is thread-safe.
 pub struct PostgresStore {
     pool: r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>,
-    /// The token path's copy of sites and registrations (`snapshots.rs`).
+    /// The token path's copy of sites and registrations (`registration_core::snapshots`).
     pub(crate) snapshots: Snapshots,
 }
 
@@ -128,29 +128,6 @@ impl PostgresStore {
         })?;
         self.snapshots.forget();
         Ok(value)
-    }
-
-    /// Reads the change stamp if a poll is due, so the copy is at most one poll old.
-    pub(crate) fn refresh_snapshots(&self) -> Result<(), StoreError> {
-        if !self.snapshots.claim_poll() {
-            return Ok(());
-        }
-        let stamp = self.read(|transaction| {
-            transaction
-                .query_one("SELECT stamp FROM change_stamp", &[])
-                .map(|row| row.get::<_, i64>(0))
-                .map_err(|error| map_error(&error))
-        });
-        match stamp {
-            Ok(stamp) => {
-                self.snapshots.observe(stamp);
-                Ok(())
-            }
-            Err(error) => {
-                self.snapshots.poll_failed();
-                Err(error)
-            }
-        }
     }
 
     /// Runs `work` in one read-only REPEATABLE READ transaction (one snapshot).
@@ -413,4 +390,18 @@ pub(crate) fn write_audit(
         ],
     )?;
     Ok(())
+}
+
+/// The monotonic clock the change stamp's poll interval is measured on (not domain time).
+pub(crate) fn monotonic_now() -> std::time::Instant {
+    #[allow(clippy::disallowed_methods)] // a poll interval, not domain time
+    std::time::Instant::now()
+}
+
+/// The change stamp every change bumps (`registration_core::snapshots`).
+pub(crate) fn read_change_stamp(transaction: &mut Transaction<'_>) -> Result<i64, StoreError> {
+    transaction
+        .query_one("SELECT stamp FROM change_stamp", &[])
+        .map(|row| row.get(0))
+        .map_err(|error| map_error(&error))
 }

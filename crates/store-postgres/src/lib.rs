@@ -27,7 +27,6 @@ mod registrations;
 mod schema;
 mod sessions;
 mod sites;
-mod snapshots;
 mod templates;
 #[cfg(feature = "testkit")]
 pub mod testkit;

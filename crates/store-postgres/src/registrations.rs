@@ -11,8 +11,8 @@ use registration_core::{
 };
 
 use crate::connection::{
-    PostgresStore, count, execute, find_site, map_error, query_all, query_optional, require_site,
-    violated_constraint, write_audit,
+    PostgresStore, count, execute, find_site, map_error, monotonic_now, query_all, query_optional,
+    read_change_stamp, require_site, violated_constraint, write_audit,
 };
 
 /// The registration of `site` with `client_id`; `lock` takes its row lock until the end of
@@ -91,32 +91,31 @@ impl RegistrationStore for PostgresStore {
         client_id: Option<&ClientId>,
     ) -> Result<(Site, Option<Registration>), StoreError> {
         // Every token request asks this: the answer comes from the copy when it can.
-        self.refresh_snapshots()?;
-        let known_site = self.snapshots.site(site.as_str());
-        match (&known_site, client_id) {
-            (Some(known), None) => return Ok((known.clone(), None)),
-            (Some(known), Some(client_id)) => {
-                if let Some(registration) = self
-                    .snapshots
-                    .registration(site.as_str(), client_id.as_str())
-                {
-                    return Ok((known.clone(), Some(registration)));
-                }
-            }
-            (None, _) => {}
-        }
-        let generation = self.snapshots.generation();
-        let (found, registration) = self.read(|transaction| {
-            let found = find_site(transaction, site)?;
-            let registration = match client_id {
-                Some(client_id) => find_registration(transaction, site, client_id, false)?,
-                None => None,
-            };
-            Ok((found, registration))
-        })?;
+        self.snapshots.site_and_registration(
+            site,
+            client_id,
+            monotonic_now(),
+            || self.read(read_change_stamp),
+            || {
+                self.read(|transaction| {
+                    let found = find_site(transaction, site)?;
+                    let registration = match client_id {
+                        Some(client_id) => find_registration(transaction, site, client_id, false)?,
+                        None => None,
+                    };
+                    Ok((found, registration))
+                })
+            },
+        )
+    }
+
+    fn site_and_registration_in_memory(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+    ) -> Option<(Site, Registration)> {
         self.snapshots
-            .keep(generation, &found, registration.as_ref());
-        Ok((found, registration))
+            .fresh(site.as_str(), client_id.as_str(), monotonic_now())
     }
 
     fn update(&self, registration: &Registration, audit: &AuditEntry) -> Result<u64, StoreError> {

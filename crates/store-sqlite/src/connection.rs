@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use registration_core::snapshots::Snapshots;
 use registration_core::{AuditEntry, Site, SiteSlug, StoreError};
 use rusqlite::types::ValueRef;
 use rusqlite::{
@@ -28,6 +29,8 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     idle_readers: Mutex<Vec<Connection>>,
+    /// The token path's copy of sites and registrations (`registration_core::snapshots`).
+    pub(crate) snapshots: Snapshots,
 }
 
 impl SqliteStore {
@@ -68,6 +71,7 @@ impl SqliteStore {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             idle_readers: Mutex::new(Vec::new()),
+            snapshots: Snapshots::default(),
         })
     }
 
@@ -86,6 +90,26 @@ impl SqliteStore {
             .map_err(map_error)?;
         let value = work(&transaction)?;
         transaction.commit().map_err(map_error)?;
+        Ok(value)
+    }
+
+    /// Runs `work`, a change to sites or registrations, like [`Self::write`], and bumps the
+    /// change stamp in the same transaction: every process forgets its copy within one
+    /// poll, this one at once.
+    pub(crate) fn write_change<T>(
+        &self,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let value = self.write(|transaction| {
+            let value = work(transaction)?;
+            transaction
+                .prepare_cached("UPDATE change_stamp SET stamp = stamp + 1")
+                .map_err(map_error)?
+                .execute([])
+                .map_err(map_error)?;
+            Ok(value)
+        })?;
+        self.snapshots.forget();
         Ok(value)
     }
 
@@ -305,4 +329,19 @@ impl TableSource for Snapshot<'_, '_> {
         }
         Ok(count)
     }
+}
+
+/// The monotonic clock the change stamp's poll interval is measured on (not domain time).
+pub(crate) fn monotonic_now() -> std::time::Instant {
+    #[allow(clippy::disallowed_methods)] // a poll interval, not domain time
+    std::time::Instant::now()
+}
+
+/// The change stamp every change bumps (`registration_core::snapshots`).
+pub(crate) fn read_change_stamp(transaction: &Transaction<'_>) -> Result<i64, StoreError> {
+    transaction
+        .prepare_cached("SELECT stamp FROM change_stamp")
+        .map_err(map_error)?
+        .query_row([], |row| row.get(0))
+        .map_err(map_error)
 }

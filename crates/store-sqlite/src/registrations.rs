@@ -9,7 +9,9 @@ use registration_core::{
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
 
-use crate::connection::{SqliteStore, find_site, query_all, require_site, write_audit};
+use crate::connection::{
+    SqliteStore, find_site, monotonic_now, query_all, read_change_stamp, require_site, write_audit,
+};
 use crate::convert::{Row, map_error};
 use registration_core::stored::{
     REGISTRATION_COLUMNS, counter, instant_text, parse_registration, sort_column,
@@ -54,7 +56,7 @@ fn unique_violation(error: rusqlite::Error, registration: &Registration) -> Stor
 impl RegistrationStore for SqliteStore {
     fn insert(&self, registration: &Registration, audit: &AuditEntry) -> Result<(), StoreError> {
         let record = registration.record();
-        self.write(|transaction| {
+        self.write_change(|transaction| {
             require_site(transaction, &record.site)?;
             transaction
                 .execute(
@@ -95,19 +97,37 @@ impl RegistrationStore for SqliteStore {
         site: &SiteSlug,
         client_id: Option<&ClientId>,
     ) -> Result<(Site, Option<Registration>), StoreError> {
-        self.read(|transaction| {
-            let found = find_site(transaction, site)?;
-            let registration = match client_id {
-                Some(client_id) => find_registration(transaction, site, client_id)?,
-                None => None,
-            };
-            Ok((found, registration))
-        })
+        // Every token request asks this: the answer comes from the copy when it can.
+        self.snapshots.site_and_registration(
+            site,
+            client_id,
+            monotonic_now(),
+            || self.read(read_change_stamp),
+            || {
+                self.read(|transaction| {
+                    let found = find_site(transaction, site)?;
+                    let registration = match client_id {
+                        Some(client_id) => find_registration(transaction, site, client_id)?,
+                        None => None,
+                    };
+                    Ok((found, registration))
+                })
+            },
+        )
+    }
+
+    fn site_and_registration_in_memory(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+    ) -> Option<(Site, Registration)> {
+        self.snapshots
+            .fresh(site.as_str(), client_id.as_str(), monotonic_now())
     }
 
     fn update(&self, registration: &Registration, audit: &AuditEntry) -> Result<u64, StoreError> {
         let record = registration.record();
-        self.write(|transaction| {
+        self.write_change(|transaction| {
             let Some(before) = find_registration(transaction, &record.site, &record.client_id)?
             else {
                 return Err(StoreError::NotFound);
@@ -152,7 +172,7 @@ impl RegistrationStore for SqliteStore {
         revision: u64,
         audit: &AuditEntry,
     ) -> Result<(), StoreError> {
-        self.write(|transaction| {
+        self.write_change(|transaction| {
             let Some(before) = find_registration(transaction, site, client_id)? else {
                 return Err(StoreError::NotFound);
             };

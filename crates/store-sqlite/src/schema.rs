@@ -201,4 +201,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE deliveries ADD COLUMN read_at TEXT;
     CREATE INDEX deliveries_inbox ON deliveries (recipient, channel, status, read_at);
     ",
+    // 15: the change stamp every process polls to know its copy of sites and registrations
+    // is stale (registration_core::snapshots). Bumped in the transaction of each change.
+    r"
+    CREATE TABLE change_stamp (
+        only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
+        stamp INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO change_stamp (only_row, stamp) VALUES (1, 0);
+    ",
 ];

@@ -9,7 +9,7 @@ use registration_core::stored::parse_site;
 
 impl SiteStore for SqliteStore {
     fn add_site(&self, site: &Site, audit: &AuditEntry) -> Result<(), StoreError> {
-        self.write(|transaction| {
+        self.write_change(|transaction| {
             if site_exists(transaction, &site.slug)? {
                 return Err(StoreError::DuplicateSite(site.slug.to_string()));
             }
@@ -30,7 +30,7 @@ impl SiteStore for SqliteStore {
     }
 
     fn update_site(&self, site: &Site, audit: &AuditEntry) -> Result<(), StoreError> {
-        self.write(|transaction| {
+        self.write_change(|transaction| {
             let changed = transaction
                 .execute(
                     "UPDATE sites SET name = ?2, time_zone = ?3, max_years_ahead = ?4

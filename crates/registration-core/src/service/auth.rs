@@ -7,6 +7,8 @@ use zeroize::Zeroizing;
 use crate::admin::{AdminAccount, AdminName, AdminPassword, AdminToken};
 use crate::audit::{Actor, AuditAction, AuditImage};
 use crate::error::{Error, StoreError};
+#[cfg(doc)]
+use crate::ports::RegistrationStore;
 use crate::ports::{SigningKeyRecord, VerificationCache};
 use crate::registration::Registration;
 use crate::secret::{ClientId, ClientSecret};
@@ -93,12 +95,42 @@ impl RegistrationService {
         let (site, registration) = self
             .store
             .site_and_registration(site, parsed.as_ref().map(|(client_id, _)| client_id))?;
+        Ok(self.check_loaded(site, registration, parsed, cache))
+    }
+
+    /// [`Self::check_client`] for a registration the store holds in memory
+    /// ([`RegistrationStore::site_and_registration_in_memory`]): no I/O and no waiting, so
+    /// an async caller may run it on its executor. `None`: not in memory (or malformed
+    /// credentials): call [`Self::check_client`] where blocking is allowed.
+    pub fn check_client_in_memory(
+        &self,
+        site: &SiteSlug,
+        client_id: &str,
+        presented_secret: &str,
+        cache: &dyn VerificationCache,
+    ) -> Option<ClientCheck> {
+        let parsed = ClientId::parse(client_id)
+            .ok()
+            .zip(ClientSecret::parse(presented_secret).ok())?;
+        let (site, registration) = self
+            .store
+            .site_and_registration_in_memory(site, &parsed.0)?;
+        Some(self.check_loaded(site, Some(registration), Some(parsed), cache))
+    }
+
+    fn check_loaded(
+        &self,
+        site: Site,
+        registration: Option<Registration>,
+        parsed: Option<(ClientId, ClientSecret)>,
+        cache: &dyn VerificationCache,
+    ) -> ClientCheck {
         let Some((_, secret)) = parsed else {
-            return Ok(ClientCheck::Decided(CheckedClient {
+            return ClientCheck::Decided(CheckedClient {
                 site,
                 registration: None,
                 secret_matches: false,
-            }));
+            });
         };
         // Only a registration that may authenticate now is answered from the cache: the
         // refusal of a correct secret (expired, disabled) costs the same argon2
@@ -110,17 +142,17 @@ impl RegistrationService {
                 .can_authenticate()
             && cache.contains(known.id(), known.revision(), &secret)
         {
-            return Ok(ClientCheck::Decided(CheckedClient {
+            return ClientCheck::Decided(CheckedClient {
                 site,
                 registration,
                 secret_matches: true,
-            }));
+            });
         }
-        Ok(ClientCheck::NeedsHashing(PendingVerification {
+        ClientCheck::NeedsHashing(PendingVerification {
             site,
             registration,
             secret,
-        }))
+        })
     }
 
     /// Second step: one argon2id verification of equal cost whether or not the client

@@ -25,10 +25,16 @@ pub fn nodes_honour_changes_within_the_freshness_bound<S: Store>(first: Arc<S>, 
     first.add_site(&eu, &audit()).unwrap();
     let original = registration("acme-eu", "Billing sync", 1);
     first.insert(&original, &audit()).unwrap();
+    // As the token endpoint reads: from memory when the store can, else from the database.
     let read = |store: &S| {
         store
-            .site_and_registration(&eu.slug, Some(original.client_id()))
-            .unwrap()
+            .site_and_registration_in_memory(&eu.slug, original.client_id())
+            .map(|(site, registration)| (site, Some(registration)))
+            .unwrap_or_else(|| {
+                store
+                    .site_and_registration(&eu.slug, Some(original.client_id()))
+                    .unwrap()
+            })
     };
     // Warm both, twice: a store that keeps copies now holds them.
     for _ in 0..2 {
