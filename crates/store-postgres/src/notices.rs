@@ -74,7 +74,7 @@ impl NoticeOutbox for PostgresStore {
                      WHERE n.registration_id = r.id AND n.expiration_date = r.expiration_date)
                  FROM registrations r
                  WHERE r.site = $1 AND r.enabled AND r.expiration_date <= $2
-                 ORDER BY r.expiration_date",
+                 ORDER BY r.expiration_date, r.id",
                 &[&site.as_str(), &horizon.to_string()],
                 parse_candidate,
             )?;
@@ -94,74 +94,105 @@ impl NoticeOutbox for PostgresStore {
             return Ok(0);
         }
         let recorded_at = instant_text(recorded_at);
+        // The batch goes in as arrays: one statement for the notices, one for their
+        // deliveries, however many there are (a sweep records thousands at once).
+        let column = |field: fn(&NoticeRecord) -> String| -> Vec<String> {
+            notices.iter().map(field).collect()
+        };
+        let registration_ids = column(|record| record.notice.key.registration_id.to_string());
+        let expiration_dates = column(|record| record.notice.key.expiration_date.to_string());
+        let kinds = column(|record| record.notice.key.kind.as_str().to_owned());
+        let dispositions = column(|record| disposition_str(record.notice.disposition).to_owned());
+        let subjects = column(|record| record.subject.clone());
+        let due_ats = column(|record| instant_text(record.notice.due_at));
+        let bodies = column(|record| record.body.clone());
         self.write(|transaction| {
-            // The SELECT re-checks the facts the sweep computed from and holds the
-            // registration's row until commit, so a concurrent disable or renewal waits (or
-            // was first, and the notice is skipped). A key another node recorded first is
-            // left alone: ON CONFLICT waits for that node's commit, then does nothing.
-            let insert_notice = transaction
-                .prepare(
+            // The join re-checks the facts the sweep computed from and FOR SHARE holds the
+            // registrations until commit, so a concurrent disable or renewal waits (or was
+            // first, and its notices are skipped). A key another node recorded first is left
+            // alone: ON CONFLICT waits for that node's commit, then does nothing. Rows are
+            // taken in key order, so two sweeps lock in the same order and never deadlock.
+            let inserted = transaction
+                .query(
                     "INSERT INTO notices (registration_id, expiration_date, kind, site,
                         registration_name, client_id, disposition, subject, due_at, recorded_at,
                         body)
-                     SELECT id, expiration_date, $3, site, name, client_id, $4, $5, $6, $7, $8
-                     FROM registrations
-                     WHERE id = $1 AND expiration_date = $2 AND enabled
-                     FOR SHARE
+                     SELECT r.id, r.expiration_date, i.kind, r.site, r.name, r.client_id,
+                        i.disposition, i.subject, i.due_at, $8, i.body
+                     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                            $6::text[], $7::text[])
+                        AS i (registration_id, expiration_date, kind, disposition, subject,
+                            due_at, body)
+                     JOIN registrations r ON r.id = i.registration_id
+                        AND r.expiration_date = i.expiration_date AND r.enabled
+                     ORDER BY r.id, i.kind
+                     FOR SHARE OF r
                      ON CONFLICT (registration_id, expiration_date, kind) DO NOTHING
-                     RETURNING id",
+                     RETURNING id, registration_id, kind",
+                    &[
+                        &registration_ids,
+                        &expiration_dates,
+                        &kinds,
+                        &dispositions,
+                        &subjects,
+                        &due_ats,
+                        &bodies,
+                        &recorded_at,
+                    ],
                 )
                 .map_err(|error| map_error(&error))?;
-            let insert_delivery = transaction
-                .prepare(
-                    "INSERT INTO deliveries (notice_id, position, recipient, channel, status,
-                        attempts)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .map_err(|error| map_error(&error))?;
-            let mut recorded = 0;
-            for record in notices {
-                let key = record.notice.key;
-                let inserted = transaction
-                    .query_opt(
-                        &insert_notice,
-                        &[
-                            &key.registration_id.to_string(),
-                            &key.expiration_date.to_string(),
-                            &key.kind.as_str(),
-                            &disposition_str(record.notice.disposition),
-                            &record.subject,
-                            &instant_text(record.notice.due_at),
-                            &recorded_at,
-                            &record.body,
-                        ],
-                    )
-                    .map_err(|error| map_error(&error))?;
-                let Some(row) = inserted else {
-                    continue;
-                };
-                recorded += 1;
-                let notice_id: i64 = row.get(0);
-                for (position, delivery) in (0_i32..).zip(&record.deliveries) {
-                    let attempts = i32::try_from(delivery.attempts).map_err(|_| {
-                        StoreError::Corrupt(format!("{} attempts overflow", delivery.attempts))
+            let by_key: HashMap<(&str, &str), &NoticeRecord> = registration_ids
+                .iter()
+                .zip(&kinds)
+                .zip(notices)
+                .map(|((id, kind), record)| ((id.as_str(), kind.as_str()), record))
+                .collect();
+            let mut notice_ids = Vec::new();
+            let mut positions = Vec::new();
+            let mut recipients = Vec::new();
+            let mut channels = Vec::new();
+            let mut statuses = Vec::new();
+            let mut attempts = Vec::new();
+            for row in &inserted {
+                let (notice_id, registration_id, kind): (i64, String, String) =
+                    (row.get(0), row.get(1), row.get(2));
+                // A registration's current expiration date is the one recorded: the
+                // registration id and the kind name the record.
+                let record = by_key
+                    .get(&(registration_id.as_str(), kind.as_str()))
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!(
+                            "a recorded notice {registration_id}.{kind} was not asked for"
+                        ))
                     })?;
-                    transaction
-                        .execute(
-                            &insert_delivery,
-                            &[
-                                &notice_id,
-                                &position,
-                                &delivery.recipient,
-                                &delivery.channel.as_str(),
-                                &delivery.status.as_str(),
-                                &attempts,
-                            ],
-                        )
-                        .map_err(|error| map_error(&error))?;
+                for (position, delivery) in (0_i32..).zip(&record.deliveries) {
+                    notice_ids.push(notice_id);
+                    positions.push(position);
+                    recipients.push(delivery.recipient.clone());
+                    channels.push(delivery.channel.as_str());
+                    statuses.push(delivery.status.as_str());
+                    attempts.push(i32::try_from(delivery.attempts).map_err(|_| {
+                        StoreError::Corrupt(format!("{} attempts overflow", delivery.attempts))
+                    })?);
                 }
             }
-            Ok(recorded)
+            transaction
+                .execute(
+                    "INSERT INTO deliveries (notice_id, position, recipient, channel, status,
+                        attempts)
+                     SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[],
+                        $5::text[], $6::int[])",
+                    &[
+                        &notice_ids,
+                        &positions,
+                        &recipients,
+                        &channels,
+                        &statuses,
+                        &attempts,
+                    ],
+                )
+                .map_err(|error| map_error(&error))?;
+            Ok(inserted.len())
         })
     }
 }

@@ -7,7 +7,7 @@ use registration_core::stored::{
 };
 use registration_core::{
     AuditEntry, ClientId, ExpirationDate, ListQuery, Registration, RegistrationStore, Site,
-    SiteSlug, StoreError, UsageUpdate,
+    SiteSlug, SortKey, StoreError, UsageUpdate,
 };
 
 use crate::connection::{
@@ -211,11 +211,14 @@ impl RegistrationStore for PostgresStore {
         query: &ListQuery,
     ) -> Result<(Vec<Registration>, u64), StoreError> {
         let column = sort_column(query.sort);
-        // No Last used sorts first, as in SQLite (PostgreSQL puts NULL last by default).
-        let direction = if query.descending {
-            "DESC NULLS LAST"
-        } else {
-            "ASC NULLS FIRST"
+        // No Last used sorts first, as in SQLite (PostgreSQL puts NULL last by default); the
+        // index on Last used is ordered that way (migration 3), and the other sort columns
+        // hold no NULL, so every order is an index scan, never a sort of the whole site.
+        let direction = match (query.sort, query.descending) {
+            (SortKey::LastUsed, false) => "ASC NULLS FIRST",
+            (SortKey::LastUsed, true) => "DESC NULLS LAST",
+            (_, false) => "ASC",
+            (_, true) => "DESC",
         };
         let tie_break = if query.descending { "DESC" } else { "ASC" };
         let search = query.search_needle();
@@ -237,11 +240,19 @@ impl RegistrationStore for PostgresStore {
                 conditions.push_str(&format!(" AND {condition} ${}", values.len()));
             }
         }
-        if let Some(needle) = &search {
-            values.push(needle);
+        // A LIKE pattern, so the trigram index serves it (`\\` escapes LIKE's own wildcards).
+        let pattern = search.map(|needle| {
+            let escaped = needle
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        });
+        if let Some(pattern) = &pattern {
+            values.push(pattern);
             let at = values.len();
             conditions.push_str(&format!(
-                " AND (strpos(name_key, ${at}) > 0 OR strpos(client_id, ${at}) > 0)"
+                " AND (name_key LIKE ${at} OR client_id LIKE ${at})"
             ));
         }
         let limit = i64::from(query.limit);

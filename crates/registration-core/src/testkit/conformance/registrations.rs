@@ -264,6 +264,17 @@ pub fn pages_search_sort_and_count(store: &impl Store) {
         store.page(&slug("nowhere"), &ListQuery::by_name(10)),
         Err(StoreError::UnknownSite("nowhere".into()))
     );
+
+    // A search is a literal substring: SQL's wildcards in it match only themselves.
+    let literal = registration("default", "Fifty% off_peak", 90);
+    store.insert(&literal, &audit()).unwrap();
+    for needle in ["%", "_", "y% o", "f_p"] {
+        assert_eq!(
+            names(search(needle)).0,
+            ["Fifty% off_peak"],
+            "{needle:?} is matched literally"
+        );
+    }
 }
 
 /// enabled_expiring_by: enabled, on or before the date, sorted by name.
