@@ -60,9 +60,10 @@ pub struct Config {
     /// Concurrent argon2 verifications (each holds ~19 MiB for its duration).
     pub max_concurrent_verifications: usize,
     pub budgets: BudgetPolicy,
-    /// How often coalesced Last used / rejection counts are written, and signing keys
-    /// reloaded (rotation by another process or node).
+    /// How often coalesced Last used / rejection counts are written.
     pub flush_interval: std::time::Duration,
+    /// How often the signing keys are reloaded (a rotation by another process or node).
+    pub key_reload_interval: std::time::Duration,
     /// How often the notification sweep runs (also once at start).
     pub sweep_interval: std::time::Duration,
     /// How often the delivery worker looks for deliveries that became due (retries); it
@@ -83,6 +84,7 @@ impl Config {
                 .map_or(2, std::num::NonZero::get),
             budgets: BudgetPolicy::default(),
             flush_interval: std::time::Duration::from_secs(60),
+            key_reload_interval: std::time::Duration::from_secs(10),
             sweep_interval: std::time::Duration::from_secs(60),
             delivery_interval: std::time::Duration::from_secs(5),
             trusted_proxies: Vec::new(),
@@ -248,10 +250,12 @@ impl Server {
     ) -> Result<(), Error> {
         let state = self.state.clone();
         let background = tokio::spawn(maintain(state.clone()));
+        let keys = tokio::spawn(reload_keys(state.clone()));
         let sweeper = tokio::spawn(sweep_periodically(state.clone()));
         let deliverer = tokio::spawn(deliver_continuously(state.clone()));
         listen::serve(listener, self.router(), state.config.connections, shutdown).await;
         background.abort();
+        keys.abort();
         sweeper.abort();
         deliverer.abort();
         flush_usage(&state).await;
@@ -279,6 +283,16 @@ async fn maintain(state: AppState) {
     loop {
         interval.tick().await;
         flush_usage(&state).await;
+    }
+}
+
+/// Reloads the signing keys every key reload interval: `appreg keys rotate`, run anywhere,
+/// reaches this node within that (SPEC 11: within 60 s).
+async fn reload_keys(state: AppState) {
+    let mut interval = tokio::time::interval(state.config.key_reload_interval);
+    interval.tick().await;
+    loop {
+        interval.tick().await;
         match blocking(&state, |service| service.ensure_signing_key()).await {
             Ok(Ok(records)) => state.keys.load(&records),
             Ok(Err(error)) => tracing::warn!(%error, "could not reload signing keys"),

@@ -607,3 +607,47 @@ fn bad_database_urls_are_one_clear_line_and_change_nothing() {
     let newer = database.fails(None, &["site", "list"]);
     assert!(newer.contains("newer appreg"), "{newer}");
 }
+
+#[test]
+fn keys_rotate_reaches_every_node_within_a_minute_and_the_previous_key_keeps_verifying() {
+    let appreg = Appreg::on_postgres();
+    let (client_id, secret) = appreg.create(CREATED_AT, "default", "Billing sync", "2027-01-31");
+    let now = "2026-11-24T12:00:00Z";
+    let nodes: Vec<Running> = (0..2).map(|_| start_with(&appreg, now, &[])).collect();
+    let (_, before) = token(&nodes[0], &client_id, &secret);
+    let before = before.unwrap();
+
+    let rotated = appreg.json(None, &["keys", "rotate"]);
+    let current = rotated["current"].as_str().unwrap().to_owned();
+    #[allow(clippy::disallowed_methods)] // the real time SPEC 11's minute is about
+    let rotated_at = Instant::now();
+    for node in &nodes {
+        // Each node signs with the new key and still publishes the old one.
+        loop {
+            let (_, issued) = token(node, &client_id, &secret);
+            let header: Value = serde_json::from_slice(
+                &URL_SAFE_NO_PAD
+                    .decode(issued.unwrap().split('.').next().unwrap())
+                    .unwrap(),
+            )
+            .unwrap();
+            if header["kid"] == current.as_str() {
+                break;
+            }
+            assert!(
+                rotated_at.elapsed() < Duration::from_secs(60),
+                "a node still signs with the old key a minute after the rotation"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let keys = jwks(node);
+        assert!(keys.contains_key(&current), "the new key is published");
+        assert!(
+            verifies(&before, &keys),
+            "a token signed before the rotation still verifies"
+        );
+    }
+    for node in nodes {
+        node.stop();
+    }
+}

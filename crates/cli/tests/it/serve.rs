@@ -15,7 +15,7 @@ pub(crate) struct Running {
     pub(crate) base: String,
     log: mpsc::Receiver<String>,
     /// What the server printed on stdout (the bootstrap administrator's password).
-    terminal: std::thread::JoinHandle<String>,
+    terminal: Option<std::thread::JoinHandle<String>>,
 }
 
 /// Starts `appreg serve` on a free port with debug logging and waits until it listens.
@@ -62,7 +62,17 @@ pub(crate) fn start_with(appreg: &Appreg, now: &str, options: &[&str]) -> Runnin
         child,
         base,
         log,
-        terminal,
+        terminal: Some(terminal),
+    }
+}
+
+/// A test that fails half-way leaves no server running behind it.
+impl Drop for Running {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
@@ -100,7 +110,8 @@ impl Running {
             "the server exits cleanly on SIGTERM: {exit}"
         );
         let log = self.log.iter().collect::<Vec<_>>().join("\n");
-        (self.terminal.join().unwrap(), log)
+        let terminal = self.terminal.take().unwrap().join().unwrap();
+        (terminal, log)
     }
 }
 

@@ -306,7 +306,8 @@ async fn unknown_client_ids_from_one_source_spend_its_budget() {
 #[tokio::test]
 async fn rotated_keys_keep_verifying_until_rotated_out() {
     let app =
-        spawn_app_with(|config| config.flush_interval = std::time::Duration::from_millis(50)).await;
+        spawn_app_with(|config| config.key_reload_interval = std::time::Duration::from_millis(50))
+            .await;
     let resource_server = app.create("default", "Orders API", "2027-06-30");
     let client = app.create("default", "Billing sync", "2027-01-31");
     let first: Value = app
