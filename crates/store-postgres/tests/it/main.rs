@@ -293,3 +293,69 @@ fn a_store_recovers_by_itself_when_its_connections_are_cut_or_refused() {
         "writes work again"
     );
 }
+
+/// A server that asks for a password and refuses it as PostgreSQL does (SQLSTATE 28P01):
+/// the local PostgreSQL trusts every local connection, so it cannot show this itself.
+fn password_refusing_server() -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        let read_message = |stream: &mut std::net::TcpStream, typed: bool| {
+            let mut kind = [0u8; 1];
+            if typed {
+                stream.read_exact(&mut kind).unwrap();
+            }
+            let mut length = [0u8; 4];
+            stream.read_exact(&mut length).unwrap();
+            let mut body = vec![0u8; u32::from_be_bytes(length) as usize - 4];
+            stream.read_exact(&mut body).unwrap();
+            body
+        };
+        // SSLRequest (sslmode=prefer asks first): no TLS here. Then the startup message.
+        let first = read_message(&mut stream, false);
+        if first.starts_with(&80_877_103u32.to_be_bytes()) {
+            stream.write_all(b"N").unwrap();
+            read_message(&mut stream, false);
+        }
+        // AuthenticationCleartextPassword, then the password message.
+        stream.write_all(&[b'R', 0, 0, 0, 8, 0, 0, 0, 3]).unwrap();
+        read_message(&mut stream, true);
+        let mut fields = Vec::new();
+        for (code, value) in [
+            (b'S', "FATAL"),
+            (b'V', "FATAL"),
+            (b'C', "28P01"),
+            (b'M', "password authentication failed for user \"ops\""),
+        ] {
+            fields.push(code);
+            fields.extend_from_slice(value.as_bytes());
+            fields.push(0);
+        }
+        fields.push(0);
+        let mut error = vec![b'E'];
+        error.extend_from_slice(&(u32::try_from(fields.len()).unwrap() + 4).to_be_bytes());
+        error.extend_from_slice(&fields);
+        stream.write_all(&error).unwrap();
+    });
+    address
+}
+
+#[test]
+fn a_wrong_password_is_one_clear_error_without_the_password() {
+    let address = password_refusing_server();
+    match PostgresStore::connect(&format!("postgres://ops:s3cret@{address}/appreg")) {
+        Err(StoreError::Unavailable(message)) => {
+            assert!(message.contains("refused the credentials"), "{message}");
+            assert!(
+                message.contains("password authentication failed"),
+                "{message}"
+            );
+            assert!(!message.contains("s3cret"), "{message}");
+        }
+        other => panic!("expected the credentials to be refused, got {other:?}"),
+    }
+}
