@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
-use notify::testkit::{PeerMode, SmtpSink, WebhookReceiver};
+use notify::testkit::PeerMode;
 use serde_json::{Value, json};
 use store_postgres::testkit::server_client;
 
-use crate::notifications::{subscribe_everything, wait_until};
+use crate::notifications::{services_expiring_soon, wait_until};
 use crate::serve::{Running, start_with};
 use crate::{Appreg, CREATED_AT};
 
@@ -101,18 +101,8 @@ fn three_nodes(appreg: &Appreg, now: &str, smtp_url: &str) -> Vec<Running> {
 #[test]
 fn three_nodes_and_two_sweeps_on_postgres_deliver_each_notice_once_over_time() {
     let appreg = Appreg::on_postgres();
-    let sink = SmtpSink::start();
-    let receiver = WebhookReceiver::start();
-    subscribe_everything(&appreg, &receiver);
     let registrations = 8;
-    for i in 0..registrations {
-        appreg.create(
-            CREATED_AT,
-            "default",
-            &format!("Service {i:02}"),
-            "2026-11-25",
-        );
-    }
+    let (sink, receiver) = services_expiring_soon(&appreg, registrations);
     let smtp_url = sink.url();
     // Two days before expiry (the 7-day notice, superseding the 30-day one), then the day
     // after (expired): each phase three nodes and two sweeps at once.
@@ -301,10 +291,7 @@ fn a_node_answers_not_ready_while_the_database_is_down_and_recovers_without_a_re
 #[test]
 fn deliveries_leased_by_a_killed_node_are_finished_by_another_after_the_lease() {
     let appreg = Appreg::on_postgres();
-    let sink = SmtpSink::start();
-    let receiver = WebhookReceiver::start();
-    subscribe_everything(&appreg, &receiver);
-    appreg.create(CREATED_AT, "default", "Billing sync", "2026-11-25");
+    let (sink, receiver) = services_expiring_soon(&appreg, 1);
     let smtp_url = sink.url();
     let options = ["--smtp-url", smtp_url.as_str(), "--allow-private-network"];
     // Node A leases the notice's deliveries and hangs in the webhook POST: killed there.

@@ -393,14 +393,13 @@ fn a_receiver_that_never_recovers_ends_dead_in_the_log() {
     );
 }
 
-#[test]
-fn two_servers_and_a_sweep_on_one_database_deliver_each_notice_once() {
-    let appreg = Appreg::new();
+/// An SMTP sink and a webhook receiver subscribed to everything, and `count` registrations
+/// of site `default` that expire on 2026-11-25.
+pub(crate) fn services_expiring_soon(appreg: &Appreg, count: usize) -> (SmtpSink, WebhookReceiver) {
     let sink = SmtpSink::start();
     let receiver = WebhookReceiver::start();
-    subscribe_everything(&appreg, &receiver);
-    let registrations = 12;
-    for i in 0..registrations {
+    subscribe_everything(appreg, &receiver);
+    for i in 0..count {
         appreg.create(
             CREATED_AT,
             "default",
@@ -408,6 +407,14 @@ fn two_servers_and_a_sweep_on_one_database_deliver_each_notice_once() {
             "2026-11-25",
         );
     }
+    (sink, receiver)
+}
+
+#[test]
+fn two_servers_and_a_sweep_on_one_database_deliver_each_notice_once() {
+    let appreg = Appreg::new();
+    let registrations = 12;
+    let (sink, receiver) = services_expiring_soon(&appreg, registrations);
     let now = "2026-11-24T12:00:00Z";
     let smtp_url = sink.url();
     let options = ["--smtp-url", smtp_url.as_str(), "--allow-private-network"];
