@@ -51,6 +51,27 @@ impl FreshDatabase {
         &self.name
     }
 
+    /// Closes every connection to it from the server's side, as a restart would.
+    pub fn cut_connections(&self) {
+        server_client()
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = $1 AND pid <> pg_backend_pid()",
+                &[&self.name],
+            )
+            .expect("connections can be cut");
+    }
+
+    /// Lets the server accept new connections to it, or refuse them (an outage).
+    pub fn allow_connections(&self, allowed: bool) {
+        server_client()
+            .batch_execute(&format!(
+                "ALTER DATABASE {} ALLOW_CONNECTIONS {allowed}",
+                self.name
+            ))
+            .expect("the database can be opened or closed");
+    }
+
     /// A plain client on it, to look or change things behind the store's back.
     pub fn client(&self) -> postgres::Client {
         postgres::Client::connect(&self.url(), postgres::NoTls).expect("the test database is up")

@@ -9,7 +9,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use notify::testkit::PeerMode;
 use serde_json::{Value, json};
-use store_postgres::testkit::server_client;
 
 use crate::notifications::{services_expiring_soon, wait_until};
 use crate::serve::{Running, start_with};
@@ -259,18 +258,9 @@ fn a_node_answers_not_ready_while_the_database_is_down_and_recovers_without_a_re
     assert_eq!(token(&node, &client_id, &secret).0, 200);
 
     // Down: the database refuses new connections and cuts the node's.
-    let name = appreg.postgres().name().to_owned();
-    let mut server = server_client();
-    server
-        .batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
-        .unwrap();
-    server
-        .execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-             WHERE datname = $1 AND pid <> pg_backend_pid()",
-            &[&name],
-        )
-        .unwrap();
+    let database = appreg.postgres();
+    database.allow_connections(false);
+    database.cut_connections();
     wait_for("/readyz while the database is down", 503, || ready(&node));
     // The token endpoint cannot tell whether its copy is fresh: it does not answer from it.
     wait_for("the token endpoint while the database is down", 503, || {
@@ -278,9 +268,7 @@ fn a_node_answers_not_ready_while_the_database_is_down_and_recovers_without_a_re
     });
 
     // Up: the same process recovers by itself.
-    server
-        .batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
-        .unwrap();
+    database.allow_connections(true);
     wait_for("/readyz once the database is back", 200, || ready(&node));
     wait_for("the token endpoint once the database is back", 200, || {
         token(&node, &client_id, &secret).0

@@ -142,8 +142,7 @@ fn bad_urls_and_unreachable_servers_are_one_clear_error_without_the_password() {
 
 /// Whether the store's open connections to `database` are encrypted (None: it has none).
 fn store_connections_encrypted(database: &FreshDatabase) -> Option<bool> {
-    let rows = postgres::Client::connect(&format!("{}/postgres", test_server()), postgres::NoTls)
-        .unwrap()
+    let rows = server_client()
         .query(
             "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
              WHERE a.datname = $1",
@@ -221,26 +220,6 @@ fn sslmode_encrypts_and_checks_the_server_certificate_as_libpq_does() {
     assert!(missing_root.contains("/nonexistent.pem"), "{missing_root}");
 }
 
-/// Closes every connection to `database` from the server's side.
-fn cut_connections(database: &FreshDatabase) {
-    server_client()
-        .execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-             WHERE datname = $1 AND pid <> pg_backend_pid()",
-            &[&database.name()],
-        )
-        .unwrap();
-}
-
-fn allow_connections(database: &FreshDatabase, allowed: bool) {
-    server_client()
-        .batch_execute(&format!(
-            "ALTER DATABASE {} ALLOW_CONNECTIONS {allowed}",
-            database.name()
-        ))
-        .unwrap();
-}
-
 #[test]
 fn a_store_recovers_by_itself_when_its_connections_are_cut_or_refused() {
     let (database, store) = fresh_store();
@@ -255,7 +234,7 @@ fn a_store_recovers_by_itself_when_its_connections_are_cut_or_refused() {
     store.add_site(&site, &audit).unwrap();
 
     // Cut: reads find out on use and run again on a fresh connection.
-    cut_connections(&database);
+    database.cut_connections();
     assert_eq!(
         store.sites().unwrap().len(),
         2,
@@ -263,8 +242,8 @@ fn a_store_recovers_by_itself_when_its_connections_are_cut_or_refused() {
     );
 
     // Down: the database refuses new connections. Every call fails with a clear error.
-    allow_connections(&database, false);
-    cut_connections(&database);
+    database.allow_connections(false);
+    database.cut_connections();
     for _ in 0..2 {
         match store.sites() {
             Err(StoreError::Unavailable(message) | StoreError::Busy(message)) => {
@@ -276,7 +255,7 @@ fn a_store_recovers_by_itself_when_its_connections_are_cut_or_refused() {
     assert!(store.add_site(&site, &audit).is_err());
 
     // Up again: the same store recovers without being reopened; nothing committed is lost.
-    allow_connections(&database, true);
+    database.allow_connections(true);
     let mut attempts = 0;
     let sites = loop {
         attempts += 1;
