@@ -56,6 +56,17 @@ struct State {
 }
 
 impl State {
+    /// What the copy holds for `site` and `client_id`: the site (and no registration) when no
+    /// Client ID is asked for, the site and the registration when both are kept, else `None`.
+    fn answer(&self, site: &str, client_id: Option<&str>) -> Option<(Site, Option<Registration>)> {
+        let known = self.sites.get(site)?.clone();
+        let Some(client_id) = client_id else {
+            return Some((known, None));
+        };
+        let registration = self.registrations.get(site)?.get(client_id)?.clone();
+        Some((known, Some(registration)))
+    }
+
     fn forget(&mut self) {
         self.generation += 1;
         self.sites.clear();
@@ -90,18 +101,14 @@ impl Snapshots {
                 }
             }
         }
-        if let Some(known) = self.site(site.as_str()) {
-            match client_id {
-                None => return Ok((known, None)),
-                Some(client_id) => {
-                    if let Some(registration) = self.registration(site.as_str(), client_id.as_str())
-                    {
-                        return Ok((known, Some(registration)));
-                    }
-                }
+        // One look at the copy: its answer, or the generation a read must be kept under.
+        let generation = {
+            let state = self.state();
+            if let Some(answer) = state.answer(site.as_str(), client_id.map(ClientId::as_str)) {
+                return Ok(answer);
             }
-        }
-        let generation = self.generation();
+            state.generation
+        };
         let (found, registration) = read()?;
         self.keep(generation, &found, registration.as_ref());
         Ok((found, registration))
@@ -128,8 +135,10 @@ impl Snapshots {
         if state.stamp.is_none() || now.duration_since(polled) >= POLL_INTERVAL {
             return None;
         }
-        let registration = state.registrations.get(site)?.get(client_id)?.clone();
-        Some((state.sites.get(site)?.clone(), registration))
+        match state.answer(site, Some(client_id))? {
+            (known, Some(registration)) => Some((known, registration)),
+            (_, None) => None,
+        }
     }
 
     /// Records the stamp just read; forgets the copy when it moved.
@@ -153,26 +162,6 @@ impl Snapshots {
     /// A change through this node: forget at once.
     pub fn forget(&self) {
         self.state().forget();
-    }
-
-    /// Moves whenever the copy is forgotten: pass it to [`Self::keep`] with what a read that
-    /// began now found.
-    fn generation(&self) -> u64 {
-        self.state().generation
-    }
-
-    /// The site, if in the copy.
-    fn site(&self, slug: &str) -> Option<Site> {
-        self.state().sites.get(slug).cloned()
-    }
-
-    /// The registration, if in the copy.
-    fn registration(&self, site: &str, client_id: &str) -> Option<Registration> {
-        self.state()
-            .registrations
-            .get(site)?
-            .get(client_id)
-            .cloned()
     }
 
     /// Keeps what a read that began at `generation` found, unless the copy was forgotten
