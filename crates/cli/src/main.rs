@@ -96,14 +96,18 @@ fn run(cli: Cli) -> Result<String> {
 /// The PostgreSQL database when `--database-url` is given, else the SQLite file.
 fn open_store(cli: &Cli) -> Result<Arc<dyn Store>> {
     match &cli.database_url {
-        // The URL may hold a password: the error names the database by what the store says.
-        Some(url) => Ok(Arc::new(
-            PostgresStore::connect(url).context("cannot use the PostgreSQL database")?,
-        )),
-        None => Ok(Arc::new(SqliteStore::open(&cli.db).with_context(|| {
-            format!("cannot use the database {}", cli.db.display())
-        })?)),
+        Some(url) => Ok(Arc::new(connect_postgres(url)?)),
+        None => Ok(Arc::new(open_sqlite(&cli.db)?)),
     }
+}
+
+fn open_sqlite(path: &std::path::Path) -> Result<SqliteStore> {
+    SqliteStore::open(path).with_context(|| format!("cannot use the database {}", path.display()))
+}
+
+fn connect_postgres(url: &str) -> Result<PostgresStore> {
+    // The URL may hold a password: the error names the database by what the store says.
+    PostgresStore::connect(url).context("cannot use the PostgreSQL database")
 }
 
 /// `appreg db copy`: the SQLite file's rows into an empty PostgreSQL database, verified.
@@ -112,9 +116,8 @@ fn copy_database(from: &std::path::Path, to: &str, json: bool) -> Result<String>
     if !from.is_file() {
         anyhow::bail!("cannot copy {}: no such file", from.display());
     }
-    let source = SqliteStore::open(from)
-        .with_context(|| format!("cannot use the database {}", from.display()))?;
-    let target = PostgresStore::connect(to).context("cannot use the PostgreSQL database")?;
+    let source = open_sqlite(from)?;
+    let target = connect_postgres(to)?;
     let counts = source
         .export(|rows| target.import(rows))
         .with_context(|| format!("cannot copy {}", from.display()))?;
