@@ -161,15 +161,55 @@ pub(crate) fn registration_details(snapshot: &Snapshot) -> String {
             zone.display_local(snapshot.status.expires_at),
         ],
         vec!["State".into(), snapshot.status.state.to_string()],
-        vec!["Secret hint".into(), format!("…{}", record.secret_hint)],
+        vec!["Secret hint".into(), format!("…{}", record.secret.hint)],
+        vec![
+            "Secret issued".into(),
+            secret_facts(zone, record.secret.created_at, record.secret.last_used),
+        ],
         vec!["Rejected requests".into(), rejected],
     ];
+    let mut rows = rows;
+    if let Some(previous) = &record.previous_secret {
+        let until = if snapshot.previous_secret_live() {
+            format!(
+                "authenticates until {}",
+                zone.display_local(previous.expires_at)
+            )
+        } else {
+            format!(
+                "stopped authenticating {}; {}",
+                zone.display_local(previous.expires_at),
+                previous.presented_summary(zone)
+            )
+        };
+        rows.push(vec![
+            "Previous secret".into(),
+            format!(
+                "…{}, {}; {until}",
+                previous.secret.hint,
+                secret_facts(zone, previous.secret.created_at, previous.secret.last_used)
+            ),
+        ]);
+    }
     // No header: a two-column list.
     table(&["", ""], &rows)
         .lines()
         .skip(1)
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// "2026-11-23 14:05, last used 2026-11-24 10:00" (or "never used"), site time.
+fn secret_facts(
+    zone: SiteZone,
+    created_at: time::OffsetDateTime,
+    last_used: Option<time::OffsetDateTime>,
+) -> String {
+    let used = last_used.map_or_else(
+        || "never used".to_owned(),
+        |at| format!("last used {}", zone.local_minute(at)),
+    );
+    format!("{}, {used}", zone.local_minute(created_at))
 }
 
 pub(crate) fn sites_table(sites: &[Site]) -> String {

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use registration_core::{
-    CheckedClient, ClientCheck, PresentedToken, Refusal, SiteSlug, TokenDecision, issuer,
+    CheckedClient, ClientCheck, PresentedToken, SiteSlug, TokenDecision, issuer,
 };
 
 use crate::budget::AttemptKeys;
@@ -252,15 +252,20 @@ pub(crate) async fn token(
         state.config.token_lifetime,
         scope.clone(),
     )?;
+    let decided_at = match &decision {
+        TokenDecision::Issue(claims) => claims.issued_at,
+        TokenDecision::Refuse(_) => state.service.now(),
+    };
+    // Uses, rejections of correct secrets, presentations of a retired secret (SPEC 3, 12).
+    state
+        .usage()
+        .record_outcome(&checked, &decision, decided_at);
     match decision {
         TokenDecision::Issue(claims) => {
             let access_token = state
                 .keys
                 .sign(&claims)
                 .ok_or_else(|| Error::Internal("no signing key loaded".into()))?;
-            if let Some(registration) = &checked.registration {
-                state.usage().record_use(registration, claims.issued_at);
-            }
             state.metrics.token_issued();
             let expires_in = (claims.expires_at - claims.issued_at)
                 .whole_seconds()
@@ -275,14 +280,7 @@ pub(crate) async fn token(
             }
             Ok(no_store(Json(body).into_response()))
         }
-        TokenDecision::Refuse(refusal) => {
-            if let (Refusal::NotAuthenticating, Some(registration)) =
-                (refusal, &checked.registration)
-            {
-                state
-                    .usage()
-                    .record_rejection(registration, state.service.now());
-            }
+        TokenDecision::Refuse(_) => {
             state.metrics.token_refused();
             Err(Error::InvalidClient { basic })
         }

@@ -57,12 +57,48 @@ pub struct RegistrationJson {
     expires: String,
     state: &'static str,
     days_left: i64,
+    /// The current secret's last four characters.
     secret_hint: String,
+    /// When the current secret was issued (created or rotated in).
+    secret_created_at: String,
+    /// The latest token issued against the current secret.
+    secret_last_used: Option<String>,
+    rejected_since_expiry: u64,
+    last_rejected: Option<String>,
+    /// The secret the last rotation replaced, while it is kept; `null` otherwise.
+    previous_secret: Option<PreviousSecretJson>,
+    /// Present only in a rotation's response: when the previous secret stops authenticating.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_secret_expires_at: Option<String>,
+}
+
+/// The previous secret after a rotation (SPEC 12).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PreviousSecretJson {
+    secret_hint: String,
+    created_at: String,
+    last_used: Option<String>,
+    /// When it stops (or stopped) authenticating.
+    expires_at: String,
+    /// Whether it still authenticates now.
+    live: bool,
+    /// Token requests that presented it after it stopped: a consumer that was missed.
     rejected_since_expiry: u64,
     last_rejected: Option<String>,
 }
 
 impl RegistrationJson {
+    /// The response to a rotation: the registration, the new secret (shown this once) and
+    /// when the previous one stops authenticating.
+    pub fn rotated(snapshot: &Snapshot, secret: &ClientSecret) -> Self {
+        let mut json = Self::new(snapshot, Some(secret));
+        json.previous_secret_expires_at = json
+            .previous_secret
+            .as_ref()
+            .map(|previous| previous.expires_at.clone());
+        json
+    }
+
     pub fn new(snapshot: &Snapshot, secret: Option<&ClientSecret>) -> Self {
         let record = snapshot.registration.record();
         let zone = snapshot.site.zone;
@@ -81,9 +117,24 @@ impl RegistrationJson {
             expires: snapshot.status.expires.to_string(),
             state: snapshot.status.state.as_str(),
             days_left: snapshot.status.days_left,
-            secret_hint: record.secret_hint.to_string(),
+            secret_hint: record.secret.hint.to_string(),
+            secret_created_at: local(record.secret.created_at),
+            secret_last_used: record.secret.last_used.map(local),
             rejected_since_expiry: record.rejections.count,
             last_rejected: record.rejections.last.map(local),
+            previous_secret: record
+                .previous_secret
+                .as_ref()
+                .map(|previous| PreviousSecretJson {
+                    secret_hint: previous.secret.hint.to_string(),
+                    created_at: local(previous.secret.created_at),
+                    last_used: previous.secret.last_used.map(local),
+                    expires_at: local(previous.expires_at),
+                    live: snapshot.previous_secret_live(),
+                    rejected_since_expiry: previous.rejections.count,
+                    last_rejected: previous.rejections.last.map(local),
+                }),
+            previous_secret_expires_at: None,
         }
     }
 }

@@ -72,6 +72,10 @@ pub enum AuditAction {
     RegistrationUpdate,
     /// A registration was deleted.
     RegistrationDelete,
+    /// A registration's secret was rotated (a new one issued, the old one kept for a while).
+    SecretRotate,
+    /// A registration's previous secret was retired before its overlap ended.
+    SecretRetire,
     /// An administrator was added.
     AdminAdd,
     /// An administrator was issued a personal API token.
@@ -88,12 +92,14 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, in the order of this enum.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 13] = [
         Self::SiteAdd,
         Self::SiteEdit,
         Self::RegistrationCreate,
         Self::RegistrationUpdate,
         Self::RegistrationDelete,
+        Self::SecretRotate,
+        Self::SecretRetire,
         Self::AdminAdd,
         Self::AdminToken,
         Self::SubscriptionSet,
@@ -110,6 +116,8 @@ impl AuditAction {
             Self::RegistrationCreate => "registration.create",
             Self::RegistrationUpdate => "registration.update",
             Self::RegistrationDelete => "registration.delete",
+            Self::SecretRotate => "registration.secret_rotate",
+            Self::SecretRetire => "registration.secret_retire",
             Self::AdminAdd => "admin.add",
             Self::AdminToken => "admin.token",
             Self::SubscriptionSet => "subscription.set",
@@ -161,17 +169,28 @@ impl AuditImage {
         self.0.get(name).map(String::as_str)
     }
 
-    /// A registration's facts. Never its secret hash: the hint tells secrets apart.
+    /// A registration's facts. Never a secret hash: the hints tell secrets apart.
     pub fn registration(registration: &Registration) -> Self {
         let record = registration.record();
-        Self::from_fields([
+        let mut image = Self::from_fields([
             ("client_id", record.client_id.to_string()),
             ("name", record.name.to_string()),
             ("expiration_date", record.expiration_date.to_string()),
             ("enabled", record.enabled.to_string()),
-            ("secret_hint", record.secret_hint.as_str().to_owned()),
+            ("secret_hint", record.secret.hint.as_str().to_owned()),
             ("revision", record.revision.to_string()),
-        ])
+        ]);
+        if let Some(previous) = &record.previous_secret {
+            image.0.insert(
+                "previous_secret_hint".into(),
+                previous.secret.hint.as_str().to_owned(),
+            );
+            image.0.insert(
+                "previous_secret_expires_at".into(),
+                crate::values::rfc3339(previous.expires_at),
+            );
+        }
+        image
     }
 
     /// A site's name, zone and policy.

@@ -135,6 +135,29 @@ pub enum Error {
     #[error("a webhook signing secret is whsec_ followed by a base64 key")]
     /// A webhook signing secret not in the `whsec_` format.
     MalformedWebhookSecret,
+    #[error(
+        "overlap must be 0 or a whole number with a unit d, h, m or s (e.g. 7d, 36h); 0 retires the old secret at once"
+    )]
+    /// A secret overlap that is not `0` or a whole number with a unit.
+    InvalidOverlap,
+    #[error("overlap is at most {max_days} days")]
+    /// A secret overlap longer than the maximum.
+    OverlapTooLong {
+        /// The longest overlap, in days.
+        max_days: i64,
+    },
+    #[error(
+        "the registration already has two live secrets: the previous one authenticates until {}; retire it first (retire-secret)",
+        crate::values::rfc3339(*previous_expires_at)
+    )]
+    /// A rotation while the previous secret still authenticates: at most two are live.
+    TwoLiveSecrets {
+        /// When the previous secret stops authenticating.
+        previous_expires_at: time::OffsetDateTime,
+    },
+    #[error("the registration has only its current secret, and the last secret cannot be retired")]
+    /// A retirement with no live previous secret.
+    LastSecret,
     /// A storage port refused or failed; see [`StoreError`] for the contract.
     #[error(transparent)]
     Store(#[from] StoreError),

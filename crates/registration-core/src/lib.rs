@@ -101,6 +101,7 @@ mod error;
 mod log;
 mod ports;
 mod registration;
+mod rotation;
 mod schedule;
 mod secret;
 mod service;
@@ -142,6 +143,7 @@ pub use registration::{
     Created, NewRegistration, Registration, RegistrationRecord, Rejections,
     check_settable_expiration_date,
 };
+pub use rotation::{PreviousSecret, SecretMatch, SecretOverlap, SecretSlot, StoredSecret};
 pub use schedule::{
     Disposition, DueNotice, NoticeCandidate, NoticeKey, NoticeKind, ScheduleSubject,
     candidate_horizon, due_notices, next_due_at,
@@ -163,6 +165,6 @@ pub use token::{
     AccessTokenClaims, DEFAULT_TOKEN_LIFETIME, PresentedToken, Refusal, TokenDecision,
     TokenRequest, decide_token_request, issuer, token_is_active,
 };
-pub use usage::{UsageLedger, UsageUpdate};
+pub use usage::{SecretUsage, UsageLedger, UsageUpdate};
 pub use values::{ExpirationDate, RegistrationId, RegistrationName};
 pub use webhook::{WebhookEndpoint, WebhookNetworks, WebhookSecret, WebhookUrl};

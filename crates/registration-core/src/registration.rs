@@ -3,8 +3,11 @@
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::error::Error;
+use crate::rotation::{
+    PreviousSecret, SecretMatch, SecretOverlap, SecretSlot, StoredSecret, slot_for,
+};
 use crate::schedule::ScheduleSubject;
-use crate::secret::{ClientId, ClientSecret, SecretHash, SecretHasher, SecretHint};
+use crate::secret::{ClientId, ClientSecret, SecretHash, SecretHasher};
 use crate::site::{Site, SiteSlug};
 use crate::sources::RandomSource;
 use crate::status::Status;
@@ -88,10 +91,10 @@ pub struct RegistrationRecord {
     pub expiration_date: ExpirationDate,
     /// Whether it may authenticate at all.
     pub enabled: bool,
-    /// argon2id hash of the Client secret.
-    pub secret_hash: SecretHash,
-    /// The secret's last four characters, to tell secrets apart.
-    pub secret_hint: SecretHint,
+    /// The current Client secret (hash and hint).
+    pub secret: StoredSecret,
+    /// The secret the last rotation replaced, while it is kept (SPEC 12).
+    pub previous_secret: Option<PreviousSecret>,
     /// When it was created.
     pub registration_date: OffsetDateTime,
     /// The latest token issued to it, if any.
@@ -126,8 +129,13 @@ impl Registration {
             name: new.name,
             expiration_date: new.expiration_date,
             enabled: new.enabled,
-            secret_hash: hasher.hash(&client_secret, random)?,
-            secret_hint: client_secret.hint(),
+            secret: StoredSecret {
+                hash: hasher.hash(&client_secret, random)?,
+                hint: client_secret.hint(),
+                created_at: now,
+                last_used: None,
+            },
+            previous_secret: None,
             registration_date: now,
             last_used: None,
             rejections: Rejections::default(),
@@ -184,9 +192,43 @@ impl Registration {
         self.record.enabled
     }
 
-    /// argon2id hash of the Client secret.
+    /// argon2id hash of the current Client secret.
     pub fn secret_hash(&self) -> &SecretHash {
-        &self.record.secret_hash
+        &self.record.secret.hash
+    }
+
+    /// The current secret.
+    pub fn secret(&self) -> &StoredSecret {
+        &self.record.secret
+    }
+
+    /// The secret the last rotation replaced, if it is kept.
+    pub fn previous_secret(&self) -> Option<&PreviousSecret> {
+        self.record.previous_secret.as_ref()
+    }
+
+    /// The one stored secret `presented` can be (see [`SecretSlot`]).
+    pub fn secret_slot_for(&self, presented: &ClientSecret) -> SecretSlot {
+        slot_for(presented, self.record.previous_secret.as_ref())
+    }
+
+    /// The hash of the secret in `slot` (the current one's when there is no previous).
+    pub fn slot_hash(&self, slot: SecretSlot) -> &SecretHash {
+        match (slot, &self.record.previous_secret) {
+            (SecretSlot::Previous, Some(previous)) => &previous.secret.hash,
+            _ => &self.record.secret.hash,
+        }
+    }
+
+    /// What a presented secret that verified against `slot`'s hash is at `now`.
+    pub fn matched(&self, slot: SecretSlot, now: OffsetDateTime) -> SecretMatch {
+        match (slot, &self.record.previous_secret) {
+            (SecretSlot::Previous, Some(previous)) if previous.is_live(now) => {
+                SecretMatch::Previous
+            }
+            (SecretSlot::Previous, Some(_)) => SecretMatch::Retired,
+            _ => SecretMatch::Current,
+        }
     }
 
     /// The stored revision this value was read at.
@@ -242,5 +284,74 @@ impl Registration {
     /// Stops it authenticating at once, whatever its date.
     pub fn disable(&mut self) {
         self.record.enabled = false;
+    }
+
+    /// Issues a new current secret; the current one becomes the previous secret and keeps
+    /// authenticating for `overlap`, never past the registration's expiry instant. Refused
+    /// while the previous secret is still live: at most two secrets authenticate.
+    /// The expiration date, and with it the notice cycle, does not change.
+    pub fn rotate_secret(
+        &mut self,
+        overlap: SecretOverlap,
+        site: &Site,
+        now: OffsetDateTime,
+        random: &dyn RandomSource,
+        hasher: &SecretHasher,
+    ) -> Result<ClientSecret, Error> {
+        if let Some(previous) = self.record.previous_secret.as_ref()
+            && previous.is_live(now)
+        {
+            return Err(Error::TwoLiveSecrets {
+                previous_expires_at: previous.expires_at,
+            });
+        }
+        let client_secret = self.distinct_secret(random)?;
+        let expiry = self.status(site, now).expires_at;
+        let expires_at = (now + overlap.duration()).min(expiry).max(now);
+        let new_secret = StoredSecret {
+            hash: hasher.hash(&client_secret, random)?,
+            hint: client_secret.hint(),
+            created_at: now,
+            last_used: None,
+        };
+        let replaced = std::mem::replace(&mut self.record.secret, new_secret);
+        self.record.previous_secret = Some(PreviousSecret {
+            secret: replaced,
+            expires_at,
+            rejections: Rejections::default(),
+        });
+        Ok(client_secret)
+    }
+
+    /// A new secret whose hint differs from both stored ones, so that a presented secret's
+    /// hint names the one hash to verify (a repeat is a 1 in 62^4 draw; eight in a row
+    /// mean the random source is broken).
+    fn distinct_secret(&self, random: &dyn RandomSource) -> Result<ClientSecret, Error> {
+        for _ in 0..8 {
+            let candidate = ClientSecret::generate(random)?;
+            let hint = candidate.hint();
+            let taken = hint == self.record.secret.hint
+                || self
+                    .record
+                    .previous_secret
+                    .as_ref()
+                    .is_some_and(|previous| previous.secret.hint == hint);
+            if !taken {
+                return Ok(candidate);
+            }
+        }
+        Err(Error::EntropyUnavailable)
+    }
+
+    /// Ends the previous secret's overlap now. Refused when there is no live previous
+    /// secret: the current secret is the last one and cannot be retired.
+    pub fn retire_previous_secret(&mut self, now: OffsetDateTime) -> Result<(), Error> {
+        match self.record.previous_secret.as_mut() {
+            Some(previous) if previous.is_live(now) => {
+                previous.expires_at = now;
+                Ok(())
+            }
+            _ => Err(Error::LastSecret),
+        }
     }
 }

@@ -13,10 +13,10 @@ use crate::{
     Actor, AdminAccount, AdminName, AuditAction, AuditEntry, AuditImage, BannerSetting, Channel,
     ClaimedDelivery, ClientId, ConsoleSession, Delivery, DeliveryState, DeliveryStatus,
     Disposition, ExpirationDate, InboxItem, NoticeCandidate, NoticeKey, NoticeKind, NoticeLogEntry,
-    NotificationTemplate, Registration, RegistrationId, RegistrationName, RegistrationRecord,
-    Rejections, ScheduleSubject, SecretHash, SecretHint, SigningKeyRecord, Site, SiteName,
-    SitePolicy, SiteSlug, SiteZone, SortKey, StoreError, Subscription, TokenDigest,
-    WebhookEndpoint, WebhookSecret, WebhookUrl,
+    NotificationTemplate, PreviousSecret, Registration, RegistrationId, RegistrationName,
+    RegistrationRecord, Rejections, ScheduleSubject, SecretHash, SecretHint, SigningKeyRecord,
+    Site, SiteName, SitePolicy, SiteSlug, SiteZone, SortKey, StoreError, StoredSecret,
+    Subscription, TokenDigest, WebhookEndpoint, WebhookSecret, WebhookUrl,
 };
 
 /// One result row, as a store's driver reads it. Column indexes start at 0; each method
@@ -38,7 +38,9 @@ pub trait StoredRow {
 /// The registrations columns, in the order [`parse_registration`] reads them.
 pub const REGISTRATION_COLUMNS: &str = "id, site, client_id, name, name_key, expiration_date, \
     enabled, secret_hash, secret_hint, registration_date, last_used, rejected_count, \
-    last_rejected, revision";
+    last_rejected, revision, secret_created_at, secret_last_used, previous_secret_hash, \
+    previous_secret_hint, previous_secret_created_at, previous_secret_last_used, \
+    previous_secret_expires_at, previous_secret_rejected_count, previous_secret_last_rejected";
 
 /// The registrations column a grid sort key orders by.
 pub fn sort_column(sort: SortKey) -> &'static str {
@@ -119,8 +121,17 @@ pub fn site_slug(text: &str) -> Result<SiteSlug, StoreError> {
 /// Columns: [`REGISTRATION_COLUMNS`].
 pub fn parse_registration(row: &dyn StoredRow) -> Result<Registration, StoreError> {
     let name = row.text(3)?;
-    let secret_hash = row.text(7)?;
-    let secret_hint = row.text(8)?;
+    let previous_secret = match row.optional_text(16)? {
+        Some(hash) => Some(PreviousSecret {
+            secret: stored_secret(&hash, &row.text(17)?, &row.text(18)?, row, 19)?,
+            expires_at: parse_instant(&row.text(20)?)?,
+            rejections: Rejections {
+                count: parse_counter(row.integer(21)?)?,
+                last: optional_instant(row, 22)?,
+            },
+        }),
+        None => None,
+    };
     Ok(Registration::from_record(RegistrationRecord {
         id: registration_id(&row.text(0)?)?,
         site: site_slug(&row.text(1)?)?,
@@ -128,10 +139,8 @@ pub fn parse_registration(row: &dyn StoredRow) -> Result<Registration, StoreErro
         name: RegistrationName::parse(&name).map_err(|_| corrupt("name", &name))?,
         expiration_date: expiration_date(&row.text(5)?)?,
         enabled: row.flag(6)?,
-        // Never echo a stored hash into an error message.
-        secret_hash: SecretHash::parse(&secret_hash).map_err(|_| corrupt("secret hash", ""))?,
-        secret_hint: SecretHint::parse(&secret_hint)
-            .map_err(|_| corrupt("secret hint", &secret_hint))?,
+        secret: stored_secret(&row.text(7)?, &row.text(8)?, &row.text(14)?, row, 15)?,
+        previous_secret,
         registration_date: parse_instant(&row.text(9)?)?,
         last_used: optional_instant(row, 10)?,
         rejections: Rejections {
@@ -140,6 +149,23 @@ pub fn parse_registration(row: &dyn StoredRow) -> Result<Registration, StoreErro
         },
         revision: parse_counter(row.integer(13)?)?,
     }))
+}
+
+/// One stored secret: its hash, hint, creation instant, and Last used in `last_used_column`.
+fn stored_secret(
+    hash: &str,
+    hint: &str,
+    created_at: &str,
+    row: &dyn StoredRow,
+    last_used_column: usize,
+) -> Result<StoredSecret, StoreError> {
+    Ok(StoredSecret {
+        // Never echo a stored hash into an error message.
+        hash: SecretHash::parse(hash).map_err(|_| corrupt("secret hash", ""))?,
+        hint: SecretHint::parse(hint).map_err(|_| corrupt("secret hint", hint))?,
+        created_at: parse_instant(created_at)?,
+        last_used: optional_instant(row, last_used_column)?,
+    })
 }
 
 /// Columns: slug, name, time_zone, max_years_ahead.

@@ -105,3 +105,12 @@ impl fmt::Display for ExpirationDate {
         self.0.fmt(f)
     }
 }
+
+/// An instant as RFC 3339 in UTC (whole seconds), for messages.
+pub(crate) fn rfc3339(instant: time::OffsetDateTime) -> String {
+    let utc = instant.to_offset(time::UtcOffset::UTC);
+    utc.replace_nanosecond(0)
+        .unwrap_or(utc)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| unreachable!("every instant in years 0..=9999 formats"))
+}

@@ -46,33 +46,121 @@ fn unique_violation(error: &postgres::Error, registration: &Registration) -> Sto
     }
 }
 
+/// How many columns [`REGISTRATION_COLUMNS`] names.
+const REGISTRATION_COLUMN_COUNT: usize = 23;
+
+/// `$1, …, $23`: one placeholder per registrations column.
+fn placeholders() -> String {
+    (1..=REGISTRATION_COLUMN_COUNT)
+        .map(|index| format!("${index}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A registration's column values, owned, in [`REGISTRATION_COLUMNS`] order.
+struct RegistrationValues {
+    texts: [String; 6],
+    enabled: bool,
+    hash: String,
+    hint: String,
+    instants: [Option<String>; 9],
+    counters: [i64; 3],
+    previous_hash: Option<String>,
+    previous_hint: Option<String>,
+}
+
+impl RegistrationValues {
+    fn of(registration: &Registration, revision: u64) -> Result<Self, StoreError> {
+        let record = registration.record();
+        let previous = record.previous_secret.as_ref();
+        Ok(Self {
+            texts: [
+                record.id.to_string(),
+                record.site.as_str().to_owned(),
+                record.client_id.as_str().to_owned(),
+                record.name.as_str().to_owned(),
+                record.name.unique_key(),
+                record.expiration_date.to_string(),
+            ],
+            enabled: record.enabled,
+            hash: record.secret.hash.as_phc().to_owned(),
+            hint: record.secret.hint.as_str().to_owned(),
+            instants: [
+                Some(instant_text(record.registration_date)),
+                record.last_used.map(instant_text),
+                record.rejections.last.map(instant_text),
+                Some(instant_text(record.secret.created_at)),
+                record.secret.last_used.map(instant_text),
+                previous.map(|p| instant_text(p.secret.created_at)),
+                previous.and_then(|p| p.secret.last_used).map(instant_text),
+                previous.map(|p| instant_text(p.expires_at)),
+                previous.and_then(|p| p.rejections.last).map(instant_text),
+            ],
+            counters: [
+                counter(record.rejections.count)?,
+                counter(revision)?,
+                counter(previous.map_or(0, |p| p.rejections.count))?,
+            ],
+            previous_hash: previous.map(|p| p.secret.hash.as_phc().to_owned()),
+            previous_hint: previous.map(|p| p.secret.hint.as_str().to_owned()),
+        })
+    }
+
+    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+        let [id, site, client_id, name, name_key, expiration_date] = &self.texts;
+        let [
+            registration_date,
+            last_used,
+            last_rejected,
+            secret_created_at,
+            secret_last_used,
+            previous_created_at,
+            previous_last_used,
+            previous_expires_at,
+            previous_last_rejected,
+        ] = &self.instants;
+        let [rejected_count, revision, previous_rejected_count] = &self.counters;
+        vec![
+            id,
+            site,
+            client_id,
+            name,
+            name_key,
+            expiration_date,
+            &self.enabled,
+            &self.hash,
+            &self.hint,
+            registration_date,
+            last_used,
+            rejected_count,
+            last_rejected,
+            revision,
+            secret_created_at,
+            secret_last_used,
+            &self.previous_hash,
+            &self.previous_hint,
+            previous_created_at,
+            previous_last_used,
+            previous_expires_at,
+            previous_rejected_count,
+            previous_last_rejected,
+        ]
+    }
+}
+
 impl RegistrationStore for PostgresStore {
     fn insert(&self, registration: &Registration, audit: &AuditEntry) -> Result<(), StoreError> {
         let record = registration.record();
         self.write_change(|transaction| {
             require_site(transaction, &record.site)?;
+            let values = RegistrationValues::of(registration, record.revision)?;
             transaction
                 .execute(
                     &format!(
-                        "INSERT INTO registrations ({REGISTRATION_COLUMNS})
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                        "INSERT INTO registrations ({REGISTRATION_COLUMNS}) VALUES ({})",
+                        placeholders()
                     ),
-                    &[
-                        &record.id.to_string(),
-                        &record.site.as_str(),
-                        &record.client_id.as_str(),
-                        &record.name.as_str(),
-                        &record.name.unique_key(),
-                        &record.expiration_date.to_string(),
-                        &record.enabled,
-                        &record.secret_hash.as_phc(),
-                        &record.secret_hint.as_str(),
-                        &instant_text(record.registration_date),
-                        &record.last_used.map(instant_text),
-                        &counter(record.rejections.count)?,
-                        &record.rejections.last.map(instant_text),
-                        &counter(record.revision)?,
-                    ],
+                    &values.params(),
                 )
                 .map_err(|error| unique_violation(&error, registration))?;
             write_audit(transaction, audit)
@@ -133,25 +221,19 @@ impl RegistrationStore for PostgresStore {
                 return Err(StoreError::Conflict);
             }
             let revision = record.revision + 1;
+            let values = RegistrationValues::of(registration, revision)?;
+            let id = record.id.to_string();
+            let mut params = values.params();
+            params.push(&id);
             transaction
                 .execute(
-                    "UPDATE registrations SET name = $1, name_key = $2, expiration_date = $3,
-                        enabled = $4, secret_hash = $5, secret_hint = $6, last_used = $7,
-                        rejected_count = $8, last_rejected = $9, revision = $10
-                     WHERE id = $11",
-                    &[
-                        &record.name.as_str(),
-                        &record.name.unique_key(),
-                        &record.expiration_date.to_string(),
-                        &record.enabled,
-                        &record.secret_hash.as_phc(),
-                        &record.secret_hint.as_str(),
-                        &record.last_used.map(instant_text),
-                        &counter(record.rejections.count)?,
-                        &record.rejections.last.map(instant_text),
-                        &counter(revision)?,
-                        &record.id.to_string(),
-                    ],
+                    &format!(
+                        "UPDATE registrations SET ({REGISTRATION_COLUMNS}) = ({})
+                         WHERE id = ${}",
+                        placeholders(),
+                        REGISTRATION_COLUMN_COUNT + 1
+                    ),
+                    &params,
                 )
                 .map_err(|error| unique_violation(&error, registration))?;
             write_audit(transaction, audit)?;
@@ -332,8 +414,50 @@ impl RegistrationStore for PostgresStore {
                      WHERE id = $1 AND expiration_date = $2",
                 )
                 .map_err(|error| map_error(&error))?;
+            let current_secret = transaction
+                .prepare(
+                    "UPDATE registrations SET secret_last_used = $3
+                     WHERE id = $1 AND secret_hint = $2
+                       AND (secret_last_used IS NULL OR secret_last_used < $3)",
+                )
+                .map_err(|error| map_error(&error))?;
+            let previous_secret = transaction
+                .prepare(
+                    "UPDATE registrations SET
+                        previous_secret_last_used = CASE
+                            WHEN $3::text IS NOT NULL AND (previous_secret_last_used IS NULL
+                                OR previous_secret_last_used < $3) THEN $3
+                            ELSE previous_secret_last_used END,
+                        previous_secret_rejected_count = previous_secret_rejected_count + $4,
+                        previous_secret_last_rejected = CASE
+                            WHEN $5::text IS NOT NULL AND (previous_secret_last_rejected IS NULL
+                                OR previous_secret_last_rejected < $5) THEN $5
+                            ELSE previous_secret_last_rejected END
+                     WHERE id = $1 AND previous_secret_hint = $2",
+                )
+                .map_err(|error| map_error(&error))?;
             for update in ordered {
                 let id = update.registration.to_string();
+                for secret in &update.secrets {
+                    let last_used = secret.last_used.map(instant_text);
+                    if let Some(at) = &last_used {
+                        transaction
+                            .execute(&current_secret, &[&id, &secret.hint.as_str(), at])
+                            .map_err(|error| map_error(&error))?;
+                    }
+                    transaction
+                        .execute(
+                            &previous_secret,
+                            &[
+                                &id,
+                                &secret.hint.as_str(),
+                                &last_used,
+                                &counter(secret.rejections.count)?,
+                                &secret.rejections.last.map(instant_text),
+                            ],
+                        )
+                        .map_err(|error| map_error(&error))?;
+                }
                 if let Some(at) = update.last_used {
                     transaction
                         .execute(&last_used, &[&id, &instant_text(at)])

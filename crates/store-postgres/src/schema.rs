@@ -188,4 +188,25 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX registrations_trigrams
         ON registrations USING gin (name_key gin_trgm_ops, client_id gin_trgm_ops);
     ",
+    // 4: secret rotation with overlap (SPEC 12), as SQLite's migration 16: the current
+    // secret's creation and Last used, and the previous secret while it is kept.
+    r#"
+    ALTER TABLE registrations
+        ADD COLUMN secret_created_at TEXT COLLATE "C",
+        ADD COLUMN secret_last_used TEXT COLLATE "C",
+        ADD COLUMN previous_secret_hash TEXT COLLATE "C",
+        ADD COLUMN previous_secret_hint TEXT COLLATE "C",
+        ADD COLUMN previous_secret_created_at TEXT COLLATE "C",
+        ADD COLUMN previous_secret_last_used TEXT COLLATE "C",
+        ADD COLUMN previous_secret_rejected_count BIGINT NOT NULL DEFAULT 0,
+        ADD COLUMN previous_secret_last_rejected TEXT COLLATE "C",
+        ADD COLUMN previous_secret_expires_at TEXT COLLATE "C",
+        ADD CONSTRAINT previous_secret_whole CHECK (
+            (previous_secret_hash IS NULL) = (previous_secret_expires_at IS NULL)
+            AND (previous_secret_hash IS NULL) = (previous_secret_hint IS NULL)
+            AND (previous_secret_hash IS NULL) = (previous_secret_created_at IS NULL)
+        );
+    UPDATE registrations SET secret_created_at = registration_date, secret_last_used = last_used;
+    ALTER TABLE registrations ALTER COLUMN secret_created_at SET NOT NULL;
+    "#,
 ];

@@ -53,6 +53,57 @@ fn unique_violation(error: rusqlite::Error, registration: &Registration) -> Stor
     map_error(error)
 }
 
+/// How many columns [`REGISTRATION_COLUMNS`] names.
+const REGISTRATION_COLUMN_COUNT: usize = 23;
+
+/// `?first, ?first+1, …` for every registrations column.
+fn placeholders(first: usize) -> String {
+    (first..first + REGISTRATION_COLUMN_COUNT)
+        .map(|index| format!("?{index}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A registration's column values in [`REGISTRATION_COLUMNS`] order, at `revision`.
+fn registration_values(
+    registration: &Registration,
+    revision: u64,
+) -> Result<Vec<Value>, StoreError> {
+    let record = registration.record();
+    let text = |text: &str| Value::Text(text.to_owned());
+    let instant = |instant| Value::Text(instant_text(instant));
+    let optional_instant =
+        |instant: Option<_>| instant.map_or(Value::Null, |at| Value::Text(instant_text(at)));
+    let previous = record.previous_secret.as_ref();
+    let values = vec![
+        Value::Text(record.id.to_string()),
+        text(record.site.as_str()),
+        text(record.client_id.as_str()),
+        text(record.name.as_str()),
+        Value::Text(record.name.unique_key()),
+        Value::Text(record.expiration_date.to_string()),
+        Value::Integer(i64::from(record.enabled)),
+        text(record.secret.hash.as_phc()),
+        text(record.secret.hint.as_str()),
+        instant(record.registration_date),
+        optional_instant(record.last_used),
+        Value::Integer(counter(record.rejections.count)?),
+        optional_instant(record.rejections.last),
+        Value::Integer(counter(revision)?),
+        instant(record.secret.created_at),
+        optional_instant(record.secret.last_used),
+        previous.map_or(Value::Null, |p| text(p.secret.hash.as_phc())),
+        previous.map_or(Value::Null, |p| text(p.secret.hint.as_str())),
+        previous.map_or(Value::Null, |p| instant(p.secret.created_at)),
+        optional_instant(previous.and_then(|p| p.secret.last_used)),
+        previous.map_or(Value::Null, |p| instant(p.expires_at)),
+        Value::Integer(counter(previous.map_or(0, |p| p.rejections.count))?),
+        optional_instant(previous.and_then(|p| p.rejections.last)),
+    ];
+    debug_assert_eq!(values.len(), REGISTRATION_COLUMN_COUNT);
+    Ok(values)
+}
+
 impl RegistrationStore for SqliteStore {
     fn insert(&self, registration: &Registration, audit: &AuditEntry) -> Result<(), StoreError> {
         let record = registration.record();
@@ -61,25 +112,10 @@ impl RegistrationStore for SqliteStore {
             transaction
                 .execute(
                     &format!(
-                        "INSERT INTO registrations ({REGISTRATION_COLUMNS})
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                        "INSERT INTO registrations ({REGISTRATION_COLUMNS}) VALUES ({})",
+                        placeholders(1)
                     ),
-                    params![
-                        record.id.to_string(),
-                        record.site.as_str(),
-                        record.client_id.as_str(),
-                        record.name.as_str(),
-                        record.name.unique_key(),
-                        record.expiration_date.to_string(),
-                        record.enabled,
-                        record.secret_hash.as_phc(),
-                        record.secret_hint.as_str(),
-                        instant_text(record.registration_date),
-                        record.last_used.map(instant_text),
-                        counter(record.rejections.count)?,
-                        record.rejections.last.map(instant_text),
-                        counter(record.revision)?,
-                    ],
+                    params_from_iter(registration_values(registration, record.revision)?),
                 )
                 .map_err(|error| unique_violation(error, registration))?;
             write_audit(transaction, audit)
@@ -139,25 +175,17 @@ impl RegistrationStore for SqliteStore {
                 return Err(StoreError::Conflict);
             }
             let revision = record.revision + 1;
+            let mut values = registration_values(registration, revision)?;
+            values.push(Value::Text(record.id.to_string()));
             transaction
                 .execute(
-                    "UPDATE registrations SET name = ?1, name_key = ?2, expiration_date = ?3,
-                        enabled = ?4, secret_hash = ?5, secret_hint = ?6, last_used = ?7,
-                        rejected_count = ?8, last_rejected = ?9, revision = ?10
-                     WHERE id = ?11",
-                    params![
-                        record.name.as_str(),
-                        record.name.unique_key(),
-                        record.expiration_date.to_string(),
-                        record.enabled,
-                        record.secret_hash.as_phc(),
-                        record.secret_hint.as_str(),
-                        record.last_used.map(instant_text),
-                        counter(record.rejections.count)?,
-                        record.rejections.last.map(instant_text),
-                        counter(revision)?,
-                        record.id.to_string(),
-                    ],
+                    &format!(
+                        "UPDATE registrations SET ({REGISTRATION_COLUMNS}) = ({})
+                         WHERE id = ?{}",
+                        placeholders(1),
+                        REGISTRATION_COLUMN_COUNT + 1
+                    ),
+                    params_from_iter(values),
                 )
                 .map_err(|error| unique_violation(error, registration))?;
             write_audit(transaction, audit)?;
@@ -344,8 +372,46 @@ impl RegistrationStore for SqliteStore {
                      WHERE id = ?1 AND expiration_date = ?2",
                 )
                 .map_err(map_error)?;
+            let mut current_secret = transaction
+                .prepare_cached(
+                    "UPDATE registrations SET secret_last_used = ?3
+                     WHERE id = ?1 AND secret_hint = ?2
+                       AND (secret_last_used IS NULL OR secret_last_used < ?3)",
+                )
+                .map_err(map_error)?;
+            let mut previous_secret = transaction
+                .prepare_cached(
+                    "UPDATE registrations SET
+                        previous_secret_last_used = CASE
+                            WHEN ?3 IS NOT NULL AND (previous_secret_last_used IS NULL
+                                OR previous_secret_last_used < ?3) THEN ?3
+                            ELSE previous_secret_last_used END,
+                        previous_secret_rejected_count = previous_secret_rejected_count + ?4,
+                        previous_secret_last_rejected = CASE
+                            WHEN ?5 IS NOT NULL AND (previous_secret_last_rejected IS NULL
+                                OR previous_secret_last_rejected < ?5) THEN ?5
+                            ELSE previous_secret_last_rejected END
+                     WHERE id = ?1 AND previous_secret_hint = ?2",
+                )
+                .map_err(map_error)?;
             for update in updates {
                 let id = update.registration.to_string();
+                for secret in &update.secrets {
+                    if let Some(at) = secret.last_used {
+                        current_secret
+                            .execute(params![id, secret.hint.as_str(), instant_text(at)])
+                            .map_err(map_error)?;
+                    }
+                    previous_secret
+                        .execute(params![
+                            id,
+                            secret.hint.as_str(),
+                            secret.last_used.map(instant_text),
+                            counter(secret.rejections.count)?,
+                            secret.rejections.last.map(instant_text),
+                        ])
+                        .map_err(map_error)?;
+                }
                 if let Some(at) = update.last_used {
                     last_used
                         .execute(params![id, instant_text(at)])

@@ -210,4 +210,24 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;
     INSERT INTO change_stamp (only_row, stamp) VALUES (1, 0);
     ",
+    // 16: secret rotation with overlap (SPEC 12): the current secret's creation and Last
+    // used, and the previous secret while it is kept. Existing secrets were made with their
+    // registration and were used whenever it was.
+    r"
+    ALTER TABLE registrations ADD COLUMN secret_created_at TEXT NOT NULL DEFAULT '';
+    UPDATE registrations SET secret_created_at = registration_date;
+    ALTER TABLE registrations ADD COLUMN secret_last_used TEXT;
+    UPDATE registrations SET secret_last_used = last_used;
+    ALTER TABLE registrations ADD COLUMN previous_secret_hash TEXT;
+    ALTER TABLE registrations ADD COLUMN previous_secret_hint TEXT;
+    ALTER TABLE registrations ADD COLUMN previous_secret_created_at TEXT;
+    ALTER TABLE registrations ADD COLUMN previous_secret_last_used TEXT;
+    ALTER TABLE registrations ADD COLUMN previous_secret_rejected_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE registrations ADD COLUMN previous_secret_last_rejected TEXT;
+    ALTER TABLE registrations ADD COLUMN previous_secret_expires_at TEXT CHECK (
+        (previous_secret_hash IS NULL) = (previous_secret_expires_at IS NULL)
+        AND (previous_secret_hash IS NULL) = (previous_secret_hint IS NULL)
+        AND (previous_secret_hash IS NULL) = (previous_secret_created_at IS NULL)
+    );
+    ",
 ];

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use registration_core::testkit::{SeededRandom, audit_entry, shared_secret_hash};
 use registration_core::{
     ClientId, ClientSecret, ExpirationDate, Registration, RegistrationId, RegistrationName,
-    RegistrationRecord, RegistrationStore, Rejections, SiteSlug,
+    RegistrationRecord, RegistrationStore, Rejections, SiteSlug, StoredSecret,
 };
 use serde_json::Value;
 use store_sqlite::SqliteStore;
@@ -188,8 +188,13 @@ fn concurrent_sweep_processes_record_nothing_twice() {
             name: RegistrationName::parse(&format!("Registration {i:04}")).unwrap(),
             expiration_date: ExpirationDate::parse("2026-12-20").unwrap(),
             enabled: true,
-            secret_hash: hash.clone(),
-            secret_hint: secret.hint(),
+            secret: StoredSecret {
+                hash: hash.clone(),
+                hint: secret.hint(),
+                created_at: audit.at,
+                last_used: None,
+            },
+            previous_secret: None,
             registration_date: audit.at,
             last_used: None,
             rejections: Rejections::default(),

@@ -55,7 +55,7 @@ impl Row {
             state: snapshot.status.state.as_str(),
             expiration_date: record.expiration_date.to_string(),
             expires_at: zone.display_local(snapshot.status.expires_at),
-            secret_hint: record.secret_hint.to_string(),
+            secret_hint: record.secret.hint.to_string(),
             rejected: record.rejections.count,
             last_rejected: record
                 .rejections

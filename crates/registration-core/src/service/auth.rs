@@ -11,6 +11,7 @@ use crate::error::{Error, StoreError};
 use crate::ports::RegistrationStore;
 use crate::ports::{SigningKeyRecord, VerificationCache};
 use crate::registration::Registration;
+use crate::rotation::{SecretMatch, SecretSlot};
 use crate::secret::{ClientId, ClientSecret};
 use crate::site::{Site, SiteSlug};
 use crate::sources::random_uuid;
@@ -38,16 +39,21 @@ pub struct CheckedClient {
     pub site: Site,
     /// The registration the Client ID names in that site, if any.
     pub registration: Option<Registration>,
-    /// Whether the presented secret is that registration's.
-    pub secret_matches: bool,
+    /// Which of that registration's secrets was presented, if any.
+    pub secret: SecretMatch,
 }
 
 impl CheckedClient {
+    /// Whether the presented secret is one of the registration's live secrets.
+    pub fn secret_matches(&self) -> bool {
+        self.secret.is_live()
+    }
+
     /// Whether these credentials authenticate a registration at `now`: the secret matched
     /// and the registration's state authenticates. Only such a client may introspect tokens
     /// (an expired or disabled one learns nothing, not even that its secret is right).
     pub fn authenticates(&self, now: OffsetDateTime) -> bool {
-        self.secret_matches
+        self.secret_matches()
             && self.registration.as_ref().is_some_and(|registration| {
                 registration
                     .status(&self.site, now)
@@ -63,6 +69,7 @@ pub struct PendingVerification {
     site: Site,
     registration: Option<Registration>,
     secret: ClientSecret,
+    slot: SecretSlot,
 }
 
 impl PendingVerification {
@@ -129,34 +136,38 @@ impl RegistrationService {
             return ClientCheck::Decided(CheckedClient {
                 site,
                 registration: None,
-                secret_matches: false,
+                secret: SecretMatch::None,
             });
         };
-        // Only a registration that may authenticate now is answered from the cache: the
-        // refusal of a correct secret (expired, disabled) costs the same argon2
-        // verification as a wrong one, so timing does not tell them apart (SPEC 7).
+        let now = self.clock.now();
+        let slot = registration
+            .as_ref()
+            .map_or(SecretSlot::Current, |known| known.secret_slot_for(&secret));
+        // Only a live secret of a registration that may authenticate now is answered from
+        // the cache: the refusal of a correct secret (expired, disabled, retired) costs the
+        // same argon2 verification as a wrong one, so timing does not tell them apart.
         if let Some(known) = &registration
-            && known
-                .status(&site, self.clock.now())
-                .state
-                .can_authenticate()
+            && known.status(&site, now).state.can_authenticate()
+            && known.matched(slot, now).is_live()
             && cache.contains(known.id(), known.revision(), &secret)
         {
             return ClientCheck::Decided(CheckedClient {
                 site,
+                secret: known.matched(slot, now),
                 registration,
-                secret_matches: true,
             });
         }
         ClientCheck::NeedsHashing(PendingVerification {
             site,
             registration,
             secret,
+            slot,
         })
     }
 
     /// Second step: one argon2id verification of equal cost whether or not the client
-    /// exists. Remembers a successful verification in `cache`.
+    /// exists, against the one stored secret the presented one can be. Remembers a
+    /// verified live secret in `cache`.
     pub fn finish_verification(
         &self,
         pending: PendingVerification,
@@ -166,21 +177,29 @@ impl RegistrationService {
             site,
             registration,
             secret,
+            slot,
         } = pending;
-        let secret_matches = match &registration {
+        let matched = match &registration {
             Some(known) => {
-                let matches = self.hasher.verify(&secret, known.secret_hash());
-                if matches {
-                    cache.insert(known.id(), known.revision(), &secret);
+                if self.hasher.verify(&secret, known.slot_hash(slot)) {
+                    let matched = known.matched(slot, self.clock.now());
+                    if matched.is_live() {
+                        cache.insert(known.id(), known.revision(), &secret);
+                    }
+                    matched
+                } else {
+                    SecretMatch::None
                 }
-                matches
             }
-            None => self.hasher.verify_unknown_client(&secret),
+            None => {
+                self.hasher.verify_unknown_client(&secret);
+                SecretMatch::None
+            }
         };
         CheckedClient {
             site,
             registration,
-            secret_matches,
+            secret: matched,
         }
     }
 
@@ -217,7 +236,7 @@ impl RegistrationService {
         Ok(decide_token_request(TokenRequest {
             site: &checked.site,
             registration: checked.registration.as_ref(),
-            secret_matches: checked.secret_matches,
+            secret_matches: checked.secret_matches(),
             now: self.clock.now(),
             public_url,
             lifetime,

@@ -6,6 +6,7 @@ use crate::audit::{Actor, AuditAction, AuditImage};
 use crate::console::{ListQuery, StateFilter};
 use crate::error::{Error, StoreError};
 use crate::registration::{NewRegistration, Registration};
+use crate::rotation::SecretOverlap;
 use crate::secret::{ClientId, ClientSecret};
 use crate::site::{Site, SiteSlug};
 use crate::status::Status;
@@ -23,6 +24,17 @@ pub struct Snapshot {
     pub site: Site,
     /// State, days left and Expires label at the service's `now`.
     pub status: Status,
+    /// The service's `now` the status is for.
+    pub at: OffsetDateTime,
+}
+
+impl Snapshot {
+    /// Whether the previous secret still authenticates (the registration's state aside).
+    pub fn previous_secret_live(&self) -> bool {
+        self.registration
+            .previous_secret()
+            .is_some_and(|previous| previous.is_live(self.at))
+    }
 }
 
 /// A partial change of a registration (the admin API's PATCH): applied as one change, one
@@ -39,11 +51,13 @@ pub struct RegistrationPatch {
 
 impl RegistrationService {
     pub(super) fn snapshot(&self, registration: Registration, site: Site) -> Snapshot {
-        let status = registration.status(&site, self.clock.now());
+        let at = self.clock.now();
+        let status = registration.status(&site, at);
         Snapshot {
             registration,
             site,
             status,
+            at,
         }
     }
 
@@ -89,7 +103,8 @@ impl RegistrationService {
             .collect())
     }
 
-    /// Loads, applies `command`, stores with the revision check, and returns the result.
+    /// Loads, applies `command`, stores with the revision check (one transaction with its
+    /// audit entry), and returns the result.
     pub(super) fn change(
         &self,
         site: &SiteSlug,
@@ -97,10 +112,28 @@ impl RegistrationService {
         actor: &Actor,
         command: impl FnOnce(&mut Registration, &Site, OffsetDateTime) -> Result<(), Error>,
     ) -> Result<Snapshot, Error> {
+        self.change_as(
+            AuditAction::RegistrationUpdate,
+            site,
+            client_id,
+            actor,
+            command,
+        )
+        .map(|(snapshot, ())| snapshot)
+    }
+
+    fn change_as<T>(
+        &self,
+        action: AuditAction,
+        site: &SiteSlug,
+        client_id: &ClientId,
+        actor: &Actor,
+        command: impl FnOnce(&mut Registration, &Site, OffsetDateTime) -> Result<T, Error>,
+    ) -> Result<(Snapshot, T), Error> {
         let site = self.store.site(site)?;
         let mut registration = self.store.get(&site.slug, client_id)?;
         let before = AuditImage::registration(&registration);
-        command(&mut registration, &site, self.clock.now())?;
+        let outcome = command(&mut registration, &site, self.clock.now())?;
         // The store refuses the change unless it stays at this revision: `before` is exact.
         let mut record = registration.record().clone();
         record.revision += 1;
@@ -108,13 +141,50 @@ impl RegistrationService {
         let audit = self.audit(
             actor,
             &site.slug,
-            AuditAction::RegistrationUpdate,
+            action,
             client_id.as_str(),
             Some(before),
             Some(AuditImage::registration(&changed)),
         );
         self.store.update(&registration, &audit)?;
-        Ok(self.snapshot(changed, site))
+        Ok((self.snapshot(changed, site), outcome))
+    }
+
+    /// Issues a new Client secret for the same Client ID (SPEC 12); the previous one keeps
+    /// authenticating for `overlap`. The new secret is returned here and never again.
+    pub fn rotate_secret(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+        overlap: SecretOverlap,
+        actor: &Actor,
+    ) -> Result<(Snapshot, ClientSecret), Error> {
+        self.change_as(
+            AuditAction::SecretRotate,
+            site,
+            client_id,
+            actor,
+            |registration, site, now| {
+                registration.rotate_secret(overlap, site, now, self.random.as_ref(), &self.hasher)
+            },
+        )
+    }
+
+    /// Ends the previous secret's overlap now; the current secret stays.
+    pub fn retire_previous_secret(
+        &self,
+        site: &SiteSlug,
+        client_id: &ClientId,
+        actor: &Actor,
+    ) -> Result<Snapshot, Error> {
+        self.change_as(
+            AuditAction::SecretRetire,
+            site,
+            client_id,
+            actor,
+            |registration, _, now| registration.retire_previous_secret(now),
+        )
+        .map(|(snapshot, ())| snapshot)
     }
 
     /// Sets a new expiration date; Client ID and secret stay.

@@ -12,8 +12,8 @@ use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state
 use registration_core::testkit::{SeededRandom, shared_secret_hash};
 use registration_core::{
     ClientId, ClientSecret, Disposition, ExpirationDate, NoticeKey, NoticeKind, Registration,
-    RegistrationId, RegistrationName, RegistrationRecord, Rejections, Site, State, due_notices,
-    next_due_at,
+    RegistrationId, RegistrationName, RegistrationRecord, Rejections, Site, State, StoredSecret,
+    due_notices, next_due_at,
 };
 use time::{Date, Duration, Month, OffsetDateTime};
 
@@ -232,8 +232,13 @@ impl StateMachineTest for System {
             name: RegistrationName::parse("Model").unwrap(),
             expiration_date: ExpirationDate::from_date(model.expiration_date),
             enabled: model.enabled,
-            secret_hash: shared_secret_hash(),
-            secret_hint: secret.hint(),
+            secret: StoredSecret {
+                hash: shared_secret_hash(),
+                hint: secret.hint(),
+                created_at: model.now,
+                last_used: None,
+            },
+            previous_secret: None,
             registration_date: model.now,
             last_used: None,
             rejections: Rejections::default(),

@@ -1,8 +1,8 @@
 //! The client-credentials decision: who gets a token and until when.
 
 use registration_core::{
-    CheckedClient, DEFAULT_TOKEN_LIFETIME, PresentedToken, Refusal, Registration, Site,
-    TokenDecision, TokenRequest, decide_token_request, issuer, token_is_active,
+    CheckedClient, DEFAULT_TOKEN_LIFETIME, PresentedToken, Refusal, Registration, SecretMatch,
+    Site, TokenDecision, TokenRequest, decide_token_request, issuer, token_is_active,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -184,10 +184,14 @@ fn introspection_is_active_only_for_this_sites_token_of_an_authenticating_regist
 fn only_a_client_that_authenticates_may_introspect() {
     let acme = site("UTC");
     let registration = created(&acme, "2026-12-10", instant("2026-11-23T09:00:00Z"));
-    let checked = |registration: Option<&Registration>, secret_matches| CheckedClient {
+    let checked = |registration: Option<&Registration>, secret_matches: bool| CheckedClient {
         site: acme.clone(),
         registration: registration.cloned(),
-        secret_matches,
+        secret: if secret_matches {
+            SecretMatch::Current
+        } else {
+            SecretMatch::None
+        },
     };
     let now = instant("2026-12-10T12:00:00Z");
     assert!(checked(Some(&registration), true).authenticates(now));

@@ -4,7 +4,10 @@
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use registration_core::{ExpirationDate, Registration, RegistrationId, UsageLedger, UsageUpdate};
+use registration_core::{
+    ExpirationDate, Registration, RegistrationId, Rejections, SecretSlot, SecretUsage, UsageLedger,
+    UsageUpdate,
+};
 use time::{Duration, OffsetDateTime};
 
 use crate::{created, expires, instant, site};
@@ -90,16 +93,26 @@ fn model(
             .iter()
             .filter(move |(rejected, date, _)| *rejected && *date == expiration_date)
     };
+    let last_used = recorded
+        .iter()
+        .filter(|(rejected, ..)| !rejected)
+        .map(|&(.., at)| at)
+        .max();
     Some(UsageUpdate {
         registration: current.id(),
         expiration_date,
-        last_used: recorded
-            .iter()
-            .filter(|(rejected, ..)| !rejected)
-            .map(|&(.., at)| at)
-            .max(),
+        last_used,
         rejections: rejected().count() as u64,
         last_rejected: rejected().map(|&(.., at)| at).max(),
+        // Every use is of the current secret here (these registrations never rotate).
+        secrets: last_used
+            .map(|at| SecretUsage {
+                hint: registration.secret().hint.clone(),
+                last_used: Some(at),
+                rejections: Rejections::default(),
+            })
+            .into_iter()
+            .collect(),
     })
 }
 
@@ -113,7 +126,7 @@ proptest! {
         for event in &events {
             match *event {
                 Event::Used { registration, second } => {
-                    ledger.record_use(&current[registration], t0 + Duration::seconds(second));
+                    ledger.record_use(&current[registration], SecretSlot::Current, t0 + Duration::seconds(second));
                 }
                 Event::Rejected { registration, second } => {
                     ledger.record_rejection(&current[registration], t0 + Duration::seconds(second));
@@ -155,7 +168,11 @@ fn a_renewal_between_rejections_starts_the_count_over() {
     let mut ledger = UsageLedger::default();
     ledger.record_rejection(&registration, t0);
     ledger.record_rejection(&registration, t0 + Duration::seconds(5));
-    ledger.record_use(&registration, t0 + Duration::seconds(1));
+    ledger.record_use(
+        &registration,
+        SecretSlot::Current,
+        t0 + Duration::seconds(1),
+    );
     let renewed = renewed(&registration);
     ledger.record_rejection(&renewed, t0 + Duration::seconds(3));
     assert_eq!(
@@ -166,6 +183,11 @@ fn a_renewal_between_rejections_starts_the_count_over() {
             last_used: Some(t0 + Duration::seconds(1)),
             rejections: 1,
             last_rejected: Some(t0 + Duration::seconds(3)),
+            secrets: vec![SecretUsage {
+                hint: registration.secret().hint.clone(),
+                last_used: Some(t0 + Duration::seconds(1)),
+                rejections: Rejections::default(),
+            }],
         }]
     );
 }

@@ -10,7 +10,7 @@ use registration_core::testkit::conformance::Damage;
 use registration_core::testkit::{SeededRandom, shared_secret_hash};
 use registration_core::{
     ClientId, ClientSecret, ExpirationDate, Registration, RegistrationId, RegistrationName,
-    RegistrationRecord, Rejections, SiteSlug,
+    RegistrationRecord, Rejections, SiteSlug, StoredSecret,
 };
 use store_sqlite::SqliteStore;
 use tempfile::TempDir;
@@ -66,8 +66,13 @@ pub(crate) fn registration(name: &str, seed: u64) -> Registration {
         name: RegistrationName::parse(name).unwrap(),
         expiration_date: ExpirationDate::parse("2027-01-31").unwrap(),
         enabled: true,
-        secret_hash: shared_secret_hash(),
-        secret_hint: secret.hint(),
+        secret: StoredSecret {
+            hash: shared_secret_hash(),
+            hint: secret.hint(),
+            created_at: time::macros::datetime!(2026-11-23 09:00 UTC),
+            last_used: None,
+        },
+        previous_secret: None,
         registration_date: time::macros::datetime!(2026-11-23 09:00 UTC),
         last_used: None,
         rejections: Rejections::default(),

@@ -245,6 +245,7 @@ pub fn traffic_and_notices_write_no_audit_entry(store: &impl Store) {
             last_used: Some(NOW),
             rejections: 2,
             last_rejected: Some(NOW),
+            secrets: Vec::new(),
         }])
         .unwrap();
     store
@@ -359,6 +360,13 @@ pub fn service_audits_every_change_without_secrets<S: Store + 'static>(store: Ar
             &ops,
         )
         .unwrap();
+    let (rotated, new_secret) = service
+        .rotate_secret(&eu.slug, &client_id, crate::SecretOverlap::DEFAULT, &ops)
+        .unwrap();
+    let new_hash = rotated.registration.secret_hash().as_phc().to_owned();
+    service
+        .retire_previous_secret(&eu.slug, &client_id, &ops)
+        .unwrap();
     let (alice, password) = service
         .add_admin(
             AdminName::parse("alice").unwrap(),
@@ -422,6 +430,8 @@ pub fn service_audits_every_change_without_secrets<S: Store + 'static>(store: Ar
             by(AuditAction::SiteEdit, "cli:ops"),
             by(AuditAction::RegistrationCreate, "cli:ops"),
             by(AuditAction::RegistrationUpdate, "cli:ops"),
+            by(AuditAction::SecretRotate, "cli:ops"),
+            by(AuditAction::SecretRetire, "cli:ops"),
             by(AuditAction::AdminAdd, "cli:ops"),
             by(AuditAction::AdminToken, "cli:ops"),
             by(AuditAction::SubscriptionSet, "admin:alice"),
@@ -434,6 +444,29 @@ pub fn service_audits_every_change_without_secrets<S: Store + 'static>(store: Ar
         "every change of the site, in order, by whom"
     );
     let renewal = &log[log.len() - 4];
+    let rotation = &log[log.len() - 5];
+    assert_eq!(
+        rotation
+            .changes()
+            .into_iter()
+            .map(|change| (change.field, change.before, change.after))
+            .collect::<Vec<_>>(),
+        [
+            (
+                "previous_secret_expires_at",
+                None,
+                Some("2026-11-30T09:01:00Z")
+            ),
+            ("previous_secret_hint", None, Some(secret.hint().as_str())),
+            ("revision", Some("1"), Some("2")),
+            (
+                "secret_hint",
+                Some(secret.hint().as_str()),
+                Some(new_secret.hint().as_str())
+            ),
+        ],
+        "a rotation records both hints and when the old secret stops, never a secret"
+    );
     assert_eq!(renewal.at, NOW + Duration::minutes(1));
     assert_eq!(renewal.subject, client_id.as_str());
     let changed: Vec<(&str, Option<&str>, Option<&str>)> = renewal
@@ -460,6 +493,8 @@ pub fn service_audits_every_change_without_secrets<S: Store + 'static>(store: Ar
     let secrets = [
         secret.expose_secret().to_owned(),
         hash,
+        new_secret.expose_secret().to_owned(),
+        new_hash,
         password.expose_secret().to_owned(),
         alice.password_hash.as_phc().to_owned(),
         token.expose_secret().to_owned(),

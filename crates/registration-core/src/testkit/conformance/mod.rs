@@ -32,7 +32,7 @@ use crate::{
     DeliveryOutcome, DeliveryState, DeliveryStatus, Disposition, DueNotice, ExpirationDate, Lease,
     NoticeKey, NoticeKind, NoticeRecord, Registration, RegistrationId, RegistrationName,
     RegistrationRecord, Rejections, SigningKeyRecord, Site, SiteName, SitePolicy, SiteSlug,
-    SiteZone, Store, WebhookEndpoint, WebhookSecret, WebhookUrl,
+    SiteZone, Store, StoredSecret, WebhookEndpoint, WebhookSecret, WebhookUrl,
 };
 
 use super::SeededRandom;
@@ -46,6 +46,7 @@ mod nodes;
 mod notices;
 mod reads;
 mod registrations;
+mod secrets;
 mod sessions;
 mod sites;
 mod templates;
@@ -83,6 +84,7 @@ pub use registrations::{
     pages_search_sort_and_count, registrations_round_trip, sites_are_isolated,
     update_checks_revision_and_names, usage_is_recorded_without_a_new_revision,
 };
+pub use secrets::{rotated_secrets_round_trip, secret_usage_lands_on_the_secret_it_names};
 pub use sessions::{reveal_pads_are_taken_once, sessions_round_trip_and_expire};
 pub use sites::{
     fresh_store_has_the_default_site, sites_are_updated_whole,
@@ -124,8 +126,13 @@ fn registration(site: &str, name: &str, seed: u64) -> Registration {
         name: RegistrationName::parse(name).unwrap(),
         expiration_date: ExpirationDate::parse("2027-02-28").unwrap(),
         enabled: true,
-        secret_hash: super::shared_secret_hash(),
-        secret_hint: secret.hint(),
+        secret: StoredSecret {
+            hash: super::shared_secret_hash(),
+            hint: secret.hint(),
+            created_at: datetime!(2026-11-23 09:15:42.123456789 UTC),
+            last_used: None,
+        },
+        previous_secret: None,
         registration_date: datetime!(2026-11-23 09:15:42.123456789 UTC),
         last_used: None,
         rejections: Rejections::default(),
@@ -353,6 +360,8 @@ macro_rules! store_conformance_tests {
             delete_cancels_open_deliveries,
             log_is_newest_first_and_per_site,
             usage_is_recorded_without_a_new_revision,
+            rotated_secrets_round_trip,
+            secret_usage_lands_on_the_secret_it_names,
             signing_keys_are_created_once_and_rotated,
             admins_and_tokens_round_trip,
             templates_are_saved_per_site_and_kind,

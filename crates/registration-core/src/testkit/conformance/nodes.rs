@@ -78,8 +78,43 @@ pub fn nodes_honour_changes_within_the_freshness_bound<S: Store>(first: Arc<S>, 
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 
+    let with_previous = with(&read(second).1.unwrap(), |record| {
+        record.previous_secret = Some(crate::PreviousSecret {
+            secret: record.secret.clone(),
+            expires_at: NOW + Duration::days(7),
+            rejections: crate::Rejections::default(),
+        });
+    });
+    second.update(&with_previous, &audit()).unwrap();
+    let retired = with(&read(second).1.unwrap(), |record| {
+        if let Some(previous) = record.previous_secret.as_mut() {
+            previous.expires_at = NOW;
+        }
+    });
+    assert_eq!(
+        retired.revision(),
+        2,
+        "the rotating handle sees its own rotation at once"
+    );
+    second.update(&retired, &audit()).unwrap();
+    #[allow(clippy::disallowed_methods)] // the real time the bound is about
+    let retired_at = std::time::Instant::now();
+    while read(first)
+        .1
+        .unwrap()
+        .previous_secret()
+        .map(|p| p.expires_at)
+        != Some(NOW)
+    {
+        assert!(
+            retired_at.elapsed() < FRESHNESS_BOUND,
+            "the other handle still reads the previous secret live"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+
     first
-        .delete(&eu.slug, original.client_id(), 1, &audit())
+        .delete(&eu.slug, original.client_id(), 3, &audit())
         .unwrap();
     #[allow(clippy::disallowed_methods)] // the real time the bound is about
     let deleted_at = std::time::Instant::now();

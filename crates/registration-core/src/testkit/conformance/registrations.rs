@@ -313,6 +313,7 @@ pub fn usage_is_recorded_without_a_new_revision(store: &impl Store) {
         last_used,
         rejections,
         last_rejected,
+        secrets: Vec::new(),
     };
     let current = busy.expiration_date();
     let earlier = ExpirationDate::parse("2026-12-31").unwrap();
