@@ -297,6 +297,18 @@ pub(crate) enum RegCommand {
     Disable(Target),
     /// Delete the registration; its pending notices are cancelled.
     Delete(Target),
+    /// Issue a new Client secret for the same Client ID and print it (once); the previous
+    /// secret keeps authenticating for the overlap.
+    Rotate {
+        #[command(flatten)]
+        target: Target,
+        /// How long the previous secret keeps working: 0 (at once) or a whole number with
+        /// d, h, m or s (e.g. 7d, 36h); at most 90 days, never past the expiry. Default 7d.
+        #[arg(long, value_name = "DURATION")]
+        overlap: Option<String>,
+    },
+    /// End the previous secret's overlap now; only the current secret authenticates.
+    RetireSecret(Target),
 }
 
 #[derive(Debug, Subcommand)]

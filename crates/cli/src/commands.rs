@@ -5,8 +5,8 @@ use anyhow::{Context, Result, anyhow};
 use registration_core::{
     Actor, AdminName, AdminPassword, AuditQuery, BannerSetting, Channel, ClientId, Error,
     ExpirationDate, ListQuery, NewRegistration, NoticeKind, RegistrationName, RegistrationService,
-    SiteName, SiteSlug, SiteZone, Snapshot, StateFilter, StoreError, TemplateEdit, WebhookUrl,
-    parse_email,
+    SecretOverlap, SiteName, SiteSlug, SiteZone, Snapshot, StateFilter, StoreError, TemplateEdit,
+    WebhookUrl, parse_email,
 };
 
 use crate::args::{
@@ -14,7 +14,8 @@ use crate::args::{
     Target, TemplatesCommand, WebhookCommand,
 };
 use crate::render::{
-    audit_table, notices_table, registration_details, registrations_table, sites_table, table,
+    audit_table, notices_table, registration_details, registrations_table, rotated, sites_table,
+    table,
 };
 use registration_http::wire::{
     AuditEntryJson, NoticeJson, RegistrationJson, SiteJson, TemplateJson, rfc3339,
@@ -559,6 +560,27 @@ fn reg(
             show(
                 service
                     .set_enabled(&site, &client_id, false, actor)
+                    .map_err(not_found(&site, &client_id))?,
+            )
+        }
+        RegCommand::Rotate { target: t, overlap } => {
+            let (site, client_id) = target(&t)?;
+            let overlap = overlap
+                .as_deref()
+                .map_or(Ok(SecretOverlap::DEFAULT), SecretOverlap::parse)?;
+            let (snapshot, secret) = service
+                .rotate_secret(&site, &client_id, overlap, actor)
+                .map_err(not_found(&site, &client_id))?;
+            if json {
+                return to_json(&RegistrationJson::rotated(&snapshot, &secret));
+            }
+            Ok(rotated(&snapshot, &secret))
+        }
+        RegCommand::RetireSecret(t) => {
+            let (site, client_id) = target(&t)?;
+            show(
+                service
+                    .retire_previous_secret(&site, &client_id, actor)
                     .map_err(not_found(&site, &client_id))?,
             )
         }

@@ -3,7 +3,7 @@
 //! wire shapes live here.
 
 use registration_core::{
-    AuditEntry, DeliveryReport, NoticeLogEntry, Site, SiteZone, Snapshot, SweepReport,
+    AuditEntry, ClientSecret, DeliveryReport, NoticeLogEntry, Site, SiteZone, Snapshot, SweepReport,
 };
 use serde::Serialize;
 
@@ -197,6 +197,35 @@ pub(crate) fn registration_details(snapshot: &Snapshot) -> String {
         .skip(1)
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// What `reg rotate` prints: the new secret (once) and what happens to the previous one.
+pub(crate) fn rotated(snapshot: &Snapshot, secret: &ClientSecret) -> String {
+    let record = snapshot.registration.record();
+    let zone = snapshot.site.zone;
+    let previous = match &record.previous_secret {
+        Some(previous) if snapshot.previous_secret_live() => format!(
+            "The previous secret (…{}) keeps authenticating until {}; then only the new one does.",
+            previous.secret.hint,
+            zone.display_local(previous.expires_at)
+        ),
+        Some(previous) => format!(
+            "The previous secret (…{}) no longer authenticates.",
+            previous.secret.hint
+        ),
+        None => String::new(),
+    };
+    format!(
+        "Rotated the Client secret of App registration \"{}\" in site {}.\n\n  \
+         Client ID      {} (unchanged)\n  \
+         Client secret  {}\n\n\
+         Copy the Client secret now: it is shown only this once and cannot be retrieved later.\n\
+         {previous}",
+        record.name,
+        record.site,
+        record.client_id,
+        secret.expose_secret(),
+    )
 }
 
 /// "2026-11-23 14:05, last used 2026-11-24 10:00" (or "never used"), site time.

@@ -62,6 +62,7 @@ fn field_of(error: &registration_core::Error) -> Option<&'static str> {
         Core::InvalidTemplate { part, .. } => Some(part),
         Core::BannerFixedForExpired | Core::InvalidBannerSetting => Some("banner"),
         Core::NoEmailAddress(_) => Some("enabled"),
+        Core::InvalidOverlap | Core::OverlapTooLong { .. } => Some("overlap"),
         _ => None,
     }
 }
@@ -192,6 +193,10 @@ impl IntoResponse for Error {
                     }],
                 )
             }
+            Error::Core(
+                error @ (registration_core::Error::TwoLiveSecrets { .. }
+                | registration_core::Error::LastSecret),
+            ) => problem(StatusCode::CONFLICT, "Conflict", &error.to_string()),
             Error::Core(registration_core::Error::Store(StoreError::Conflict)) => problem(
                 StatusCode::CONFLICT,
                 "Conflict",

@@ -16,6 +16,7 @@ mod notices;
 mod oauth;
 mod openapi;
 mod ops;
+mod secrets;
 mod sites;
 mod source;
 pub mod wire;
@@ -195,6 +196,14 @@ impl Server {
             .route(
                 "/api/v1/sites/{site}/registrations/{client_id}",
                 get(admin::show).patch(admin::update).delete(admin::remove),
+            )
+            .route(
+                "/api/v1/sites/{site}/registrations/{client_id}/secrets",
+                post(secrets::rotate),
+            )
+            .route(
+                "/api/v1/sites/{site}/registrations/{client_id}/secrets/previous",
+                axum::routing::delete(secrets::retire),
             )
             .route("/api/v1/sites/{site}/notifications", get(notices::log))
             .route("/api/v1/sites/{site}/audit", get(audit::log))

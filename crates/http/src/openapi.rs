@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 use crate::api::{BearerToken, ProblemJson};
 use crate::error::FieldError;
 use crate::wire::RegistrationJson;
-use crate::{admin, audit, me, notices, sites};
+use crate::{admin, audit, me, notices, secrets, sites};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +23,8 @@ use crate::{admin, audit, me, notices, sites};
         admin::show,
         admin::update,
         admin::remove,
+        secrets::rotate,
+        secrets::retire,
         notices::log,
         notices::templates,
         notices::edit_template,

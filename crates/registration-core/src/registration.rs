@@ -45,6 +45,11 @@ fn add_years(date: Date, years: u8) -> Date {
         .unwrap_or(Date::MAX)
 }
 
+/// `instant` without its fraction of a second (never later than `instant`).
+fn whole_second(instant: OffsetDateTime) -> OffsetDateTime {
+    instant.replace_nanosecond(0).unwrap_or(instant)
+}
+
 /// How many token requests were refused because the registration was expired or disabled.
 /// Reset when the registration is renewed, so it counts "since expiry" of the current date.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -307,7 +312,8 @@ impl Registration {
         }
         let client_secret = self.distinct_secret(random)?;
         let expiry = self.status(site, now).expires_at;
-        let expires_at = (now + overlap.duration()).min(expiry).max(now);
+        // Whole seconds: the instant is shown to people and compared by consumers' operators.
+        let expires_at = whole_second((now + overlap.duration()).min(expiry).max(now));
         let new_secret = StoredSecret {
             hash: hasher.hash(&client_secret, random)?,
             hint: client_secret.hint(),
@@ -348,7 +354,7 @@ impl Registration {
     pub fn retire_previous_secret(&mut self, now: OffsetDateTime) -> Result<(), Error> {
         match self.record.previous_secret.as_mut() {
             Some(previous) if previous.is_live(now) => {
-                previous.expires_at = now;
+                previous.expires_at = whole_second(now);
                 Ok(())
             }
             _ => Err(Error::LastSecret),

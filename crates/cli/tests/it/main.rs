@@ -9,6 +9,7 @@ mod nodes;
 mod notifications;
 mod output;
 mod registrations;
+mod rotation;
 mod serve;
 mod sweep;
 

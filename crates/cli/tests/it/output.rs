@@ -40,6 +40,25 @@ impl Fixture {
         .into_iter()
         .map(|(name, expires)| appreg.create(CREATED_AT, "berlin", name, expires))
         .collect::<Vec<_>>();
+        // Ledger export's secret was rotated: its old secret works two more days.
+        let ledger = credentials[1].0.clone();
+        let rotated = appreg.json(
+            Some(CREATED_AT),
+            &[
+                "reg",
+                "rotate",
+                "--site",
+                "berlin",
+                &ledger,
+                "--overlap",
+                "2d",
+            ],
+        );
+        let mut credentials = credentials;
+        credentials.push((
+            ledger,
+            rotated["client_secret"].as_str().unwrap().to_owned(),
+        ));
         appreg.ok(
             None,
             &["reg", "disable", "--site", "berlin", &credentials[4].0],
@@ -104,7 +123,13 @@ fn blur_creation_times(value: &mut Value) {
     match value {
         Value::Array(items) => items.iter_mut().for_each(blur_creation_times),
         Value::Object(fields) => {
-            for field in ["registration_date", "recorded_at", "at"] {
+            for field in [
+                "registration_date",
+                "recorded_at",
+                "at",
+                "secret_created_at",
+                "created_at",
+            ] {
                 if let Some(Value::String(instant)) = fields.get_mut(field)
                     && let Some(dot) = instant.find('.')
                 {
@@ -116,6 +141,7 @@ fn blur_creation_times(value: &mut Value) {
                     instant.replace_range(dot..offset_at, "");
                 }
             }
+            fields.values_mut().for_each(blur_creation_times);
         }
         _ => {}
     }
@@ -170,11 +196,30 @@ fn create_output() {
         .unwrap()
         .trim()
         .to_owned();
+    let rotation = appreg.ok(
+        Some(CREATED_AT),
+        &[
+            "reg",
+            "rotate",
+            "--site",
+            "default",
+            &client_id,
+            "--overlap",
+            "36h",
+        ],
+    );
+    let rotated_secret = rotation
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("Client secret"))
+        .unwrap()
+        .trim()
+        .to_owned();
     let fixture = Fixture {
         appreg,
-        credentials: vec![(client_id, secret)],
+        credentials: vec![(client_id.clone(), secret), (client_id, rotated_secret)],
     };
     insta::assert_snapshot!("reg_create", fixture.redact(&output));
+    insta::assert_snapshot!("reg_rotate", fixture.redact(&rotation));
 }
 
 #[test]

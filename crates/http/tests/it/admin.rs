@@ -79,6 +79,9 @@ async fn create_read_update_delete() {
         "secret_hint",
         "rejected_since_expiry",
         "last_rejected",
+        "secret_created_at",
+        "secret_last_used",
+        "previous_secret",
     ] {
         assert!(created.get(field).is_some(), "missing {field}: {created}");
     }
