@@ -257,9 +257,12 @@ pub(crate) async fn token(
         TokenDecision::Refuse(_) => state.service.now(),
     };
     // Uses, rejections of correct secrets, presentations of a retired secret (SPEC 3, 12).
-    state
-        .usage()
-        .record_outcome(&checked, &decision, decided_at);
+    state.usage().record_outcome(
+        checked.registration.as_ref(),
+        checked.secret,
+        &decision,
+        decided_at,
+    );
     match decision {
         TokenDecision::Issue(claims) => {
             let access_token = state

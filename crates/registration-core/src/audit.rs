@@ -187,7 +187,7 @@ impl AuditImage {
             );
             image.0.insert(
                 "previous_secret_expires_at".into(),
-                crate::values::rfc3339(previous.expires_at),
+                crate::error::rfc3339(previous.expires_at),
             );
         }
         image

@@ -148,7 +148,7 @@ pub enum Error {
     },
     #[error(
         "the registration already has two live secrets: the previous one authenticates until {}; retire it first (retire-secret)",
-        crate::values::rfc3339(*previous_expires_at)
+        rfc3339(*previous_expires_at)
     )]
     /// A rotation while the previous secret still authenticates: at most two are live.
     TwoLiveSecrets {
@@ -262,4 +262,13 @@ pub enum StoreError {
     #[error("stored data is invalid: {0}")]
     /// A stored value fails the domain's own parser.
     Corrupt(String),
+}
+
+/// An instant as RFC 3339 in UTC (whole seconds), for messages.
+pub(crate) fn rfc3339(instant: time::OffsetDateTime) -> String {
+    let utc = instant.to_offset(time::UtcOffset::UTC);
+    utc.replace_nanosecond(0)
+        .unwrap_or(utc)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| unreachable!("every instant in years 0..=9999 formats"))
 }

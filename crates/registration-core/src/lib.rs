@@ -140,8 +140,7 @@ pub use ports::{
     SiteStore, Store, TemplateStore, VerificationCache, WebhookStore,
 };
 pub use registration::{
-    Created, NewRegistration, Registration, RegistrationRecord, Rejections,
-    check_settable_expiration_date,
+    Created, NewRegistration, Registration, RegistrationRecord, check_settable_expiration_date,
 };
 pub use rotation::{PreviousSecret, SecretMatch, SecretOverlap, SecretSlot, StoredSecret};
 pub use schedule::{
@@ -166,5 +165,5 @@ pub use token::{
     TokenRequest, decide_token_request, issuer, token_is_active,
 };
 pub use usage::{SecretUsage, UsageLedger, UsageUpdate};
-pub use values::{ExpirationDate, RegistrationId, RegistrationName};
+pub use values::{ExpirationDate, RegistrationId, RegistrationName, Rejections};
 pub use webhook::{WebhookEndpoint, WebhookNetworks, WebhookSecret, WebhookUrl};

@@ -11,7 +11,7 @@ use crate::secret::{ClientId, ClientSecret, SecretHash, SecretHasher};
 use crate::site::{Site, SiteSlug};
 use crate::sources::RandomSource;
 use crate::status::Status;
-use crate::values::{ExpirationDate, RegistrationId, RegistrationName};
+use crate::values::{ExpirationDate, RegistrationId, RegistrationName, Rejections};
 
 /// Checks the rule for setting an expiration date on create and on renew: not before today
 /// and at most `policy.max_years_ahead` calendar years ahead, both in the site's zone.
@@ -48,16 +48,6 @@ fn add_years(date: Date, years: u8) -> Date {
 /// `instant` without its fraction of a second (never later than `instant`).
 fn whole_second(instant: OffsetDateTime) -> OffsetDateTime {
     instant.replace_nanosecond(0).unwrap_or(instant)
-}
-
-/// How many token requests were refused because the registration was expired or disabled.
-/// Reset when the registration is renewed, so it counts "since expiry" of the current date.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Rejections {
-    /// Refused token requests since the current expiry.
-    pub count: u64,
-    /// The latest of them, if any.
-    pub last: Option<OffsetDateTime>,
 }
 
 /// What an administrator submits to create a registration.

@@ -7,9 +7,9 @@ use std::fmt;
 use time::{Duration, OffsetDateTime};
 
 use crate::error::Error;
-use crate::registration::Rejections;
 use crate::secret::{ClientSecret, SecretHash, SecretHint};
 use crate::site::SiteZone;
+use crate::values::Rejections;
 
 /// One of a registration's secrets as stored: its argon2id hash, never the secret.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 
 use time::OffsetDateTime;
 
-use crate::registration::{Registration, Rejections};
+use crate::registration::Registration;
 use crate::rotation::{SecretMatch, SecretSlot};
 use crate::secret::SecretHint;
-use crate::service::CheckedClient;
 use crate::token::{Refusal, TokenDecision};
+use crate::values::Rejections;
 use crate::values::{ExpirationDate, RegistrationId};
 
 /// Token traffic of one registration since the last flush.
@@ -53,19 +53,21 @@ pub struct UsageLedger {
 }
 
 impl UsageLedger {
-    /// Notes what a decided token request means for `checked.registration`: a use of the
-    /// secret it presented, a rejection of a correct secret of a registration that cannot
+    /// Notes what a decided token request means for the registration its Client ID named
+    /// (`CheckedClient::registration`, with `matched` its `secret`): a use of the secret it
+    /// presented, a rejection of a correct secret of a registration that cannot
     /// authenticate, or a presentation of a retired secret. Nothing for anything else.
     pub fn record_outcome(
         &mut self,
-        checked: &CheckedClient,
+        registration: Option<&Registration>,
+        matched: SecretMatch,
         decision: &TokenDecision,
         at: OffsetDateTime,
     ) {
-        let Some(registration) = &checked.registration else {
+        let Some(registration) = registration else {
             return;
         };
-        match (decision, checked.secret) {
+        match (decision, matched) {
             (TokenDecision::Issue(_), matched) => {
                 if let Some(slot) = matched.slot() {
                     self.record_use(registration, slot, at);

@@ -1,9 +1,10 @@
-//! The registration's value types: identity, name and expiration date. A leaf module, so
-//! the schedule, the status and the stores use them without depending on the aggregate.
+//! The registration's value types: identity, name, expiration date and rejection counts. A
+//! leaf module, so the schedule, the status, rotation and the stores use them without
+//! depending on the aggregate.
 
 use std::fmt;
 
-use time::{Date, macros::format_description};
+use time::{Date, OffsetDateTime, macros::format_description};
 use uuid::Uuid;
 
 use crate::error::Error;
@@ -106,11 +107,12 @@ impl fmt::Display for ExpirationDate {
     }
 }
 
-/// An instant as RFC 3339 in UTC (whole seconds), for messages.
-pub(crate) fn rfc3339(instant: time::OffsetDateTime) -> String {
-    let utc = instant.to_offset(time::UtcOffset::UTC);
-    utc.replace_nanosecond(0)
-        .unwrap_or(utc)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| unreachable!("every instant in years 0..=9999 formats"))
+/// How many token requests were refused because the registration was expired or disabled.
+/// Reset when the registration is renewed, so it counts "since expiry" of the current date.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rejections {
+    /// Refused token requests since the current expiry.
+    pub count: u64,
+    /// The latest of them, if any.
+    pub last: Option<OffsetDateTime>,
 }

@@ -17,7 +17,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// chromedriver on a free port, killed when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
 }
@@ -29,7 +29,7 @@ impl Drop for Driver {
     }
 }
 
-fn driver() -> Driver {
+pub(crate) fn driver() -> Driver {
     assert!(
         std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
         "browser tests need Debian's chromium and chromium-driver \
@@ -60,7 +60,7 @@ fn driver() -> Driver {
     panic!("chromedriver did not start");
 }
 
-async fn browser(driver: &Driver) -> Client {
+pub(crate) async fn browser(driver: &Driver) -> Client {
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".into(),
@@ -83,19 +83,19 @@ fn screenshot_path(name: &str) -> PathBuf {
         .join(name)
 }
 
-async fn save_screenshot(client: &Client, name: &str) {
+pub(crate) async fn save_screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.unwrap();
     std::fs::create_dir_all(screenshot_path("")).unwrap();
     std::fs::write(screenshot_path(name), png).unwrap();
 }
 
 /// An administrator with a generated password; returns the password.
-fn admin(appreg: &Appreg, name: &str, site: &str) -> String {
+pub(crate) fn admin(appreg: &Appreg, name: &str, site: &str) -> String {
     let added = appreg.json(Some(CREATED_AT), &["admin", "add", name, "--site", site]);
     added["password"].as_str().unwrap().to_owned()
 }
 
-async fn sign_in(client: &Client, base: &str, username: &str, password: &str) {
+pub(crate) async fn sign_in(client: &Client, base: &str, username: &str, password: &str) {
     client.goto(&format!("{base}/login")).await.unwrap();
     client
         .find(Locator::Css("input[name=username]"))
@@ -137,7 +137,7 @@ async fn click_and_wait(client: &Client, element: fantoccini::elements::Element)
     panic!("the page did not change after the click");
 }
 
-async fn navigate_by(client: &Client, locator: Locator<'_>) {
+pub(crate) async fn navigate_by(client: &Client, locator: Locator<'_>) {
     let element = client.find(locator).await.unwrap();
     click_and_wait(client, element).await;
 }
@@ -207,7 +207,7 @@ fn contrast_ratio(a: (u8, u8, u8), b: (u8, u8, u8)) -> f64 {
 }
 
 /// The text of the element `locator` finds on the current page.
-async fn text_of(client: &Client, locator: Locator<'_>) -> String {
+pub(crate) async fn text_of(client: &Client, locator: Locator<'_>) -> String {
     client.find(locator).await.unwrap().text().await.unwrap()
 }
 
@@ -708,7 +708,7 @@ async fn an_administrator_works_through_the_console_in_chromium() {
 
 /// Every form control has a label, the red banner's text has at least 4.5:1 contrast, and
 /// at 640 CSS pixels wide (1280 at 200% zoom) the page needs no horizontal scrolling.
-async fn assert_accessible(client: &Client) {
+pub(crate) async fn assert_accessible(client: &Client) {
     let unlabelled = client
         .execute(
             "return [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
@@ -881,6 +881,48 @@ fn forms_without_the_csrf_token_or_from_another_origin_change_nothing() {
         404
     );
     assert_eq!(enabled(), true);
+
+    // "Rotate secret" is a form like the others: CSRF-checked and site-isolated.
+    let rotate = format!("{detail}/rotate");
+    let hint = || {
+        appreg.json(None, &["reg", "show", "--site", "default", &client_id])["secret_hint"].clone()
+    };
+    let before = hint();
+    let rotation = |cookie: &str, csrf: Option<&str>| {
+        let mut form = vec![("overlap", "1d")];
+        if let Some(csrf) = csrf {
+            form.push(("csrf", csrf));
+        }
+        http.post(&rotate)
+            .header("cookie", cookie)
+            .form(&form)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(rotation(&session, None), 403, "rotation without the token");
+    assert_eq!(rotation(&session, Some("0000")), 403);
+    assert_eq!(
+        rotation(&carols, Some(&carol_csrf)),
+        404,
+        "another site's administrator"
+    );
+    assert_eq!(
+        http.get(&rotate)
+            .header("cookie", &carols)
+            .send()
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(hint(), before, "no rotation happened");
+    assert_eq!(
+        rotation(&session, Some(&csrf)),
+        303,
+        "the real form rotates"
+    );
+    assert_ne!(hint(), before);
 
     assert_eq!(
         disable(&session, Some(&csrf), Some(&base)),

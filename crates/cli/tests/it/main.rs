@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod console;
+mod console_rotation;
 mod errors;
 mod nodes;
 mod notifications;

@@ -8,6 +8,7 @@ mod audit;
 mod inbox;
 mod notifications;
 mod registrations;
+mod rotation;
 mod settings;
 mod view;
 
@@ -62,6 +63,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             &format!("{registrations}/{{client_id}}/replace"),
             get(registrations::replace),
+        )
+        .route(
+            &format!("{registrations}/{{client_id}}/rotate"),
+            get(rotation::rotate_form).post(rotation::rotate),
         )
         .route(
             "/sites/{site}/notifications/templates",

@@ -24,8 +24,8 @@ const PER_PAGE: u32 = 50;
 
 /// A registration as the grid and the detail page show it.
 #[derive(Debug, Serialize)]
-struct Row {
-    name: String,
+pub(super) struct Row {
+    pub(super) name: String,
     client_id: String,
     registered: String,
     enabled: bool,
@@ -35,12 +35,26 @@ struct Row {
     expiration_date: String,
     expires_at: String,
     secret_hint: String,
+    secret_issued: String,
+    secret_last_used: String,
     rejected: u64,
     last_rejected: String,
+    previous: Option<PreviousRow>,
+}
+
+/// The previous secret as the detail page shows it (SPEC 12).
+#[derive(Debug, Serialize)]
+struct PreviousRow {
+    hint: String,
+    issued: String,
+    last_used: String,
+    expires_at: String,
+    live: bool,
+    presented: String,
 }
 
 impl Row {
-    fn new(snapshot: &Snapshot) -> Self {
+    pub(super) fn new(snapshot: &Snapshot) -> Self {
         let record = snapshot.registration.record();
         let zone = snapshot.site.zone;
         Self {
@@ -56,14 +70,28 @@ impl Row {
             expiration_date: record.expiration_date.to_string(),
             expires_at: zone.display_local(snapshot.status.expires_at),
             secret_hint: record.secret.hint.to_string(),
+            secret_issued: zone.local_minute(record.secret.created_at),
+            secret_last_used: never_or(zone, record.secret.last_used),
             rejected: record.rejections.count,
             last_rejected: record
                 .rejections
                 .last
                 .map(|at| zone.local_minute(at))
                 .unwrap_or_default(),
+            previous: record.previous_secret.as_ref().map(|previous| PreviousRow {
+                hint: previous.secret.hint.to_string(),
+                issued: zone.local_minute(previous.secret.created_at),
+                last_used: never_or(zone, previous.secret.last_used),
+                expires_at: zone.display_local(previous.expires_at),
+                live: snapshot.previous_secret_live(),
+                presented: previous.presented_summary(zone),
+            }),
         }
     }
+}
+
+fn never_or(zone: registration_core::SiteZone, at: Option<time::OffsetDateTime>) -> String {
+    at.map_or_else(|| "Never".to_owned(), |at| zone.local_minute(at))
 }
 
 /// Grid column headers: label, sort key, and the link that sorts by it.
@@ -91,6 +119,7 @@ fn done_message(done: &str) -> &'static str {
         "renewed" => "The registration was renewed; its Client ID and secret are unchanged.",
         "enabled" => "The registration was enabled.",
         "disabled" => "The registration was disabled.",
+        "retired" => "The previous secret was retired: only the current secret authenticates.",
         _ => "",
     }
 }
@@ -320,16 +349,29 @@ pub(crate) async fn create(
         Err(error) => return Err(error.into()),
     };
     let client_id = snapshot.registration.client_id().clone();
+    reveal_once(&state, &signed, &site, client_id, secret, "").await
+}
+
+/// Keeps `secret` for one showing on its secret page and redirects there (so reloading the
+/// result never creates a second registration or a second rotation).
+pub(super) async fn reveal_once(
+    state: &AppState,
+    signed: &Signed,
+    site: &SiteSlug,
+    client_id: ClientId,
+    secret: ClientSecret,
+    query: &str,
+) -> Result<Response, PageError> {
     let session = signed.session_digest();
-    let secret_page = secret_page(&site, &client_id);
-    let masked = blocking(&state, move |service| {
+    let secret_page = secret_page(site, &client_id);
+    let masked = blocking(state, move |service| {
         service.seal_reveal(session, &client_id, &secret)
     })
     .await??;
-    let mut response = see_other(&secret_page);
+    let mut response = see_other(&format!("{secret_page}{query}"));
     let lifetime = REVEAL_LIFETIME.whole_seconds();
     add_cookie(
-        &state,
+        state,
         &mut response,
         (REVEAL_COOKIE, &masked),
         &secret_page,
@@ -339,7 +381,7 @@ pub(crate) async fn create(
 }
 
 /// Refusals the administrator can fix by changing the form.
-fn is_input_error(error: &registration_core::Error) -> bool {
+pub(super) fn is_input_error(error: &registration_core::Error) -> bool {
     use registration_core::{Error, StoreError};
     matches!(
         error,
@@ -349,11 +391,15 @@ fn is_input_error(error: &registration_core::Error) -> bool {
             | Error::MalformedDate
             | Error::DateInPast { .. }
             | Error::DateTooFarAhead { .. }
+            | Error::InvalidOverlap
+            | Error::OverlapTooLong { .. }
+            | Error::TwoLiveSecrets { .. }
+            | Error::LastSecret
             | Error::Store(StoreError::DuplicateName(_) | StoreError::Conflict)
     )
 }
 
-fn capitalise(text: &str) -> String {
+pub(super) fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map_or_else(String::new, |first| {
         first.to_uppercase().chain(chars).collect()
@@ -366,13 +412,16 @@ fn secret_page(site: &SiteSlug, client_id: &ClientId) -> String {
     format!("/sites/{site}/app-registrations/{client_id}/secret")
 }
 
-/// `GET …/{client_id}/secret`: the Client secret, once.
+/// `GET …/{client_id}/secret[?rotated=1]`: the Client secret (of a new registration, or
+/// the new secret of a rotation), once.
 pub(crate) async fn secret(
     State(state): State<AppState>,
     Path((site, client_id)): Path<(String, String)>,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let (signed, site) = site_access(&state, &headers, &site).await?;
+    let rotated = query_value(&query_pairs(raw.as_deref()), "rotated") == "1";
     let id = ClientId::parse(&client_id).map_err(|_| PageError::NotFound)?;
     let slug = site.clone();
     let session = signed.session_digest();
@@ -384,10 +433,13 @@ pub(crate) async fn secret(
         Ok::<_, registration_core::Error>((snapshot, secret))
     })
     .await??;
+    let row = Row::new(&snapshot);
     let context = context! {
         name => snapshot.registration.name().to_string(),
         client_id => &client_id,
         secret => secret.as_ref().map(ClientSecret::expose_secret),
+        rotated => rotated,
+        r => Value::from(Serde(&row)),
     };
     let mut response = site_page(
         &state,
@@ -395,7 +447,11 @@ pub(crate) async fn secret(
         &site,
         Page {
             section: Section::Registrations,
-            title: "App registration created",
+            title: if rotated {
+                "New Client secret"
+            } else {
+                "App registration created"
+            },
             status: StatusCode::OK,
             template: "secret.html",
         },
@@ -502,6 +558,9 @@ pub(crate) async fn change(
         "disable" => service
             .set_enabled(&slug, &id, false, &actor)
             .map(|_| "disabled"),
+        "retire-secret" => service
+            .retire_previous_secret(&slug, &id, &actor)
+            .map(|_| "retired"),
         "delete" if form.confirm.as_deref() == Some("yes") => {
             service.delete(&slug, &id, &actor).map(|()| "deleted")
         }

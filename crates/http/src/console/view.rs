@@ -22,6 +22,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("secret.html", include_str!("templates/secret.html")),
     ("detail.html", include_str!("templates/detail.html")),
     ("replace.html", include_str!("templates/replace.html")),
+    ("rotate.html", include_str!("templates/rotate.html")),
     ("templates.html", include_str!("templates/templates.html")),
     (
         "subscriptions.html",
