@@ -395,3 +395,71 @@ fn the_admin_api_rotates_and_retires() {
     assert_eq!(last.status(), 409, "the last secret cannot be retired");
     server.stop();
 }
+
+/// SPEC 10 for rotations: `reg rotate` killed with SIGKILL at any point (starting, hashing,
+/// committing) leaves the registration as it was or rotated, never half of it, and its
+/// audit log agrees with it.
+#[test]
+fn a_rotation_killed_at_any_point_leaves_the_old_state_or_the_new_one() {
+    let appreg = Appreg::new();
+    let (client_id, secret) = appreg.create(CREATED_AT, "default", "Billing sync", "2027-01-31");
+    let created_hint = &secret[secret.len() - 4..];
+    let mut rounds_that_rotated = 0;
+    for round in 0..25u64 {
+        let mut child = appreg
+            .command(
+                None,
+                &[
+                    "reg",
+                    "rotate",
+                    "--site",
+                    "default",
+                    &client_id,
+                    "--overlap",
+                    "0",
+                ],
+            )
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // From before start-up to after the commit (a rotation takes ~40 ms here).
+        std::thread::sleep(Duration::from_millis(round * 4));
+        let _ = child.kill();
+        child.wait().unwrap();
+
+        let shown = show(&appreg, "2026-11-23T09:00:00Z", &client_id);
+        let audit = appreg.json(None, &["audit", "list", "--site", "default"]);
+        let rotations: Vec<&Value> = audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|entry| entry["action"] == "registration.secret_rotate")
+            .collect();
+        let newest = rotations.first();
+        let expected_hint = newest.map_or(json!(created_hint), |entry| {
+            entry["after"]["secret_hint"].clone()
+        });
+        assert_eq!(
+            shown["secret_hint"], expected_hint,
+            "round {round}: the current secret is the newest audited rotation's"
+        );
+        assert_eq!(
+            shown["previous_secret"]["secret_hint"],
+            newest.map_or(Value::Null, |entry| entry["before"]["secret_hint"].clone()),
+            "round {round}: the previous secret is the one that rotation replaced"
+        );
+        if let Some(entry) = newest {
+            assert_eq!(
+                entry["after"]["revision"],
+                rotations.len().to_string(),
+                "round {round}: one audit entry per committed rotation (the revision counts them)"
+            );
+        }
+        rounds_that_rotated = rotations.len();
+    }
+    assert!(
+        rounds_that_rotated >= 1,
+        "no rotation committed: the kills never came late enough to test the new state"
+    );
+}
