@@ -55,7 +55,8 @@ pub trait SiteStore: Send + Sync {
 /// change and MUST store it, unaltered, in the same transaction as the change: an entry
 /// exists if and only if its change was committed.
 pub trait RegistrationStore: Send + Sync {
-    /// Stores a new registration with revision 0.
+    /// Stores a new registration with revision 0, with every fact of its record (both
+    /// secrets included) so that reading it back gives an equal value.
     /// MUST return [`StoreError::UnknownSite`] when its site does not exist,
     /// [`StoreError::DuplicateName`] when another registration of the same site has a name
     /// with the same [`unique_key`](crate::RegistrationName::unique_key), and
@@ -137,11 +138,15 @@ pub trait RegistrationStore: Send + Sync {
         until: ExpirationDate,
     ) -> Result<Vec<Registration>, StoreError>;
 
-    /// Applies coalesced token traffic: Last used and rejected-request counts.
+    /// Applies coalesced token traffic: Last used and rejected-request counts, and per
+    /// secret its Last used and the presentations after it was retired.
     /// MUST NOT change the revision or write audit entries (traffic is not an administrative
     /// change), MUST only move Last used and Last rejected forward, MUST ignore the
     /// rejections of an update whose expiration date is no longer the registration's (they
     /// count since the current expiry), and MUST skip registrations that are gone.
+    /// MUST apply each [`SecretUsage`](crate::SecretUsage) to the stored secret that has its
+    /// hint now, current or previous (its instants only forward, its rejections to the
+    /// previous secret only), and ignore one whose hint neither has.
     fn record_usage(&self, updates: &[UsageUpdate]) -> Result<(), StoreError>;
 }
 
