@@ -283,6 +283,22 @@ pub(crate) enum RegCommand {
     },
     /// Show one registration.
     Show(Target),
+    /// List the registrations that expire within DAYS or have expired, soonest first, across
+    /// sites (every site unless --site names one).
+    Expiring {
+        /// Days ahead, site time: 0 (today and expired) to 3660. Default 30.
+        #[arg(long, value_name = "DAYS")]
+        within: Option<String>,
+        /// Only this site.
+        #[arg(long, conflicts_with = "all_sites")]
+        site: Option<String>,
+        /// Every site (the default).
+        #[arg(long)]
+        all_sites: bool,
+        /// RFC 4180 CSV with a header row instead of a table (not with --json).
+        #[arg(long)]
+        csv: bool,
+    },
     /// Set a new expiration date; Client ID and secret stay the same.
     Renew {
         #[command(flatten)]

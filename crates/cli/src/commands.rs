@@ -4,9 +4,9 @@
 use anyhow::{Context, Result, anyhow};
 use registration_core::{
     Actor, AdminName, AdminPassword, AuditQuery, BannerSetting, Channel, ClientId, Error,
-    ExpirationDate, ListQuery, NewRegistration, NoticeKind, RegistrationName, RegistrationService,
-    SecretOverlap, SiteName, SiteSlug, SiteZone, Snapshot, StateFilter, StoreError, TemplateEdit,
-    WebhookUrl, parse_email,
+    ExpirationDate, ExpiryWindow, ListQuery, NewRegistration, NoticeKind, RegistrationName,
+    RegistrationService, SecretOverlap, SiteName, SiteSlug, SiteZone, Snapshot, StateFilter,
+    StoreError, TemplateEdit, WebhookUrl, parse_email,
 };
 
 use crate::args::{
@@ -14,8 +14,8 @@ use crate::args::{
     Target, TemplatesCommand, WebhookCommand,
 };
 use crate::render::{
-    audit_table, notices_table, registration_details, registrations_table, rotated, sites_table,
-    table,
+    audit_table, expiring_csv, expiring_table, notices_table, registration_details,
+    registrations_table, rotated, sites_table, table,
 };
 use registration_http::wire::{
     AuditEntryJson, NoticeJson, RegistrationJson, SiteJson, TemplateJson, rfc3339,
@@ -537,6 +537,42 @@ fn reg(
                     .get(&site, &client_id)
                     .map_err(not_found(&site, &client_id))?,
             )
+        }
+        RegCommand::Expiring {
+            within,
+            site,
+            all_sites: _,
+            csv,
+        } => {
+            if csv && json {
+                return Err(anyhow!("choose one of --csv and --json"));
+            }
+            let window = within
+                .as_deref()
+                .map_or(Ok(ExpiryWindow::DEFAULT), ExpiryWindow::parse)?;
+            // The operator sees every site; --all-sites says so explicitly.
+            let sites = match site {
+                Some(site) => vec![site_slug(&site)?],
+                None => service.sites()?.into_iter().map(|site| site.slug).collect(),
+            };
+            let (snapshots, _) = service.expiring(&sites, window, 0, u32::MAX)?;
+            if json {
+                let list: Vec<RegistrationJson> = snapshots
+                    .iter()
+                    .map(|s| RegistrationJson::new(s, None))
+                    .collect();
+                return to_json(&list);
+            }
+            if csv {
+                return Ok(expiring_csv(&snapshots));
+            }
+            if snapshots.is_empty() {
+                return Ok(format!(
+                    "No App registration expires within {} days or has expired.",
+                    window.as_days()
+                ));
+            }
+            Ok(expiring_table(&snapshots))
         }
         RegCommand::Renew { target: t, expires } => {
             let (site, client_id) = target(&t)?;

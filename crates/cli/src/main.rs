@@ -26,7 +26,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(output) => {
-            if !output.is_empty() {
+            // Output that ends its own lines (CSV's CRLF) gets no extra one.
+            if output.ends_with('\n') {
+                print!("{output}");
+            } else if !output.is_empty() {
                 println!("{output}");
             }
             ExitCode::SUCCESS

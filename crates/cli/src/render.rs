@@ -5,6 +5,7 @@
 use registration_core::{
     AuditEntry, ClientSecret, DeliveryReport, NoticeLogEntry, Site, SiteZone, Snapshot, SweepReport,
 };
+use registration_http::wire::rfc3339;
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -125,6 +126,101 @@ pub(crate) fn registrations_table(snapshots: &[Snapshot]) -> String {
         ],
         &rows,
     )
+}
+
+/// `reg expiring`: soonest first, with the site and the instant each stops authenticating.
+pub(crate) fn expiring_table(snapshots: &[Snapshot]) -> String {
+    let rows: Vec<Vec<String>> = snapshots
+        .iter()
+        .map(|snapshot| {
+            let record = snapshot.registration.record();
+            let zone = snapshot.site.zone;
+            vec![
+                record.site.to_string(),
+                record.name.to_string(),
+                record.client_id.to_string(),
+                snapshot.status.expires.to_string(),
+                zone.display_local(snapshot.status.expires_at),
+                record
+                    .last_used
+                    .map_or_else(|| "Never".to_owned(), |at| zone.local_minute(at)),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "Site",
+            "Name",
+            "Client ID",
+            "Expires",
+            "Expires at",
+            "Last used",
+        ],
+        &rows,
+    )
+}
+
+/// `reg expiring --csv`: RFC 4180 (CRLF line ends, fields quoted when they hold a comma,
+/// quote or line break, quotes doubled) with a header row: the grid's columns plus site,
+/// state, days_left and expires_at. Instants as in `--json`.
+pub(crate) fn expiring_csv(snapshots: &[Snapshot]) -> String {
+    const HEADER: [&str; 11] = [
+        "site",
+        "name",
+        "client_id",
+        "registration_date",
+        "enabled",
+        "last_used",
+        "expires",
+        "state",
+        "days_left",
+        "expiration_date",
+        "expires_at",
+    ];
+    let mut out = csv_line(HEADER.iter().map(|field| (*field).to_owned()));
+    for snapshot in snapshots {
+        let record = snapshot.registration.record();
+        let zone = snapshot.site.zone;
+        let instant = |at| rfc3339(zone.local(at));
+        out.push_str(&csv_line([
+            record.site.to_string(),
+            spreadsheet_safe(record.name.as_str()),
+            record.client_id.to_string(),
+            instant(record.registration_date),
+            record.enabled.to_string(),
+            record.last_used.map(instant).unwrap_or_default(),
+            snapshot.status.expires.to_string(),
+            snapshot.status.state.as_str().to_owned(),
+            snapshot.status.days_left.to_string(),
+            record.expiration_date.to_string(),
+            instant(snapshot.status.expires_at),
+        ]));
+    }
+    out
+}
+
+fn csv_line(fields: impl IntoIterator<Item = String>) -> String {
+    let fields: Vec<String> = fields
+        .into_iter()
+        .map(|field| {
+            if field.contains([',', '"', '\r', '\n']) {
+                format!("\"{}\"", field.replace('"', "\"\""))
+            } else {
+                field
+            }
+        })
+        .collect();
+    format!("{}\r\n", fields.join(","))
+}
+
+/// A name that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) gets a
+/// leading `'`, which spreadsheets show as text (OWASP's CSV injection advice).
+fn spreadsheet_safe(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
 }
 
 /// One registration, field by field.

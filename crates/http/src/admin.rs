@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use registration_core::{
     Actor, ExpirationDate, ListQuery, NewRegistration, RegistrationName, RegistrationPatch,
-    SortKey, StateFilter,
+    Snapshot, SortKey, StateFilter,
 };
 use serde::{Deserialize, Serialize};
 
@@ -100,6 +100,20 @@ pub(crate) struct PageJson {
     total: u64,
 }
 
+impl PageJson {
+    pub(crate) fn new(snapshots: &[Snapshot], paging: Paging, total: u64) -> Self {
+        Self {
+            items: snapshots
+                .iter()
+                .map(|snapshot| RegistrationJson::new(snapshot, None))
+                .collect(),
+            page: paging.page,
+            per_page: paging.per_page,
+            total,
+        }
+    }
+}
+
 /// List a site's registrations.
 #[utoipa::path(
     get,
@@ -165,15 +179,7 @@ pub(crate) async fn list(
         service.list_page(&site, &list_query, state_filter)
     })
     .await??;
-    Ok(Json(PageJson {
-        items: snapshots
-            .iter()
-            .map(|snapshot| RegistrationJson::new(snapshot, None))
-            .collect(),
-        page: paging.page,
-        per_page: paging.per_page,
-        total,
-    }))
+    Ok(Json(PageJson::new(&snapshots, paging, total)))
 }
 
 /// Create a registration; the response alone carries its `client_secret`.

@@ -16,6 +16,7 @@ mod notices;
 mod oauth;
 mod openapi;
 mod ops;
+mod overview;
 mod secrets;
 mod sites;
 mod source;
@@ -205,6 +206,7 @@ impl Server {
                 "/api/v1/sites/{site}/registrations/{client_id}/secrets/previous",
                 axum::routing::delete(secrets::retire),
             )
+            .route("/api/v1/expiring", get(overview::expiring))
             .route("/api/v1/sites/{site}/notifications", get(notices::log))
             .route("/api/v1/sites/{site}/audit", get(audit::log))
             .route(

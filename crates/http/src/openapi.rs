@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 use crate::api::{BearerToken, ProblemJson};
 use crate::error::FieldError;
 use crate::wire::RegistrationJson;
-use crate::{admin, audit, me, notices, secrets, sites};
+use crate::{admin, audit, me, notices, overview, secrets, sites};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,6 +25,7 @@ use crate::{admin, audit, me, notices, secrets, sites};
         admin::remove,
         secrets::rotate,
         secrets::retire,
+        overview::expiring,
         notices::log,
         notices::templates,
         notices::edit_template,

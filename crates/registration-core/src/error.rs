@@ -158,6 +158,12 @@ pub enum Error {
     #[error("the registration has only its current secret, and the last secret cannot be retired")]
     /// A retirement with no live previous secret.
     LastSecret,
+    #[error("the window is a whole number of days from 0 to {max_days}")]
+    /// An expiry window that is not a whole number of days in range.
+    InvalidWindow {
+        /// The widest window, in days.
+        max_days: u16,
+    },
     /// A storage port refused or failed; see [`StoreError`] for the contract.
     #[error(transparent)]
     Store(#[from] StoreError),

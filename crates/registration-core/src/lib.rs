@@ -99,6 +99,7 @@ mod console;
 mod delivery;
 mod error;
 mod log;
+mod overview;
 mod ports;
 mod registration;
 mod rotation;
@@ -134,6 +135,7 @@ pub use delivery::{
 };
 pub use error::{Error, SecretDefect, StoreError};
 pub use log::{InboxItem, InboxPage, InboxQuery, LogQuery, NoticeLogEntry, NoticeRecord};
+pub use overview::ExpiryWindow;
 pub use ports::{
     AdminStore, AuditLog, DeliveryQueue, FRESHNESS_BOUND, Inbox, KeyStore, NoVerificationCache,
     NoticeLog, NoticeOutbox, Notifier, RegistrationStore, SessionStore, SigningKeyRecord,

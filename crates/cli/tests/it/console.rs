@@ -190,7 +190,7 @@ async fn alert_colours(client: &Client) -> ((u8, u8, u8), (u8, u8, u8)) {
 }
 
 /// WCAG 2 contrast ratio of two sRGB colours.
-fn contrast_ratio(a: (u8, u8, u8), b: (u8, u8, u8)) -> f64 {
+pub(crate) fn contrast_ratio(a: (u8, u8, u8), b: (u8, u8, u8)) -> f64 {
     let luminance = |(r, g, b): (u8, u8, u8)| {
         let linear = |channel: u8| {
             let c = f64::from(channel) / 255.0;

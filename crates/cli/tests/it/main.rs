@@ -4,11 +4,13 @@
 #![allow(clippy::unwrap_used)]
 
 mod console;
+mod console_overview;
 mod console_rotation;
 mod errors;
 mod nodes;
 mod notifications;
 mod output;
+mod overview;
 mod registrations;
 mod rotation;
 mod serve;

@@ -7,6 +7,7 @@
 mod audit;
 mod inbox;
 mod notifications;
+mod overview;
 mod registrations;
 mod rotation;
 mod settings;
@@ -82,6 +83,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/sites/{site}/notifications/log", get(notifications::log))
         .route("/sites/{site}/audit", get(audit::log))
+        .route("/sites/{site}/expiring", get(overview::expiring))
         .route(
             "/sites/{site}/settings",
             get(settings::settings).post(settings::save),

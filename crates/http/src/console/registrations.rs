@@ -31,6 +31,8 @@ pub(super) struct Row {
     enabled: bool,
     last_used: String,
     expires: String,
+    /// `soon` (amber), `expired` (red) or empty: the Expires cell's colour and tag.
+    expiry: &'static str,
     state: &'static str,
     expiration_date: String,
     expires_at: String,
@@ -66,6 +68,7 @@ impl Row {
                 .last_used
                 .map_or_else(|| "Never".to_owned(), |at| zone.local_minute(at)),
             expires: snapshot.status.expires.to_string(),
+            expiry: expiry_class(snapshot.status.state),
             state: snapshot.status.state.as_str(),
             expiration_date: record.expiration_date.to_string(),
             expires_at: zone.display_local(snapshot.status.expires_at),
@@ -87,6 +90,17 @@ impl Row {
                 presented: previous.presented_summary(zone),
             }),
         }
+    }
+}
+
+/// The Expires cell's marking: amber within 30 days, red once expired, none otherwise
+/// (disabled included: it cannot authenticate whatever its date).
+pub(super) fn expiry_class(state: registration_core::State) -> &'static str {
+    use registration_core::State;
+    match state {
+        State::Expiring30 | State::Expiring7 => "soon",
+        State::Expired => "expired",
+        State::Active | State::Disabled => "",
     }
 }
 

@@ -23,6 +23,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("detail.html", include_str!("templates/detail.html")),
     ("replace.html", include_str!("templates/replace.html")),
     ("rotate.html", include_str!("templates/rotate.html")),
+    ("expiring.html", include_str!("templates/expiring.html")),
     ("templates.html", include_str!("templates/templates.html")),
     (
         "subscriptions.html",
@@ -139,6 +140,7 @@ pub(crate) fn ago(now: OffsetDateTime, then: OffsetDateTime) -> String {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Section {
     Registrations,
+    Expiring,
     Templates,
     Subscriptions,
     Log,
@@ -151,6 +153,7 @@ impl Section {
     fn as_str(self) -> &'static str {
         match self {
             Section::Registrations => "registrations",
+            Section::Expiring => "expiring",
             Section::Templates => "templates",
             Section::Subscriptions => "subscriptions",
             Section::Log => "log",
@@ -164,7 +167,7 @@ impl Section {
     /// IAM; templates, subscriptions and the log under Notifications).
     fn crumbs(self) -> &'static str {
         match self {
-            Section::Registrations => "Admin Center › Site Settings › IAM",
+            Section::Registrations | Section::Expiring => "Admin Center › Site Settings › IAM",
             Section::Templates | Section::Subscriptions | Section::Log => {
                 "Admin Center › Site Settings › Notifications"
             }

@@ -19,6 +19,7 @@ use crate::template::TemplateRenderer;
 mod auth;
 mod console;
 mod notices;
+mod overview;
 mod registrations;
 
 pub use auth::{CheckedClient, ClientCheck, PendingVerification, SIGNING_KEYS_KEPT};

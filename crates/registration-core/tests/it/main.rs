@@ -5,6 +5,7 @@
 
 mod delivery;
 mod model;
+mod overview;
 mod rotation;
 mod schedule;
 mod secrets;
