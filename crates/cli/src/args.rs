@@ -44,9 +44,9 @@ pub(crate) enum Command {
         /// Address to listen on (port 0 picks a free one).
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
-        /// Where clients reach this server; issuers derive from it
-        /// (default: http:// and the listen address).
-        #[arg(long)]
+        /// Where clients reach this server; issuers, notice links and calendar feed URLs
+        /// derive from it (default: http:// and the listen address).
+        #[arg(long, env = "APPREG_PUBLIC_URL")]
         public_url: Option<String>,
         /// A reverse proxy (address or CIDR block, repeatable) whose X-Forwarded-For names
         /// the client; failure budgets then count per client, not per proxy.
@@ -186,6 +186,16 @@ pub(crate) enum AdminCommand {
     },
     /// Issue a personal API token for the admin API; printed once.
     Token { username: String },
+    /// Issue an iCalendar feed URL of a site's expiry dates for this administrator, printed
+    /// once (an earlier URL stops working); --revoke ends it.
+    CalendarUrl {
+        username: String,
+        #[command(flatten)]
+        site: SiteArg,
+        /// Revoke the administrator's feed URL for the site instead.
+        #[arg(long)]
+        revoke: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -202,6 +202,37 @@ fn admin(
                 token.expose_secret()
             ))
         }
+        AdminCommand::CalendarUrl {
+            username,
+            site,
+            revoke,
+        } => {
+            let username = AdminName::parse(&username)?;
+            let site = site_slug(&site.site)?;
+            if revoke {
+                let revoked = service.revoke_calendar_feed(&username, &site, actor)?;
+                if json {
+                    return to_json(&serde_json::json!({ "revoked": revoked }));
+                }
+                return Ok(if revoked {
+                    format!(
+                        "Revoked {username}'s calendar feed of site {site}: its URL now answers 404."
+                    )
+                } else {
+                    format!("{username} has no calendar feed of site {site}; nothing to revoke.")
+                });
+            }
+            let token = service.issue_calendar_feed(&username, &site, actor)?;
+            let url = service.calendar_url(&site, &token);
+            if json {
+                return to_json(&serde_json::json!({ "url": url }));
+            }
+            Ok(format!(
+                "Calendar feed of site {site} for {username}:\n\n  {url}\n\nSubscribe to it \
+                 in a calendar. The URL is a secret: it is shown only this once, and an earlier \
+                 one no longer works. Revoke it with --revoke."
+            ))
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod api;
 mod audit;
 mod budget;
 mod cache;
+mod calendar;
 mod console;
 mod error;
 mod keys;
@@ -240,6 +241,7 @@ impl Server {
             .merge(api)
             .merge(console::routes().layer(RequestBodyLimitLayer::new(MAX_CONSOLE_FORM_BYTES)))
             .route("/sites/{site}/oauth2/jwks", get(oauth::jwks))
+            .route("/sites/{site}/calendar/{file}", get(calendar::feed))
             .route(
                 "/sites/{site}/.well-known/oauth-authorization-server",
                 get(oauth::metadata),
@@ -275,7 +277,8 @@ impl Server {
 }
 
 /// One span per request, numbered so its log lines can be told apart. Only the path is
-/// logged: never headers, bodies or query strings, which may carry credentials.
+/// logged: never headers, bodies or query strings, which may carry credentials; and a
+/// calendar feed's path without its token, which is one.
 fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
     static NEXT_ID: AtomicU64 = AtomicU64::new(1);
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
@@ -283,8 +286,16 @@ fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
         "request",
         id,
         method = %request.method(),
-        path = %request.uri().path()
+        path = %loggable_path(request.uri().path())
     )
+}
+
+/// `path` as it may be logged: `/sites/{site}/calendar/…` keeps its site, not its token.
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.split_once("/calendar/") {
+        Some((before, _)) => format!("{before}/calendar/<token>").into(),
+        None => path.into(),
+    }
 }
 
 /// Every flush interval: write coalesced usage, reload signing keys.

@@ -80,6 +80,10 @@ pub enum AuditAction {
     AdminAdd,
     /// An administrator was issued a personal API token.
     AdminToken,
+    /// An administrator was issued a calendar feed URL for a site (replacing any earlier).
+    CalendarIssue,
+    /// An administrator's calendar feed URL for a site was revoked.
+    CalendarRevoke,
     /// A subscription was switched on or off.
     SubscriptionSet,
     /// A notification template was saved.
@@ -92,7 +96,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, in the order of this enum.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 15] = [
         Self::SiteAdd,
         Self::SiteEdit,
         Self::RegistrationCreate,
@@ -102,6 +106,8 @@ impl AuditAction {
         Self::SecretRetire,
         Self::AdminAdd,
         Self::AdminToken,
+        Self::CalendarIssue,
+        Self::CalendarRevoke,
         Self::SubscriptionSet,
         Self::TemplateSave,
         Self::WebhookAdd,
@@ -120,6 +126,8 @@ impl AuditAction {
             Self::SecretRetire => "registration.secret_retire",
             Self::AdminAdd => "admin.add",
             Self::AdminToken => "admin.token",
+            Self::CalendarIssue => "calendar.issue",
+            Self::CalendarRevoke => "calendar.revoke",
             Self::SubscriptionSet => "subscription.set",
             Self::TemplateSave => "template.save",
             Self::WebhookAdd => "webhook.add",

@@ -95,6 +95,7 @@
 
 mod admin;
 mod audit;
+mod calendar;
 mod console;
 mod delivery;
 mod error;
@@ -125,6 +126,10 @@ pub use admin::{
     AdminAccount, AdminName, AdminPassword, AdminToken, Subscription, TokenDigest, parse_email,
 };
 pub use audit::{Actor, AuditAction, AuditChange, AuditEntry, AuditImage, AuditQuery};
+pub use calendar::{
+    ALARM_DAYS_BEFORE, CalendarEvent, CalendarFeed, FEED_DAYS_AHEAD, FEED_DAYS_BEHIND, FeedToken,
+    feed_facts,
+};
 pub use console::{
     Banner, BannerKind, ConsoleSession, FactFilter, ListQuery, PendingReveal, REVEAL_LIFETIME,
     RevealPad, SESSION_LIFETIME, SessionToken, SortKey, StateFilter,

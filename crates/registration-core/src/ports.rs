@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 
 use crate::admin::{AdminAccount, AdminName, Subscription, TokenDigest};
 use crate::audit::{AuditEntry, AuditQuery};
+use crate::calendar::CalendarFeed;
 use crate::console::{ConsoleSession, ListQuery, PendingReveal, RevealPad};
 use crate::delivery::{
     Channel, ClaimedDelivery, Delivery, DeliveryFailure, DeliveryOutcome, DeliveryStatus,
@@ -394,6 +395,24 @@ pub trait AdminStore: Send + Sync {
 
     /// The administrators of `site`, sorted by username.
     fn admins_of(&self, site: &SiteSlug) -> Result<Vec<AdminAccount>, StoreError>;
+
+    /// Stores `feed` (its token's digest, never the token) and `audit`, together, replacing
+    /// the feed the same administrator had for the same site, whose URL stops working.
+    /// MUST return [`StoreError::UnknownAdmin`] when there is no such administrator and
+    /// [`StoreError::UnknownSite`] when there is no such site.
+    fn set_calendar_feed(&self, feed: &CalendarFeed, audit: &AuditEntry) -> Result<(), StoreError>;
+
+    /// Deletes `username`'s feed for `site` and stores `audit`, together, and returns true;
+    /// when there is no such feed, stores nothing and returns false.
+    fn revoke_calendar_feed(
+        &self,
+        username: &AdminName,
+        site: &SiteSlug,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError>;
+
+    /// The feed a token digest belongs to, if any.
+    fn calendar_feed(&self, digest: &TokenDigest) -> Result<Option<CalendarFeed>, StoreError>;
 
     /// The subscription choices made in `site` (absent ones are the defaults).
     fn subscriptions(&self, site: &SiteSlug) -> Result<Vec<Subscription>, StoreError>;

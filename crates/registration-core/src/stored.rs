@@ -10,13 +10,13 @@ use time::{OffsetDateTime, UtcOffset};
 use zeroize::Zeroizing;
 
 use crate::{
-    Actor, AdminAccount, AdminName, AuditAction, AuditEntry, AuditImage, BannerSetting, Channel,
-    ClaimedDelivery, ClientId, ConsoleSession, Delivery, DeliveryState, DeliveryStatus,
-    Disposition, ExpirationDate, InboxItem, NoticeCandidate, NoticeKey, NoticeKind, NoticeLogEntry,
-    NotificationTemplate, PreviousSecret, Registration, RegistrationId, RegistrationName,
-    RegistrationRecord, Rejections, ScheduleSubject, SecretHash, SecretHint, SigningKeyRecord,
-    Site, SiteName, SitePolicy, SiteSlug, SiteZone, SortKey, StoreError, StoredSecret,
-    Subscription, TokenDigest, WebhookEndpoint, WebhookSecret, WebhookUrl,
+    Actor, AdminAccount, AdminName, AuditAction, AuditEntry, AuditImage, BannerSetting,
+    CalendarFeed, Channel, ClaimedDelivery, ClientId, ConsoleSession, Delivery, DeliveryState,
+    DeliveryStatus, Disposition, ExpirationDate, InboxItem, NoticeCandidate, NoticeKey, NoticeKind,
+    NoticeLogEntry, NotificationTemplate, PreviousSecret, Registration, RegistrationId,
+    RegistrationName, RegistrationRecord, Rejections, ScheduleSubject, SecretHash, SecretHint,
+    SigningKeyRecord, Site, SiteName, SitePolicy, SiteSlug, SiteZone, SortKey, StoreError,
+    StoredSecret, Subscription, TokenDigest, WebhookEndpoint, WebhookSecret, WebhookUrl,
 };
 
 /// One result row, as a store's driver reads it. Column indexes start at 0; each method
@@ -294,6 +294,22 @@ pub fn parse_claimed(row: &dyn StoredRow) -> Result<ClaimedDelivery, StoreError>
     })
 }
 
+/// Columns: digest, username, site, created_at.
+pub fn parse_calendar_feed(row: &dyn StoredRow) -> Result<CalendarFeed, StoreError> {
+    let digest = row.bytes(0)?;
+    let username = row.text(1)?;
+    Ok(CalendarFeed {
+        digest: TokenDigest(
+            digest
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("a stored feed digest is invalid".into()))?,
+        ),
+        username: AdminName::parse(&username).map_err(|_| corrupt("admin name", &username))?,
+        site: site_slug(&row.text(2)?)?,
+        created_at: parse_instant(&row.text(3)?)?,
+    })
+}
+
 /// Columns: digest, username, created_at, expires_at.
 pub fn parse_session(row: &dyn StoredRow) -> Result<ConsoleSession, StoreError> {
     let digest = row.bytes(0)?;
@@ -475,6 +491,7 @@ pub const COPIED_TABLES: &[&str] = &[
     "notification_templates",
     "subscriptions",
     "webhooks",
+    "calendar_feeds",
 ];
 
 /// One column value as a store holds it, for copying rows between stores unchanged.

@@ -1,10 +1,12 @@
 //! `AdminStore`: administrators, their API token digests and subscriptions.
 
 use postgres::Transaction;
-use registration_core::stored::{instant_text, parse_admin, parse_subscription, site_slug};
+use registration_core::stored::{
+    instant_text, parse_admin, parse_calendar_feed, parse_subscription, site_slug,
+};
 use registration_core::{
-    AdminAccount, AdminName, AdminStore, AuditEntry, SiteSlug, StoreError, Subscription,
-    TokenDigest,
+    AdminAccount, AdminName, AdminStore, AuditEntry, CalendarFeed, SiteSlug, StoreError,
+    Subscription, TokenDigest,
 };
 use time::OffsetDateTime;
 
@@ -108,6 +110,62 @@ impl AdminStore for PostgresStore {
                 write_audit(transaction, entry)?;
             }
             Ok(())
+        })
+    }
+
+    fn set_calendar_feed(&self, feed: &CalendarFeed, audit: &AuditEntry) -> Result<(), StoreError> {
+        self.write(|transaction| {
+            if find_admin(transaction, feed.username.as_str())?.is_none() {
+                return Err(StoreError::UnknownAdmin(feed.username.to_string()));
+            }
+            require_site(transaction, &feed.site)?;
+            execute(
+                transaction,
+                "DELETE FROM calendar_feeds WHERE username = $1 AND site = $2",
+                &[&feed.username.as_str(), &feed.site.as_str()],
+            )?;
+            execute(
+                transaction,
+                "INSERT INTO calendar_feeds (digest, username, site, created_at)
+                 VALUES ($1, $2, $3, $4)",
+                &[
+                    &feed.digest.0.as_slice(),
+                    &feed.username.as_str(),
+                    &feed.site.as_str(),
+                    &instant_text(feed.created_at),
+                ],
+            )?;
+            write_audit(transaction, audit)
+        })
+    }
+
+    fn revoke_calendar_feed(
+        &self,
+        username: &AdminName,
+        site: &SiteSlug,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        self.write(|transaction| {
+            let revoked = execute(
+                transaction,
+                "DELETE FROM calendar_feeds WHERE username = $1 AND site = $2",
+                &[&username.as_str(), &site.as_str()],
+            )?;
+            if revoked > 0 {
+                write_audit(transaction, audit)?;
+            }
+            Ok(revoked > 0)
+        })
+    }
+
+    fn calendar_feed(&self, digest: &TokenDigest) -> Result<Option<CalendarFeed>, StoreError> {
+        self.read(|transaction| {
+            query_optional(
+                transaction,
+                "SELECT digest, username, site, created_at FROM calendar_feeds WHERE digest = $1",
+                &[&digest.0.as_slice()],
+                parse_calendar_feed,
+            )
         })
     }
 

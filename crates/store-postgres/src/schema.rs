@@ -209,4 +209,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     UPDATE registrations SET secret_created_at = registration_date, secret_last_used = last_used;
     ALTER TABLE registrations ALTER COLUMN secret_created_at SET NOT NULL;
     "#,
+    // 5: calendar feeds (SPEC 13), as SQLite's migration 17.
+    r#"
+    CREATE TABLE calendar_feeds (
+        digest BYTEA PRIMARY KEY CHECK (length(digest) = 32),
+        username TEXT COLLATE "C" NOT NULL REFERENCES admins (username),
+        site TEXT COLLATE "C" NOT NULL REFERENCES sites (slug),
+        created_at TEXT COLLATE "C" NOT NULL,
+        UNIQUE (username, site)
+    );
+    "#,
 ];

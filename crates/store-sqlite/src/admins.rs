@@ -1,15 +1,17 @@
 //! `AdminStore`: administrators, their API token digests and subscriptions.
 
 use registration_core::{
-    AdminAccount, AdminName, AdminStore, AuditEntry, SiteSlug, StoreError, Subscription,
-    TokenDigest,
+    AdminAccount, AdminName, AdminStore, AuditEntry, CalendarFeed, SiteSlug, StoreError,
+    Subscription, TokenDigest,
 };
 use rusqlite::{OptionalExtension, Transaction, params};
 use time::OffsetDateTime;
 
 use crate::connection::{SqliteStore, query_all, require_site, write_audit};
 use crate::convert::{Row, map_error};
-use registration_core::stored::{instant_text, parse_admin, parse_subscription};
+use registration_core::stored::{
+    instant_text, parse_admin, parse_calendar_feed, parse_subscription,
+};
 
 pub(crate) fn find_admin(
     transaction: &Transaction<'_>,
@@ -121,6 +123,69 @@ impl AdminStore for SqliteStore {
                 write_audit(transaction, entry)?;
             }
             Ok(())
+        })
+    }
+
+    fn set_calendar_feed(&self, feed: &CalendarFeed, audit: &AuditEntry) -> Result<(), StoreError> {
+        self.write(|transaction| {
+            if find_admin(transaction, feed.username.as_str())?.is_none() {
+                return Err(StoreError::UnknownAdmin(feed.username.to_string()));
+            }
+            require_site(transaction, &feed.site)?;
+            transaction
+                .execute(
+                    "DELETE FROM calendar_feeds WHERE username = ?1 AND site = ?2",
+                    params![feed.username.as_str(), feed.site.as_str()],
+                )
+                .map_err(map_error)?;
+            transaction
+                .execute(
+                    "INSERT INTO calendar_feeds (digest, username, site, created_at)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        feed.digest.0.as_slice(),
+                        feed.username.as_str(),
+                        feed.site.as_str(),
+                        instant_text(feed.created_at)
+                    ],
+                )
+                .map_err(map_error)?;
+            write_audit(transaction, audit)
+        })
+    }
+
+    fn revoke_calendar_feed(
+        &self,
+        username: &AdminName,
+        site: &SiteSlug,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        self.write(|transaction| {
+            let revoked = transaction
+                .execute(
+                    "DELETE FROM calendar_feeds WHERE username = ?1 AND site = ?2",
+                    params![username.as_str(), site.as_str()],
+                )
+                .map_err(map_error)?;
+            if revoked > 0 {
+                write_audit(transaction, audit)?;
+            }
+            Ok(revoked > 0)
+        })
+    }
+
+    fn calendar_feed(&self, digest: &TokenDigest) -> Result<Option<CalendarFeed>, StoreError> {
+        self.read(|transaction| {
+            transaction
+                .query_row(
+                    "SELECT digest, username, site, created_at FROM calendar_feeds
+                     WHERE digest = ?1",
+                    [digest.0.as_slice()],
+                    |row| Ok(parse_calendar_feed(&Row(row))),
+                )
+                .optional()
+                .map_err(map_error)?
+                .transpose()
         })
     }
 

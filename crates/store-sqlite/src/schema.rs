@@ -230,4 +230,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         AND (previous_secret_hash IS NULL) = (previous_secret_created_at IS NULL)
     );
     ",
+    // 17: calendar feeds (SPEC 13): one per administrator and site, found by its token's
+    // SHA-256 (the token is never stored).
+    r"
+    CREATE TABLE calendar_feeds (
+        digest BLOB PRIMARY KEY CHECK (length(digest) = 32),
+        username TEXT NOT NULL REFERENCES admins (username),
+        site TEXT NOT NULL REFERENCES sites (slug),
+        created_at TEXT NOT NULL,
+        UNIQUE (username, site)
+    ) STRICT;
+    ",
 ];

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod calendar;
 mod console;
 mod console_overview;
 mod console_rotation;

@@ -17,6 +17,7 @@ use crate::sources::{Clock, RandomSource};
 use crate::template::TemplateRenderer;
 
 mod auth;
+mod calendar;
 mod console;
 mod notices;
 mod overview;

@@ -117,3 +117,98 @@ pub fn subscriptions_are_choices_per_site_user_kind_and_channel(store: &impl Sto
         Err(StoreError::UnknownAdmin("nobody".into()))
     );
 }
+
+/// AdminStore: calendar feeds, one per administrator and site, found by digest only; a new
+/// one replaces the old; revocation is audited only when there was a feed.
+pub fn calendar_feeds_are_one_per_administrator_and_site(store: &impl Store) {
+    use crate::{AdminName, AuditQuery, CalendarFeed, TokenDigest};
+    store.add_site(&site("acme-eu", "UTC"), &audit()).unwrap();
+    let alice = admin("alice", &["acme-eu", "default"]);
+    store.add_admin(&alice, &[audit()]).unwrap();
+    let feed = |digest: u8, site: &str| CalendarFeed {
+        username: alice.username.clone(),
+        site: slug(site),
+        digest: TokenDigest([digest; 32]),
+        created_at: NOW,
+    };
+    let audited = |site: &str| {
+        store
+            .audit_page(
+                &slug(site),
+                &AuditQuery {
+                    offset: 0,
+                    limit: 100,
+                },
+            )
+            .unwrap()
+            .1
+    };
+    let before = audited("acme-eu");
+    store
+        .set_calendar_feed(&feed(1, "acme-eu"), &audit_in("acme-eu"))
+        .unwrap();
+    store
+        .set_calendar_feed(&feed(2, "default"), &audit())
+        .unwrap();
+    assert_eq!(
+        store.calendar_feed(&TokenDigest([1; 32])),
+        Ok(Some(feed(1, "acme-eu")))
+    );
+    assert_eq!(store.calendar_feed(&TokenDigest([9; 32])), Ok(None));
+    store
+        .set_calendar_feed(&feed(3, "acme-eu"), &audit_in("acme-eu"))
+        .unwrap();
+    assert_eq!(
+        store.calendar_feed(&TokenDigest([1; 32])),
+        Ok(None),
+        "a new feed for the same site replaces the old one"
+    );
+    assert_eq!(
+        store.calendar_feed(&TokenDigest([3; 32])),
+        Ok(Some(feed(3, "acme-eu")))
+    );
+    assert_eq!(
+        store.calendar_feed(&TokenDigest([2; 32])),
+        Ok(Some(feed(2, "default"))),
+        "the other site's feed stays"
+    );
+    assert_eq!(audited("acme-eu"), before + 2, "each issue is audited");
+
+    assert_eq!(
+        store.revoke_calendar_feed(&alice.username, &slug("acme-eu"), &audit_in("acme-eu")),
+        Ok(true)
+    );
+    assert_eq!(store.calendar_feed(&TokenDigest([3; 32])), Ok(None));
+    assert_eq!(
+        store.revoke_calendar_feed(&alice.username, &slug("acme-eu"), &audit_in("acme-eu")),
+        Ok(false),
+        "nothing left to revoke"
+    );
+    assert_eq!(
+        audited("acme-eu"),
+        before + 3,
+        "only a real revocation is audited"
+    );
+
+    let nobody = CalendarFeed {
+        username: AdminName::parse("nobody").unwrap(),
+        ..feed(4, "acme-eu")
+    };
+    assert_eq!(
+        store.set_calendar_feed(&nobody, &audit()),
+        Err(StoreError::UnknownAdmin("nobody".into()))
+    );
+    assert_eq!(
+        store.set_calendar_feed(&feed(5, "nowhere"), &audit()),
+        Err(StoreError::UnknownSite("nowhere".into()))
+    );
+    assert_eq!(store.calendar_feed(&TokenDigest([4; 32])), Ok(None));
+}
+
+/// An entry for a change in `site`.
+fn audit_in(site: &str) -> crate::AuditEntry {
+    crate::AuditEntry {
+        site: slug(site),
+        ..audit()
+    }
+}

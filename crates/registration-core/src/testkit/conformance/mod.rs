@@ -58,7 +58,8 @@ pub use audit::{
 };
 
 pub use admins::{
-    admins_and_tokens_round_trip, subscriptions_are_choices_per_site_user_kind_and_channel,
+    admins_and_tokens_round_trip, calendar_feeds_are_one_per_administrator_and_site,
+    subscriptions_are_choices_per_site_user_kind_and_channel,
 };
 pub use deliveries::{
     concurrent_claims_take_each_delivery_once, deliveries_are_claimed_under_a_lease_and_finished,
@@ -364,6 +365,7 @@ macro_rules! store_conformance_tests {
             secret_usage_lands_on_the_secret_it_names,
             signing_keys_are_created_once_and_rotated,
             admins_and_tokens_round_trip,
+            calendar_feeds_are_one_per_administrator_and_site,
             templates_are_saved_per_site_and_kind,
             candidates_are_the_registrations_that_can_be_due,
             subscriptions_are_choices_per_site_user_kind_and_channel,
