@@ -1,7 +1,7 @@
 //! `cargo xtask <task>`: the project's automation, in Rust so it runs wherever cargo does.
 //!
-//! - `bench`: the benchmarks, written to docs/BENCHMARKS.md; `bench grid`, `bench sweep` and
-//!   `bench tokens` run only one part and print it (for iterating on it).
+//! - `bench`: the benchmarks, written to docs/BENCHMARKS.md; `bench grid`, `bench sweep`,
+//!   `bench tokens` and `bench overview` run only one part and print it (for iterating on it).
 //! - `fuzz [SECONDS]`: the parser fuzz targets, each for SECONDS (default 60).
 //! - `ci`: formatting, clippy with warnings denied, rustdoc with warnings denied, every test, schemathesis against the
 //!   admin API's OpenAPI document, and cargo-deny (bans, licenses, sources). If it passes,
@@ -28,15 +28,16 @@ fn main() -> Result<()> {
             Some("grid") => bench::grid_only(),
             Some("sweep") => bench::sweep_only(),
             Some("tokens") => bench::tokens_only(),
+            Some("overview") => bench::overview_only(),
             Some(other) => {
                 bail!(
-                    "unknown benchmark {other:?}: use `bench`, `bench grid`, `bench sweep` or `bench tokens`"
+                    "unknown benchmark {other:?}: use `bench`, `bench grid`, `bench sweep`, `bench tokens` or `bench overview`"
                 )
             }
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask ci | cargo xtask fuzz [SECONDS] | cargo xtask bench [grid|sweep|tokens]"
+                "usage: cargo xtask ci | cargo xtask fuzz [SECONDS] | cargo xtask bench [grid|sweep|tokens|overview]"
             );
             std::process::exit(2);
         }

@@ -57,20 +57,26 @@ pub(crate) fn ics(site: &Site, events: &[CalendarEvent], now: OffsetDateTime) ->
             "[year][month][day]T[hour][minute][second]Z"
         ))
         .unwrap_or_else(|_| unreachable!("every instant in years 0..=9999 formats"));
-    let mut lines = vec![
-        "BEGIN:VCALENDAR".to_owned(),
-        "VERSION:2.0".to_owned(),
-        "PRODID:-//appreg//App registration expiry//EN".to_owned(),
-        "CALSCALE:GREGORIAN".to_owned(),
-        "METHOD:PUBLISH".to_owned(),
-        format!(
+    let mut out = String::with_capacity(512 + events.len() * 1024);
+    for line in [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//appreg//App registration expiry//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+    ] {
+        fold(line, &mut out);
+    }
+    fold(
+        &format!(
             "X-WR-CALNAME:{}",
             text(&format!("App registrations of {}", site.name.as_str()))
         ),
-        format!("X-WR-TIMEZONE:{}", site.zone.name()),
-        "REFRESH-INTERVAL;VALUE=DURATION:PT1H".to_owned(),
-        "X-PUBLISHED-TTL:PT1H".to_owned(),
-    ];
+        &mut out,
+    );
+    fold(&format!("X-WR-TIMEZONE:{}", site.zone.name()), &mut out);
+    fold("REFRESH-INTERVAL;VALUE=DURATION:PT1H", &mut out);
+    fold("X-PUBLISHED-TTL:PT1H", &mut out);
     for event in events {
         let day = event.last_valid_day;
         let next = day.next_day().unwrap_or(day);
@@ -80,39 +86,26 @@ pub(crate) fn ics(site: &Site, events: &[CalendarEvent], now: OffsetDateTime) ->
              on its page: {}",
             event.client_id, event.expires_at, event.console_url
         );
-        lines.extend([
-            "BEGIN:VEVENT".to_owned(),
-            format!("UID:{}", text(&event.uid)),
-            format!("DTSTAMP:{stamp}"),
-            format!("DTSTART;VALUE=DATE:{}", date(day)),
-            format!("DTEND;VALUE=DATE:{}", date(next)),
-            format!("SUMMARY:{}", text(&summary)),
-            format!("DESCRIPTION:{}", text(&description)),
-            format!("URL:{}", event.console_url),
-            "TRANSP:TRANSPARENT".to_owned(),
-        ]);
+        fold("BEGIN:VEVENT", &mut out);
+        fold(&format!("UID:{}", text(&event.uid)), &mut out);
+        fold(&format!("DTSTAMP:{stamp}"), &mut out);
+        fold(&format!("DTSTART;VALUE=DATE:{}", date(day)), &mut out);
+        fold(&format!("DTEND;VALUE=DATE:{}", date(next)), &mut out);
+        fold(&format!("SUMMARY:{}", text(&summary)), &mut out);
+        fold(&format!("DESCRIPTION:{}", text(&description)), &mut out);
+        fold(&format!("URL:{}", event.console_url), &mut out);
+        fold("TRANSP:TRANSPARENT", &mut out);
         for days in event.alarm_days_before {
-            lines.extend([
-                "BEGIN:VALARM".to_owned(),
-                "ACTION:DISPLAY".to_owned(),
-                format!(
-                    "DESCRIPTION:{}",
-                    text(&format!(
-                        "App registration \"{}\" expires in {days} days",
-                        event.name
-                    ))
-                ),
-                format!("TRIGGER;RELATED=START:-P{days}D"),
-                "END:VALARM".to_owned(),
-            ]);
+            fold("BEGIN:VALARM", &mut out);
+            fold("ACTION:DISPLAY", &mut out);
+            let reminder = format!("App registration \"{}\" expires in {days} days", event.name);
+            fold(&format!("DESCRIPTION:{}", text(&reminder)), &mut out);
+            fold(&format!("TRIGGER;RELATED=START:-P{days}D"), &mut out);
+            fold("END:VALARM", &mut out);
         }
-        lines.push("END:VEVENT".to_owned());
+        fold("END:VEVENT", &mut out);
     }
-    lines.push("END:VCALENDAR".to_owned());
-    let mut out = String::new();
-    for line in &lines {
-        fold(line, &mut out);
-    }
+    fold("END:VCALENDAR", &mut out);
     out
 }
 
@@ -144,6 +137,11 @@ fn text(value: &str) -> String {
 /// Appends `line` folded (RFC 5545 3.1): at most 75 octets per line, continued after CRLF
 /// and a space, never inside a UTF-8 character.
 fn fold(line: &str, out: &mut String) {
+    if line.len() <= 75 {
+        out.push_str(line);
+        out.push_str("\r\n");
+        return;
+    }
     let mut width = 0;
     for c in line.chars() {
         let octets = c.len_utf8();

@@ -10,10 +10,9 @@ use zeroize::Zeroizing;
 use crate::admin::{AdminName, TokenDigest};
 use crate::console::FactFilter;
 use crate::error::Error;
-use crate::registration::Registration;
 use crate::secret::{ClientId, check_checksummed_token, checksummed_token};
 use crate::site::{Site, SiteSlug};
-use crate::values::ExpirationDate;
+use crate::values::{ExpirationDate, RegistrationName};
 
 /// The secret part of a feed URL: `appregcal_` + 43 random base62 characters + a 6-character
 /// checksum, like the other tokens. Stored only as its SHA-256 ([`TokenDigest`]).
@@ -85,6 +84,17 @@ pub fn feed_facts(today: Date) -> FactFilter {
     }
 }
 
+/// The facts of a registration a calendar feed shows: all it reads of each row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiryEntry {
+    /// The Client ID.
+    pub client_id: ClientId,
+    /// The display name.
+    pub name: RegistrationName,
+    /// The last valid day.
+    pub expiration_date: ExpirationDate,
+}
+
 /// One all-day event: a registration's last valid day. Never a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CalendarEvent {
@@ -106,25 +116,31 @@ pub struct CalendarEvent {
 }
 
 impl CalendarEvent {
-    /// The event of `registration` of `site`; `public_url` is where the console is reached.
-    pub fn of(registration: &Registration, site: &Site, public_url: &str) -> Self {
+    /// The events of `entries` of `site`, in their order; `public_url` is where the console
+    /// is reached (its host names the UIDs).
+    pub fn all_of(entries: &[ExpiryEntry], site: &Site, public_url: &str) -> Vec<Self> {
         let base = public_url.trim_end_matches('/');
         let host = url::Url::parse(base)
             .ok()
             .and_then(|url| url.host_str().map(str::to_owned))
             .unwrap_or_else(|| "appreg".to_owned());
-        let expiration_date = registration.expiration_date();
-        let expires_at = crate::status::expiry_instant(expiration_date, site.zone);
+        entries
+            .iter()
+            .map(|entry| Self::of(entry, site, base, &host))
+            .collect()
+    }
+
+    fn of(entry: &ExpiryEntry, site: &Site, base: &str, host: &str) -> Self {
+        let expires_at = crate::status::expiry_instant(entry.expiration_date, site.zone);
         Self {
-            uid: format!("{}-{expiration_date}@{host}", registration.client_id()),
-            last_valid_day: expiration_date.date(),
-            name: registration.name().to_string(),
-            client_id: registration.client_id().clone(),
+            uid: format!("{}-{}@{host}", entry.client_id, entry.expiration_date),
+            last_valid_day: entry.expiration_date.date(),
+            name: entry.name.to_string(),
+            client_id: entry.client_id.clone(),
             expires_at: site.zone.display_local(expires_at),
             console_url: format!(
                 "{base}/sites/{}/app-registrations/{}",
-                site.slug,
-                registration.client_id()
+                site.slug, entry.client_id
             ),
             alarm_days_before: ALARM_DAYS_BEFORE,
         }

@@ -127,8 +127,8 @@ pub use admin::{
 };
 pub use audit::{Actor, AuditAction, AuditChange, AuditEntry, AuditImage, AuditQuery};
 pub use calendar::{
-    ALARM_DAYS_BEFORE, CalendarEvent, CalendarFeed, FEED_DAYS_AHEAD, FEED_DAYS_BEHIND, FeedToken,
-    feed_facts,
+    ALARM_DAYS_BEFORE, CalendarEvent, CalendarFeed, ExpiryEntry, FEED_DAYS_AHEAD, FEED_DAYS_BEHIND,
+    FeedToken, feed_facts,
 };
 pub use console::{
     Banner, BannerKind, ConsoleSession, FactFilter, ListQuery, PendingReveal, REVEAL_LIFETIME,

@@ -11,8 +11,8 @@ use zeroize::Zeroizing;
 
 use crate::admin::{AdminAccount, AdminName, Subscription, TokenDigest};
 use crate::audit::{AuditEntry, AuditQuery};
-use crate::calendar::CalendarFeed;
-use crate::console::{ConsoleSession, ListQuery, PendingReveal, RevealPad};
+use crate::calendar::{CalendarFeed, ExpiryEntry};
+use crate::console::{ConsoleSession, FactFilter, ListQuery, PendingReveal, RevealPad};
 use crate::delivery::{
     Channel, ClaimedDelivery, Delivery, DeliveryFailure, DeliveryOutcome, DeliveryStatus,
     DeliveryTarget, Lease,
@@ -138,6 +138,17 @@ pub trait RegistrationStore: Send + Sync {
         site: &SiteSlug,
         until: ExpirationDate,
     ) -> Result<Vec<Registration>, StoreError>;
+
+    /// The Client ID, name and expiration date of each registration of `site` that passes
+    /// `filter`, soonest expiration date first, then by Client ID: what a calendar feed
+    /// shows, without the rest of each row.
+    /// MUST return [`StoreError::UnknownSite`] when there is no such site, and MUST NOT read
+    /// the registrations that do not pass `filter`.
+    fn expiry_entries(
+        &self,
+        site: &SiteSlug,
+        filter: &FactFilter,
+    ) -> Result<Vec<ExpiryEntry>, StoreError>;
 
     /// Applies coalesced token traffic: Last used and rejected-request counts, and per
     /// secret its Last used and the presentations after it was retired.

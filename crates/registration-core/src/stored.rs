@@ -12,11 +12,12 @@ use zeroize::Zeroizing;
 use crate::{
     Actor, AdminAccount, AdminName, AuditAction, AuditEntry, AuditImage, BannerSetting,
     CalendarFeed, Channel, ClaimedDelivery, ClientId, ConsoleSession, Delivery, DeliveryState,
-    DeliveryStatus, Disposition, ExpirationDate, InboxItem, NoticeCandidate, NoticeKey, NoticeKind,
-    NoticeLogEntry, NotificationTemplate, PreviousSecret, Registration, RegistrationId,
-    RegistrationName, RegistrationRecord, Rejections, ScheduleSubject, SecretHash, SecretHint,
-    SigningKeyRecord, Site, SiteName, SitePolicy, SiteSlug, SiteZone, SortKey, StoreError,
-    StoredSecret, Subscription, TokenDigest, WebhookEndpoint, WebhookSecret, WebhookUrl,
+    DeliveryStatus, Disposition, ExpirationDate, ExpiryEntry, InboxItem, NoticeCandidate,
+    NoticeKey, NoticeKind, NoticeLogEntry, NotificationTemplate, PreviousSecret, Registration,
+    RegistrationId, RegistrationName, RegistrationRecord, Rejections, ScheduleSubject, SecretHash,
+    SecretHint, SigningKeyRecord, Site, SiteName, SitePolicy, SiteSlug, SiteZone, SortKey,
+    StoreError, StoredSecret, Subscription, TokenDigest, WebhookEndpoint, WebhookSecret,
+    WebhookUrl,
 };
 
 /// One result row, as a store's driver reads it. Column indexes start at 0; each method
@@ -291,6 +292,16 @@ pub fn parse_claimed(row: &dyn StoredRow) -> Result<ClaimedDelivery, StoreError>
             signing_secret,
         },
         attempts_made: small(row.integer(2)?, "attempts")?,
+    })
+}
+
+/// Columns: client_id, name, expiration_date.
+pub fn parse_expiry_entry(row: &dyn StoredRow) -> Result<ExpiryEntry, StoreError> {
+    let name = row.text(1)?;
+    Ok(ExpiryEntry {
+        client_id: client_id(&row.text(0)?)?,
+        name: RegistrationName::parse(&name).map_err(|_| corrupt("name", &name))?,
+        expiration_date: expiration_date(&row.text(2)?)?,
     })
 }
 

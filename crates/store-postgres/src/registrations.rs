@@ -3,11 +3,12 @@
 use postgres::Transaction;
 use postgres::types::ToSql;
 use registration_core::stored::{
-    REGISTRATION_COLUMNS, counter, instant_text, parse_registration, sort_column,
+    REGISTRATION_COLUMNS, counter, instant_text, parse_expiry_entry, parse_registration,
+    sort_column,
 };
 use registration_core::{
-    AuditEntry, ClientId, ExpirationDate, ListQuery, Registration, RegistrationStore, Site,
-    SiteSlug, SortKey, StoreError, UsageUpdate,
+    AuditEntry, ClientId, ExpirationDate, ExpiryEntry, FactFilter, ListQuery, Registration,
+    RegistrationStore, Site, SiteSlug, SortKey, StoreError, UsageUpdate,
 };
 
 use crate::connection::{
@@ -386,6 +387,41 @@ impl RegistrationStore for PostgresStore {
                 ),
                 &[&site.as_str(), &until.to_string()],
                 parse_registration,
+            )
+        })
+    }
+
+    fn expiry_entries(
+        &self,
+        site: &SiteSlug,
+        filter: &FactFilter,
+    ) -> Result<Vec<ExpiryEntry>, StoreError> {
+        let from = filter.expires_on_or_after.map(|date| date.to_string());
+        let until = filter.expires_on_or_before.map(|date| date.to_string());
+        let site_text = site.as_str();
+        let mut conditions = String::from("site = $1");
+        let mut values: Vec<&(dyn ToSql + Sync)> = vec![&site_text];
+        let bounds: [(&str, Option<&(dyn ToSql + Sync)>); 3] = [
+            ("enabled =", filter.enabled.as_ref().map(|value| value as _)),
+            ("expiration_date >=", from.as_ref().map(|value| value as _)),
+            ("expiration_date <=", until.as_ref().map(|value| value as _)),
+        ];
+        for (condition, value) in bounds {
+            if let Some(value) = value {
+                values.push(value);
+                conditions.push_str(&format!(" AND {condition} ${}", values.len()));
+            }
+        }
+        self.read(|transaction| {
+            require_site(transaction, site)?;
+            query_all(
+                transaction,
+                &format!(
+                    "SELECT client_id, name, expiration_date FROM registrations
+                     WHERE {conditions} ORDER BY expiration_date, client_id"
+                ),
+                &values,
+                parse_expiry_entry,
             )
         })
     }

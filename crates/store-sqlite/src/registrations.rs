@@ -3,8 +3,8 @@
 use std::sync::LazyLock;
 
 use registration_core::{
-    AuditEntry, ClientId, ExpirationDate, FactFilter, ListQuery, Registration, RegistrationStore,
-    Site, SiteSlug, StoreError, UsageUpdate,
+    AuditEntry, ClientId, ExpirationDate, ExpiryEntry, FactFilter, ListQuery, Registration,
+    RegistrationStore, Site, SiteSlug, StoreError, UsageUpdate,
 };
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
@@ -14,7 +14,8 @@ use crate::connection::{
 };
 use crate::convert::{Row, map_error};
 use registration_core::stored::{
-    REGISTRATION_COLUMNS, counter, instant_text, parse_registration, sort_column,
+    REGISTRATION_COLUMNS, counter, instant_text, parse_expiry_entry, parse_registration,
+    sort_column,
 };
 
 static FIND_REGISTRATION: LazyLock<String> = LazyLock::new(|| {
@@ -348,6 +349,43 @@ impl RegistrationStore for SqliteStore {
                 ),
                 [site.as_str(), &until.to_string()],
                 parse_registration,
+            )
+        })
+    }
+
+    fn expiry_entries(
+        &self,
+        site: &SiteSlug,
+        filter: &FactFilter,
+    ) -> Result<Vec<ExpiryEntry>, StoreError> {
+        let mut conditions = String::from("site = ?1");
+        let mut values: Vec<Value> = vec![Value::Text(site.as_str().to_owned())];
+        let mut bind = |condition: &str, value: Value| {
+            values.push(value);
+            conditions.push_str(&format!(" AND {condition} ?{}", values.len()));
+        };
+        if let Some(enabled) = filter.enabled {
+            bind("enabled =", Value::Integer(i64::from(enabled)));
+        }
+        if let Some(from) = filter.expires_on_or_after {
+            bind("expiration_date >=", Value::Text(from.to_string()));
+        }
+        if let Some(until) = filter.expires_on_or_before {
+            bind("expiration_date <=", Value::Text(until.to_string()));
+        }
+        self.read(|transaction| {
+            require_site(transaction, site)?;
+            // registrations_due (site, enabled, expiration_date) bounds the read; three
+            // columns of each row, no more.
+            query_all(
+                transaction,
+                &format!(
+                    "SELECT client_id, name, expiration_date
+                     FROM registrations INDEXED BY registrations_due WHERE {conditions}
+                     ORDER BY expiration_date, client_id"
+                ),
+                params_from_iter(values),
+                parse_expiry_entry,
             )
         })
     }

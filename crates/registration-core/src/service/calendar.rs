@@ -4,7 +4,6 @@
 use crate::admin::{AdminName, TokenDigest};
 use crate::audit::{Actor, AuditAction};
 use crate::calendar::{CalendarEvent, CalendarFeed, FeedToken, feed_facts};
-use crate::console::{ListQuery, SortKey};
 use crate::error::{Error, StoreError};
 use crate::site::{Site, SiteSlug};
 
@@ -92,16 +91,10 @@ impl RegistrationService {
             return Ok(None);
         }
         let site = self.store.site(&feed.site)?;
-        let query = ListQuery {
-            filter: feed_facts(site.today(self.clock.now())),
-            sort: SortKey::ExpirationDate,
-            ..ListQuery::by_name(u32::MAX)
-        };
-        let (registrations, _) = self.store.page(&site.slug, &query)?;
-        let events = registrations
-            .iter()
-            .map(|registration| CalendarEvent::of(registration, &site, &self.public_url))
-            .collect();
+        let entries = self
+            .store
+            .expiry_entries(&site.slug, &feed_facts(site.today(self.clock.now())))?;
+        let events = CalendarEvent::all_of(&entries, &site, &self.public_url);
         Ok(Some((site, events)))
     }
 

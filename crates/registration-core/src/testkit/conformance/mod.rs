@@ -40,6 +40,7 @@ use super::SeededRandom;
 mod admins;
 mod audit;
 mod deliveries;
+mod expiry;
 mod inbox;
 mod keys;
 mod nodes;
@@ -64,6 +65,7 @@ pub use admins::{
 pub use deliveries::{
     concurrent_claims_take_each_delivery_once, deliveries_are_claimed_under_a_lease_and_finished,
 };
+pub use expiry::expiry_entries_are_the_filtered_dates_soonest_first;
 pub use inbox::inboxes_hold_each_administrators_in_app_notices;
 pub use keys::signing_keys_are_created_once_and_rotated;
 pub use nodes::{
@@ -362,6 +364,7 @@ macro_rules! store_conformance_tests {
             log_is_newest_first_and_per_site,
             usage_is_recorded_without_a_new_revision,
             rotated_secrets_round_trip,
+            expiry_entries_are_the_filtered_dates_soonest_first,
             secret_usage_lands_on_the_secret_it_names,
             signing_keys_are_created_once_and_rotated,
             admins_and_tokens_round_trip,

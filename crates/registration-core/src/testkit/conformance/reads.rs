@@ -66,6 +66,21 @@ pub fn queries_read_only_the_registrations_they_need(
     );
     assert!(corrupt(store.list(&slug("default"))));
 
+    let feed = FactFilter {
+        enabled: Some(true),
+        expires_on_or_after: None,
+        expires_on_or_before: Some(ExpirationDate::parse("2027-01-01").unwrap()),
+    };
+    assert_eq!(
+        store
+            .expiry_entries(&slug("default"), &feed)
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.client_id)
+            .collect::<Vec<_>>(),
+        [alpha.client_id().clone(), beta.client_id().clone()],
+        "expiry_entries MUST NOT read the registrations outside its filter"
+    );
     let (first_page, total) = store
         .page(&slug("default"), &ListQuery::by_name(2))
         .unwrap();
