@@ -362,3 +362,38 @@ fn calendar_url_refuses_bad_input_with_one_line() {
     assert_eq!(audit[0]["action"], "calendar.issue");
     assert_eq!(audit[0]["subject"], "otto");
 }
+
+/// The overview and the feed on PostgreSQL: the same answers as on SQLite.
+#[test]
+fn the_overview_and_the_feed_work_on_postgres() {
+    let appreg = Appreg::on_postgres();
+    appreg.ok(None, &["admin", "add", "ana", "--site", "default"]);
+    let (soon, _) = appreg.create(CREATED_AT, "default", "Soon", "2026-12-10");
+    appreg.create(CREATED_AT, "default", "Later", "2027-10-01");
+    let listed = appreg.json(Some(NOW), &["reg", "expiring"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["client_id"], soon.as_str());
+    let url = calendar_url(&appreg, "ana", "default");
+    let server = start_with(&appreg, NOW, &["--public-url", PRINTED_BASE]);
+    let (status, _, body) = fetch(&server, &url);
+    assert_eq!(status, 200);
+    let found = events(&body);
+    assert_eq!(found.len(), 2, "both are within a year");
+    assert_eq!(
+        property(&event_of(&found, &soon)[0].properties, "DTSTART"),
+        "20261210"
+    );
+    appreg.ok(
+        Some(NOW),
+        &[
+            "admin",
+            "calendar-url",
+            "ana",
+            "--site",
+            "default",
+            "--revoke",
+        ],
+    );
+    assert_eq!(fetch(&server, &url).0, 404);
+    server.stop();
+}
