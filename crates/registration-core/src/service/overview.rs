@@ -1,7 +1,7 @@
 //! The expiry overview across sites (SPEC 13).
 
 use crate::console::{ListQuery, SortKey};
-use crate::error::Error;
+use crate::error::{Error, StoreError};
 use crate::overview::ExpiryWindow;
 use crate::site::SiteSlug;
 
@@ -20,10 +20,16 @@ impl RegistrationService {
         limit: u32,
     ) -> Result<(Vec<Snapshot>, u64), Error> {
         let wanted = offset.saturating_add(u64::from(limit));
+        // Every site in one read, rather than one read per site.
+        let known = self.store.sites()?;
         let mut found = Vec::new();
         let mut total = 0;
         for slug in sites {
-            let site = self.store.site(slug)?;
+            let site = known
+                .iter()
+                .find(|site| &site.slug == slug)
+                .cloned()
+                .ok_or_else(|| StoreError::UnknownSite(slug.to_string()))?;
             let query = ListQuery {
                 filter: window.facts(site.today(self.clock.now())),
                 sort: SortKey::ExpirationDate,
