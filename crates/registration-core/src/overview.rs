@@ -46,6 +46,11 @@ impl ExpiryWindow {
         self.0
     }
 
+    /// The last expiration date in the window on a site whose today is `today`.
+    pub fn last_day(self, today: Date) -> ExpirationDate {
+        ExpirationDate::from_date(today.saturating_add(Duration::days(i64::from(self.0))))
+    }
+
     /// The stored facts of the registrations in the window on a site whose today is `today`:
     /// enabled (a disabled registration neither authenticates nor gets notices), with an
     /// expiration date at most the window's days ahead.
@@ -53,9 +58,7 @@ impl ExpiryWindow {
         FactFilter {
             enabled: Some(true),
             expires_on_or_after: None,
-            expires_on_or_before: Some(ExpirationDate::from_date(
-                today.saturating_add(Duration::days(i64::from(self.0))),
-            )),
+            expires_on_or_before: Some(self.last_day(today)),
         }
     }
 }

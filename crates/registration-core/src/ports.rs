@@ -130,6 +130,18 @@ pub trait RegistrationStore: Send + Sync {
         query: &ListQuery,
     ) -> Result<(Vec<Registration>, u64), StoreError>;
 
+    /// For each `(site, until)` of `windows`: its enabled registrations whose expiration date
+    /// is on or before `until`, soonest date first then by Client ID, at most `limit` of
+    /// them; all sites' together, in one snapshot, with how many match in all (the expiry
+    /// overview across sites reads this once, not once per site).
+    /// MUST return [`StoreError::UnknownSite`] when a site does not exist, and MUST NOT
+    /// read the registrations after each site's first `limit` (they are counted, not read).
+    fn expiring_in(
+        &self,
+        windows: &[(SiteSlug, ExpirationDate)],
+        limit: u32,
+    ) -> Result<(Vec<Registration>, u64), StoreError>;
+
     /// The enabled registrations of `site` whose expiration date is on or before `until`
     /// (expired or expiring: the banner candidates), sorted by name key.
     /// MUST NOT read the other registrations.

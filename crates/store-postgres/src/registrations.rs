@@ -391,6 +391,43 @@ impl RegistrationStore for PostgresStore {
         })
     }
 
+    fn expiring_in(
+        &self,
+        windows: &[(SiteSlug, ExpirationDate)],
+        limit: u32,
+    ) -> Result<(Vec<Registration>, u64), StoreError> {
+        let sites: Vec<String> = windows.iter().map(|(site, _)| site.to_string()).collect();
+        let untils: Vec<String> = windows.iter().map(|(_, until)| until.to_string()).collect();
+        let limit = i64::from(limit);
+        self.read(|transaction| {
+            for (site, _) in windows {
+                require_site(transaction, site)?;
+            }
+            // Every site's window in one statement: each site's first `limit` rows from
+            // registrations_due, and the count of all.
+            let total = count(
+                transaction,
+                "SELECT COUNT(*) FROM unnest($1::text[], $2::text[]) AS w(site, until)
+                 JOIN registrations r
+                   ON r.site = w.site AND r.enabled AND r.expiration_date <= w.until",
+                &[&sites, &untils],
+            )?;
+            let registrations = query_all(
+                transaction,
+                &format!(
+                    "SELECT r.* FROM unnest($1::text[], $2::text[]) AS w(site, until)
+                     CROSS JOIN LATERAL (
+                         SELECT {REGISTRATION_COLUMNS} FROM registrations
+                         WHERE site = w.site AND enabled AND expiration_date <= w.until
+                         ORDER BY expiration_date, client_id LIMIT $3) r"
+                ),
+                &[&sites, &untils, &limit],
+                parse_registration,
+            )?;
+            Ok((registrations, total))
+        })
+    }
+
     fn expiry_entries(
         &self,
         site: &SiteSlug,

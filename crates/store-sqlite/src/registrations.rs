@@ -353,6 +353,41 @@ impl RegistrationStore for SqliteStore {
         })
     }
 
+    fn expiring_in(
+        &self,
+        windows: &[(SiteSlug, ExpirationDate)],
+        limit: u32,
+    ) -> Result<(Vec<Registration>, u64), StoreError> {
+        self.read(|transaction| {
+            let mut found = Vec::new();
+            let mut total: i64 = 0;
+            for (site, until) in windows {
+                require_site(transaction, site)?;
+                let bounds = params![site.as_str(), until.to_string()];
+                total += transaction
+                    .prepare_cached(
+                        "SELECT COUNT(*) FROM registrations INDEXED BY registrations_due
+                         WHERE site = ?1 AND enabled = 1 AND expiration_date <= ?2",
+                    )
+                    .map_err(map_error)?
+                    .query_row(bounds, |row| row.get::<_, i64>(0))
+                    .map_err(map_error)?;
+                found.extend(query_all(
+                    transaction,
+                    &format!(
+                        "SELECT {REGISTRATION_COLUMNS}
+                         FROM registrations INDEXED BY registrations_due
+                         WHERE site = ?1 AND enabled = 1 AND expiration_date <= ?2
+                         ORDER BY expiration_date, client_id LIMIT ?3"
+                    ),
+                    params![site.as_str(), until.to_string(), limit],
+                    parse_registration,
+                )?);
+            }
+            Ok((found, total.unsigned_abs()))
+        })
+    }
+
     fn expiry_entries(
         &self,
         site: &SiteSlug,

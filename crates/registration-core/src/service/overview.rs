@@ -1,9 +1,9 @@
 //! The expiry overview across sites (SPEC 13).
 
-use crate::console::{ListQuery, SortKey};
 use crate::error::{Error, StoreError};
 use crate::overview::ExpiryWindow;
 use crate::site::SiteSlug;
+use crate::values::ExpirationDate;
 
 use super::{RegistrationService, Snapshot};
 
@@ -19,31 +19,34 @@ impl RegistrationService {
         offset: u64,
         limit: u32,
     ) -> Result<(Vec<Snapshot>, u64), Error> {
-        let wanted = offset.saturating_add(u64::from(limit));
+        let wanted = u32::try_from(offset.saturating_add(u64::from(limit))).unwrap_or(u32::MAX);
         // Every site in one read, rather than one read per site.
         let known = self.store.sites()?;
-        let mut found = Vec::new();
-        let mut total = 0;
+        let now = self.clock.now();
+        let mut chosen = Vec::with_capacity(sites.len());
         for slug in sites {
             let site = known
                 .iter()
                 .find(|site| &site.slug == slug)
-                .cloned()
                 .ok_or_else(|| StoreError::UnknownSite(slug.to_string()))?;
-            let query = ListQuery {
-                filter: window.facts(site.today(self.clock.now())),
-                sort: SortKey::ExpirationDate,
-                limit: u32::try_from(wanted).unwrap_or(u32::MAX),
-                ..ListQuery::by_name(0)
-            };
-            let (registrations, count) = self.store.page(&site.slug, &query)?;
-            total += count;
-            found.extend(
-                registrations
-                    .into_iter()
-                    .map(|registration| self.snapshot(registration, site.clone())),
-            );
+            chosen.push((site.clone(), window.last_day(site.today(now))));
         }
+        let windows: Vec<(SiteSlug, ExpirationDate)> = chosen
+            .iter()
+            .map(|(site, until)| (site.slug.clone(), *until))
+            .collect();
+        let (registrations, total) = self.store.expiring_in(&windows, wanted)?;
+        let mut found: Vec<Snapshot> = registrations
+            .into_iter()
+            .filter_map(|registration| {
+                let site = chosen
+                    .iter()
+                    .find(|(site, _)| &site.slug == registration.site())?
+                    .0
+                    .clone();
+                Some(self.snapshot(registration, site))
+            })
+            .collect();
         found.sort_by(|a, b| {
             (
                 a.status.expires_at,

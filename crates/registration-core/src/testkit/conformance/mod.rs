@@ -65,7 +65,10 @@ pub use admins::{
 pub use deliveries::{
     concurrent_claims_take_each_delivery_once, deliveries_are_claimed_under_a_lease_and_finished,
 };
-pub use expiry::expiry_entries_are_the_filtered_dates_soonest_first;
+pub use expiry::{
+    expiring_in_takes_each_sites_first_registrations,
+    expiry_entries_are_the_filtered_dates_soonest_first,
+};
 pub use inbox::inboxes_hold_each_administrators_in_app_notices;
 pub use keys::signing_keys_are_created_once_and_rotated;
 pub use nodes::{
@@ -365,6 +368,7 @@ macro_rules! store_conformance_tests {
             usage_is_recorded_without_a_new_revision,
             rotated_secrets_round_trip,
             expiry_entries_are_the_filtered_dates_soonest_first,
+            expiring_in_takes_each_sites_first_registrations,
             secret_usage_lands_on_the_secret_it_names,
             signing_keys_are_created_once_and_rotated,
             admins_and_tokens_round_trip,

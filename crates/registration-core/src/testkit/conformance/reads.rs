@@ -81,6 +81,20 @@ pub fn queries_read_only_the_registrations_they_need(
         [alpha.client_id().clone(), beta.client_id().clone()],
         "expiry_entries MUST NOT read the registrations outside its filter"
     );
+    let (soonest, matching) = store
+        .expiring_in(
+            &[(
+                slug("default"),
+                ExpirationDate::parse("2028-12-31").unwrap(),
+            )],
+            2,
+        )
+        .unwrap();
+    assert_eq!(
+        (soonest, matching),
+        (vec![alpha.clone(), beta.clone()], 3),
+        "expiring_in MUST NOT read the registrations after a site's first `limit`"
+    );
     let (first_page, total) = store
         .page(&slug("default"), &ListQuery::by_name(2))
         .unwrap();
