@@ -54,6 +54,27 @@ fn unique_violation(error: rusqlite::Error, registration: &Registration) -> Stor
     map_error(error)
 }
 
+/// `site = ?1` and a condition per bound of `filter`, with their values in placeholder
+/// order (each shape of statement is prepared once per connection).
+fn fact_conditions(site: &SiteSlug, filter: &FactFilter) -> (String, Vec<Value>) {
+    let mut conditions = String::from("site = ?1");
+    let mut values: Vec<Value> = vec![Value::Text(site.as_str().to_owned())];
+    let mut bind = |condition: &str, value: Value| {
+        values.push(value);
+        conditions.push_str(&format!(" AND {condition} ?{}", values.len()));
+    };
+    if let Some(enabled) = filter.enabled {
+        bind("enabled =", Value::Integer(i64::from(enabled)));
+    }
+    if let Some(from) = filter.expires_on_or_after {
+        bind("expiration_date >=", Value::Text(from.to_string()));
+    }
+    if let Some(until) = filter.expires_on_or_before {
+        bind("expiration_date <=", Value::Text(until.to_string()));
+    }
+    (conditions, values)
+}
+
 /// How many columns [`REGISTRATION_COLUMNS`] names.
 const REGISTRATION_COLUMN_COUNT: usize = 23;
 
@@ -250,21 +271,7 @@ impl RegistrationStore for SqliteStore {
         // The state filter, as conditions on stored facts; the statement text varies with
         // which bounds are set, so each shape is prepared once per connection.
         let filter = query.filter;
-        let mut conditions = String::from("site = ?1");
-        let mut values: Vec<Value> = vec![Value::Text(site.as_str().to_owned())];
-        let mut bind = |condition: &str, value: Value| {
-            values.push(value);
-            conditions.push_str(&format!(" AND {condition} ?{}", values.len()));
-        };
-        if let Some(enabled) = filter.enabled {
-            bind("enabled =", Value::Integer(i64::from(enabled)));
-        }
-        if let Some(from) = filter.expires_on_or_after {
-            bind("expiration_date >=", Value::Text(from.to_string()));
-        }
-        if let Some(until) = filter.expires_on_or_before {
-            bind("expiration_date <=", Value::Text(until.to_string()));
-        }
+        let (conditions, mut values) = fact_conditions(site, &filter);
         // Narrow pages (a search, a state filter) collect the matching rows' ids in order
         // from the narrowest index, then read the page's rows: the total and the page at once,
         // and never a scan of a sort index hoping to meet a rare match (decision 0005).
@@ -393,21 +400,7 @@ impl RegistrationStore for SqliteStore {
         site: &SiteSlug,
         filter: &FactFilter,
     ) -> Result<Vec<ExpiryEntry>, StoreError> {
-        let mut conditions = String::from("site = ?1");
-        let mut values: Vec<Value> = vec![Value::Text(site.as_str().to_owned())];
-        let mut bind = |condition: &str, value: Value| {
-            values.push(value);
-            conditions.push_str(&format!(" AND {condition} ?{}", values.len()));
-        };
-        if let Some(enabled) = filter.enabled {
-            bind("enabled =", Value::Integer(i64::from(enabled)));
-        }
-        if let Some(from) = filter.expires_on_or_after {
-            bind("expiration_date >=", Value::Text(from.to_string()));
-        }
-        if let Some(until) = filter.expires_on_or_before {
-            bind("expiration_date <=", Value::Text(until.to_string()));
-        }
+        let (conditions, values) = fact_conditions(site, filter);
         self.read(|transaction| {
             require_site(transaction, site)?;
             // registrations_due (site, enabled, expiration_date) bounds the read; three
