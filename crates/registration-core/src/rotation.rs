@@ -184,7 +184,14 @@ impl fmt::Display for SecretOverlap {
 /// secret's. Hints are not secret (administrators see them), so a plain comparison is fine.
 pub(crate) fn slot_for(presented: &ClientSecret, previous: Option<&PreviousSecret>) -> SecretSlot {
     match previous {
-        Some(previous) if previous.secret.hint == presented.hint() => SecretSlot::Previous,
+        // A hint is a secret's last four characters: compared in place, on every request.
+        Some(previous)
+            if presented
+                .expose_secret()
+                .ends_with(previous.secret.hint.as_str()) =>
+        {
+            SecretSlot::Previous
+        }
         _ => SecretSlot::Current,
     }
 }

@@ -146,16 +146,18 @@ impl RegistrationService {
         // Only a live secret of a registration that may authenticate now is answered from
         // the cache: the refusal of a correct secret (expired, disabled, retired) costs the
         // same argon2 verification as a wrong one, so timing does not tell them apart.
-        if let Some(known) = &registration
-            && known.status(&site, now).state.can_authenticate()
-            && known.matched(slot, now).is_live()
-            && cache.contains(known.id(), known.revision(), &secret)
-        {
-            return ClientCheck::Decided(CheckedClient {
-                site,
-                secret: known.matched(slot, now),
-                registration,
-            });
+        if let Some(known) = &registration {
+            let matched = known.matched(slot, now);
+            if matched.is_live()
+                && known.status(&site, now).state.can_authenticate()
+                && cache.contains(known.id(), known.revision(), &secret)
+            {
+                return ClientCheck::Decided(CheckedClient {
+                    site,
+                    secret: matched,
+                    registration,
+                });
+            }
         }
         ClientCheck::NeedsHashing(PendingVerification {
             site,

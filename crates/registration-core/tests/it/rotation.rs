@@ -179,6 +179,23 @@ impl Setting {
         }
     }
 
+    /// A registration "Billing" of the default site: its Client ID and secret.
+    fn create_billing(&self, ops: &Actor) -> (registration_core::ClientId, ClientSecret) {
+        let (created, secret) = self
+            .service
+            .create(
+                &SiteSlug::default_site(),
+                registration_core::NewRegistration {
+                    name: registration_core::RegistrationName::parse("Billing").unwrap(),
+                    expiration_date: crate::expires("2027-06-30"),
+                    enabled: true,
+                },
+                ops,
+            )
+            .unwrap();
+        (created.registration.client_id().clone(), secret)
+    }
+
     fn authenticate(&self, client_id: &str, secret: &ClientSecret) -> CheckedClient {
         self.service
             .authenticate(
@@ -211,19 +228,7 @@ fn both_secrets_authenticate_during_the_overlap_and_the_old_one_is_refused_after
     let setting = Setting::new();
     let ops = Actor::Cli("ops".into());
     let site = SiteSlug::default_site();
-    let (created, old_secret) = setting
-        .service
-        .create(
-            &site,
-            registration_core::NewRegistration {
-                name: registration_core::RegistrationName::parse("Billing").unwrap(),
-                expiration_date: crate::expires("2027-06-30"),
-                enabled: true,
-            },
-            &ops,
-        )
-        .unwrap();
-    let client_id = created.registration.client_id().clone();
+    let (client_id, old_secret) = setting.create_billing(&ops);
     let id = client_id.as_str();
     assert_eq!(
         setting.authenticate(id, &old_secret).secret,
@@ -277,19 +282,7 @@ fn a_retirement_is_honoured_at_once_even_by_a_warm_cache() {
     let setting = Setting::new();
     let ops = Actor::Cli("ops".into());
     let site = SiteSlug::default_site();
-    let (created, old_secret) = setting
-        .service
-        .create(
-            &site,
-            registration_core::NewRegistration {
-                name: registration_core::RegistrationName::parse("Billing").unwrap(),
-                expiration_date: crate::expires("2027-06-30"),
-                enabled: true,
-            },
-            &ops,
-        )
-        .unwrap();
-    let client_id = created.registration.client_id().clone();
+    let (client_id, old_secret) = setting.create_billing(&ops);
     let id = client_id.as_str();
     setting
         .service
