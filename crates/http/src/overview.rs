@@ -49,14 +49,13 @@ pub(crate) async fn expiring(
     let (mut within, mut page, mut per_page) = (None, None, None);
     for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
         match key.as_ref() {
-            "within" => {
-                within = Some(ExpiryWindow::parse(&value).map_err(|error| {
-                    fields.push(FieldError {
-                        field: "within",
-                        detail: error.to_string(),
-                    });
-                }));
-            }
+            "within" => match ExpiryWindow::parse(&value) {
+                Ok(window) => within = Some(window),
+                Err(error) => fields.push(FieldError {
+                    field: "within",
+                    detail: error.to_string(),
+                }),
+            },
             "page" => page = whole_number("page", &value, &mut fields),
             "per_page" => per_page = whole_number("per_page", &value, &mut fields),
             _ => {}
@@ -66,7 +65,7 @@ pub(crate) async fn expiring(
     if !fields.is_empty() {
         return Err(Error::Invalid(fields));
     }
-    let window = within.and_then(Result::ok).unwrap_or_default();
+    let window = within.unwrap_or_default();
     let sites = admin.sites.clone();
     let (snapshots, total) = blocking(&state, move |service| {
         service.expiring(&sites, window, paging.offset(), paging.per_page)

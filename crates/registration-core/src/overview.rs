@@ -3,7 +3,6 @@
 
 use time::{Date, Duration};
 
-use crate::console::FactFilter;
 use crate::error::Error;
 use crate::values::ExpirationDate;
 
@@ -46,20 +45,11 @@ impl ExpiryWindow {
         self.0
     }
 
-    /// The last expiration date in the window on a site whose today is `today`.
+    /// The last expiration date in the window on a site whose today is `today`: the
+    /// overview lists the enabled registrations (a disabled one neither authenticates nor
+    /// gets notices) with an expiration date on or before it.
     pub fn last_day(self, today: Date) -> ExpirationDate {
         ExpirationDate::from_date(today.saturating_add(Duration::days(i64::from(self.0))))
-    }
-
-    /// The stored facts of the registrations in the window on a site whose today is `today`:
-    /// enabled (a disabled registration neither authenticates nor gets notices), with an
-    /// expiration date at most the window's days ahead.
-    pub fn facts(self, today: Date) -> FactFilter {
-        FactFilter {
-            enabled: Some(true),
-            expires_on_or_after: None,
-            expires_on_or_before: Some(self.last_day(today)),
-        }
     }
 }
 

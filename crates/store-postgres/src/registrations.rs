@@ -47,6 +47,57 @@ fn unique_violation(error: &postgres::Error, registration: &Registration) -> Sto
     }
 }
 
+/// `site = $1` and a condition per bound of a [`FactFilter`], with the values they bind in
+/// placeholder order.
+struct FactConditions {
+    sql: String,
+    site: String,
+    enabled: Option<bool>,
+    from: Option<String>,
+    until: Option<String>,
+}
+
+impl FactConditions {
+    fn of(site: &SiteSlug, filter: &FactFilter) -> Self {
+        let mut facts = Self {
+            sql: String::from("site = $1"),
+            site: site.to_string(),
+            enabled: filter.enabled,
+            from: filter.expires_on_or_after.map(|date| date.to_string()),
+            until: filter.expires_on_or_before.map(|date| date.to_string()),
+        };
+        let bound = [
+            ("enabled =", facts.enabled.is_some()),
+            ("expiration_date >=", facts.from.is_some()),
+            ("expiration_date <=", facts.until.is_some()),
+        ];
+        let mut placeholder = 1;
+        for (condition, set) in bound {
+            if set {
+                placeholder += 1;
+                facts
+                    .sql
+                    .push_str(&format!(" AND {condition} ${placeholder}"));
+            }
+        }
+        facts
+    }
+
+    fn values(&self) -> Vec<&(dyn ToSql + Sync)> {
+        let mut values: Vec<&(dyn ToSql + Sync)> = vec![&self.site];
+        if let Some(enabled) = &self.enabled {
+            values.push(enabled);
+        }
+        if let Some(from) = &self.from {
+            values.push(from);
+        }
+        if let Some(until) = &self.until {
+            values.push(until);
+        }
+        values
+    }
+}
+
 /// How many columns [`REGISTRATION_COLUMNS`] names.
 const REGISTRATION_COLUMN_COUNT: usize = 23;
 
@@ -305,24 +356,9 @@ impl RegistrationStore for PostgresStore {
         };
         let tie_break = if query.descending { "DESC" } else { "ASC" };
         let search = query.search_needle();
-        let filter = query.filter;
-        let enabled = filter.enabled;
-        let from = filter.expires_on_or_after.map(|date| date.to_string());
-        let until = filter.expires_on_or_before.map(|date| date.to_string());
-        let site_text = site.as_str();
-        let mut conditions = String::from("site = $1");
-        let mut values: Vec<&(dyn ToSql + Sync)> = vec![&site_text];
-        let bounds: [(&str, Option<&(dyn ToSql + Sync)>); 3] = [
-            ("enabled =", enabled.as_ref().map(|value| value as _)),
-            ("expiration_date >=", from.as_ref().map(|value| value as _)),
-            ("expiration_date <=", until.as_ref().map(|value| value as _)),
-        ];
-        for (condition, value) in bounds {
-            if let Some(value) = value {
-                values.push(value);
-                conditions.push_str(&format!(" AND {condition} ${}", values.len()));
-            }
-        }
+        let facts = FactConditions::of(site, &query.filter);
+        let mut conditions = facts.sql.clone();
+        let mut values = facts.values();
         // A LIKE pattern, so the trigram index serves it (`\\` escapes LIKE's own wildcards).
         let pattern = search.map(|needle| {
             let escaped = needle
@@ -433,22 +469,8 @@ impl RegistrationStore for PostgresStore {
         site: &SiteSlug,
         filter: &FactFilter,
     ) -> Result<Vec<ExpiryEntry>, StoreError> {
-        let from = filter.expires_on_or_after.map(|date| date.to_string());
-        let until = filter.expires_on_or_before.map(|date| date.to_string());
-        let site_text = site.as_str();
-        let mut conditions = String::from("site = $1");
-        let mut values: Vec<&(dyn ToSql + Sync)> = vec![&site_text];
-        let bounds: [(&str, Option<&(dyn ToSql + Sync)>); 3] = [
-            ("enabled =", filter.enabled.as_ref().map(|value| value as _)),
-            ("expiration_date >=", from.as_ref().map(|value| value as _)),
-            ("expiration_date <=", until.as_ref().map(|value| value as _)),
-        ];
-        for (condition, value) in bounds {
-            if let Some(value) = value {
-                values.push(value);
-                conditions.push_str(&format!(" AND {condition} ${}", values.len()));
-            }
-        }
+        let facts = FactConditions::of(site, filter);
+        let (conditions, values) = (&facts.sql, facts.values());
         self.read(|transaction| {
             require_site(transaction, site)?;
             query_all(

@@ -79,7 +79,8 @@ impl RegistrationService {
         let Some(feed) = self.store.calendar_feed(&TokenDigest::of(presented))? else {
             return Ok(None);
         };
-        if feed.site.as_str() != site || FeedToken::parse(presented).is_err() {
+        // A digest that matched is one of an issued token: only its site can be wrong.
+        if feed.site.as_str() != site {
             return Ok(None);
         }
         let admin = match self.store.admin(&feed.username) {
